@@ -1,0 +1,173 @@
+// store: every read and write banlistd makes to Redis, in domain terms.
+//
+// Mutations (ban, lift, key create/revoke) each run as one Lua script
+// (EVALSHA with a NOSCRIPT fallback) that updates the record, bumps bl:seq,
+// appends to the change log, the public index, the digest and the audit log
+// atomically. A result is returned only after Redis replied; with the
+// embedded server (appendfsync always) that means the write is on disk.
+//
+// Errors are values. store_errc::unavailable means the command was never sent
+// (nothing changed); store_errc::outcome_unknown means it was sent and no
+// reply came (deadline or connection loss): the write may or may not have
+// been applied, and retrying is safe because every mutation is idempotent.
+//
+// Thread-safety: a store may be used from any thread and any executor;
+// operations are serialized onto the Redis connections' strands internally.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "store/records.hpp"
+
+namespace banlist::service {
+
+enum class store_errc : std::uint8_t {
+  unavailable,      // not connected; the command was not sent
+  outcome_unknown,  // sent, but no reply before the deadline or the link dropped
+  not_found,        // e.g. lift of an account that is not banned
+  redis_error,      // Redis answered with an error reply
+  protocol_error,   // a reply we could not understand
+};
+
+struct store_error {
+  store_errc code;
+  std::string message;
+};
+
+template <class T>
+using store_result = std::expected<T, store_error>;
+
+// Where Redis is: "redis://host:port/db" or "unix:///path/to/socket".
+struct redis_endpoint {
+  std::string host;         // empty for unix sockets
+  std::uint16_t port = 6379;
+  std::string unix_path;    // non-empty for unix sockets
+  int db = 0;
+  std::string password;
+
+  static std::expected<redis_endpoint, std::string> parse(std::string_view url);
+};
+
+struct store_options {
+  std::string key_prefix = "bl:";
+  std::chrono::milliseconds command_timeout{2000};
+  std::chrono::milliseconds reconnect_min{50};
+  std::chrono::milliseconds reconnect_max{2000};
+};
+
+struct ban_outcome {
+  ban_record record;
+  bool created = false;  // false: it was already banned, nothing changed
+};
+
+struct lift_outcome {
+  fingerprint fp;
+  std::uint64_t seq = 0;
+};
+
+// Answer for one fingerprint of a check that reached Redis.
+struct check_answer {
+  bool banned = false;
+  std::string reason;
+  std::int64_t since_ms = 0;
+  std::uint64_t seq = 0;  // seq of the ban
+};
+
+struct ban_query {
+  std::optional<sdk::identifier_type> type;
+  std::optional<std::string> reason;
+  std::optional<std::int64_t> since_ms;  // banned at or after
+  std::uint64_t after_seq = 0;           // cursor: records with a larger ban seq
+  std::size_t limit = 100;
+};
+
+struct ban_page {
+  std::vector<ban_record> records;
+  std::optional<std::uint64_t> next_cursor;
+};
+
+// Everything banned at the moment the load started, plus the seq from which
+// to follow the change log so nothing is missed.
+struct banned_set {
+  std::vector<fingerprint> fps;
+  std::uint64_t seq = 0;
+};
+
+// The identity of the list kept under one key prefix: set once, when the
+// first banlistd starts on an empty Redis, and checked by every later start.
+struct list_identity {
+  std::uint64_t epoch = 0;  // random, non-zero; changes only on a rebuild
+  std::uint64_t seed = 0;   // fingerprint seed
+};
+
+struct created_key {
+  api_key record;
+  std::string secret;  // shown once; only its SHA-256 is stored
+};
+
+class store {
+ public:
+  virtual ~store() = default;
+
+  // Stores `seed` and a fresh random epoch if the list is new (SET NX);
+  // returns what Redis holds. The caller refuses to start when the returned
+  // seed differs from its configured one.
+  virtual boost::asio::awaitable<store_result<list_identity>> init_list(std::uint64_t seed) = 0;
+
+  // Mutations.
+  virtual boost::asio::awaitable<store_result<ban_outcome>> ban(ban_record proposed,
+                                                                actor who) = 0;
+  virtual boost::asio::awaitable<store_result<lift_outcome>> lift(fingerprint fp,
+                                                                  std::string reason,
+                                                                  actor who) = 0;
+
+  // Reads.
+  virtual boost::asio::awaitable<store_result<std::optional<ban_record>>> get(fingerprint fp) = 0;
+  virtual boost::asio::awaitable<store_result<ban_page>> list(ban_query query) = 0;
+  virtual boost::asio::awaitable<store_result<std::vector<check_answer>>> check(
+      std::vector<fingerprint> fps) = 0;
+  virtual boost::asio::awaitable<store_result<std::uint64_t>> head_seq() = 0;
+  virtual boost::asio::awaitable<store_result<banned_set>> load_banned() = 0;
+
+  // Change log: entries with seq > after_seq, at most `count`; waits up to
+  // `block` for one to arrive (0: do not wait). Uses a dedicated connection.
+  virtual boost::asio::awaitable<store_result<std::vector<change>>> read_changes(
+      std::uint64_t after_seq, std::size_t count, std::chrono::milliseconds block) = 0;
+
+  // Keys and audit.
+  virtual boost::asio::awaitable<store_result<created_key>> create_key(role key_role,
+                                                                       std::string name,
+                                                                       actor who) = 0;
+  // Registers a key whose secret is given (BANLIST_ADMIN_KEY at start);
+  // idempotent.
+  virtual boost::asio::awaitable<store_result<api_key>> register_key(std::string secret,
+                                                                     role key_role,
+                                                                     std::string name) = 0;
+  virtual boost::asio::awaitable<store_result<std::vector<api_key>>> list_keys() = 0;
+  virtual boost::asio::awaitable<store_result<bool>> revoke_key(std::string id, actor who) = 0;
+  // Returns the key whose secret hashes to sha256_hex, or nullopt.
+  virtual boost::asio::awaitable<store_result<std::optional<api_key>>> find_key(
+      std::string sha256_hex) = 0;
+  virtual boost::asio::awaitable<store_result<std::vector<audit_entry>>> audit(
+      std::optional<std::string> before_id, std::size_t limit) = 0;
+
+  // True while the command connection is up (for /readyz and degraded checks).
+  virtual bool connected() const noexcept = 0;
+};
+
+// Opens a store on `endpoint`; connects, loads the scripts and returns once
+// Redis answered, or an error.
+boost::asio::awaitable<store_result<std::shared_ptr<store>>> open_redis_store(
+    boost::asio::any_io_executor executor, redis_endpoint endpoint, store_options options);
+
+}  // namespace banlist::service
