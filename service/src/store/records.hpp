@@ -33,9 +33,9 @@ struct ban_record {
   std::string source;
   bool is_public = false;
   std::int64_t banned_at_ms = 0;
-  std::string banned_by;                  // key id
-  std::optional<std::int64_t> expires_at; // unix seconds
-  std::uint64_t seq = 0;                  // seq of the change that banned it
+  std::string banned_by;                   // key id
+  std::optional<std::int64_t> expires_at;  // unix seconds
+  std::uint64_t seq = 0;                   // seq of the change that banned it
   ban_status status = ban_status::banned;
   // Set once lifted:
   std::int64_t lifted_at_ms = 0;

@@ -13,6 +13,19 @@
 //
 // Thread-safety: a store may be used from any thread and any executor;
 // operations are serialized onto the Redis connections' strands internally.
+//
+// g++ 12 coroutine bugs met here (keep callers' code clear of them):
+// - an aggregate temporary (`actor{...}`, `store_options{}`) written inside
+//   a co_await expression in a coroutine is copied bitwise into the frame:
+//   its short strings then point at a dead stack slot (heap corruption).
+//   Put such values in a named local (or get them from a function) first.
+// - a braced list inside a co_await expression in a coroutine
+//   (`co_await g({"a", "b"})`) fails to compile ("array used as
+//   initializer"): build the vector in a named local first.
+// - g++ 12 rejects Boost 1.74's coroutine frame recycling under -Werror
+//   (-Wmismatched-new-delete): banlist_store defines
+//   BOOST_ASIO_DISABLE_AWAITABLE_FRAME_RECYCLING publicly; every target
+//   using asio::awaitable in the same program must see it too (ODR).
 #pragma once
 
 #include <chrono>
@@ -22,6 +35,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>  // before Boost 1.74's awaitable.hpp, which uses std::exchange
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -49,9 +63,9 @@ using store_result = std::expected<T, store_error>;
 
 // Where Redis is: "redis://host:port/db" or "unix:///path/to/socket".
 struct redis_endpoint {
-  std::string host;         // empty for unix sockets
+  std::string host;  // empty for unix sockets
   std::uint16_t port = 6379;
-  std::string unix_path;    // non-empty for unix sockets
+  std::string unix_path;  // non-empty for unix sockets
   int db = 0;
   std::string password;
 
@@ -125,8 +139,7 @@ class store {
   virtual boost::asio::awaitable<store_result<list_identity>> init_list(std::uint64_t seed) = 0;
 
   // Mutations.
-  virtual boost::asio::awaitable<store_result<ban_outcome>> ban(ban_record proposed,
-                                                                actor who) = 0;
+  virtual boost::asio::awaitable<store_result<ban_outcome>> ban(ban_record proposed, actor who) = 0;
   virtual boost::asio::awaitable<store_result<lift_outcome>> lift(fingerprint fp,
                                                                   std::string reason,
                                                                   actor who) = 0;

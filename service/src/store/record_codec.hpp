@@ -1,0 +1,39 @@
+// record_codec: turns Redis replies (HGETALL field lists, stream entries)
+// into domain records. Anything malformed becomes store_errc::protocol_error,
+// never a half-filled record. Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "store/records.hpp"
+#include "store/redis_value.hpp"
+#include "store/store.hpp"
+
+namespace banlist::service {
+
+using field_map = std::unordered_map<std::string, std::string>;
+
+// Reads a flat [field, value, field, value, ...] array (HGETALL, stream
+// entry fields).
+store_result<field_map> to_field_map(const redis_value& value);
+
+store_result<ban_record> decode_ban_record(const fingerprint& fp, const field_map& fields);
+store_result<api_key> decode_api_key(const field_map& fields);
+
+// A bl:log entry: [id, [field, value, ...]].
+store_result<change> decode_change(const redis_value& entry);
+// A bl:audit entry: [id, [field, value, ...]].
+store_result<audit_entry> decode_audit_entry(const redis_value& entry);
+
+std::string_view to_string(role r) noexcept;
+std::optional<role> parse_role(std::string_view name) noexcept;
+
+// Strict decimal parsers for values read back from Redis.
+std::optional<std::uint64_t> parse_u64(std::string_view text) noexcept;
+std::optional<std::int64_t> parse_i64(std::string_view text) noexcept;
+
+}  // namespace banlist::service

@@ -1,0 +1,598 @@
+#include "store/redis_store.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include <boost/asio/use_awaitable.hpp>
+
+#include "store/record_codec.hpp"
+#include "store/resp.hpp"
+#include "store/scripts.hpp"
+#include "store/secrets.hpp"
+
+namespace banlist::service {
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::size_t kScanCount = 10000;    // SSCAN batch
+constexpr std::size_t kListMaxScan = 10000;  // records examined per list() call
+
+store_error unexpected_reply(std::string_view what) {
+  return to_store_error(failure_kind::unexpected_reply, what);
+}
+
+std::string seq_string(std::uint64_t seq) {
+  return std::to_string(seq);
+}
+
+bool is_stream_id(std::string_view id) {
+  const auto dash = id.find('-');
+  if (dash == std::string_view::npos)
+    return false;
+  return parse_u64(id.substr(0, dash)) && parse_u64(id.substr(dash + 1));
+}
+
+// Reads the array reply of a script as [status, payload...].
+store_result<const redis_array*> script_reply(const redis_value& value) {
+  const auto* items = value.array();
+  if (!items || items->empty() || !(*items)[0].integer()) {
+    return std::unexpected(unexpected_reply("script reply"));
+  }
+  return items;
+}
+
+}  // namespace
+
+redis_store::redis_store(asio::any_io_executor executor, redis_endpoint endpoint,
+                         store_options options)
+    : options_(std::move(options)) {
+  scripts_[static_cast<std::size_t>(script_id::ban)].source = scripts::ban;
+  scripts_[static_cast<std::size_t>(script_id::lift)].source = scripts::lift;
+  scripts_[static_cast<std::size_t>(script_id::key_create)].source = scripts::key_create;
+  scripts_[static_cast<std::size_t>(script_id::key_revoke)].source = scripts::key_revoke;
+  scripts_[static_cast<std::size_t>(script_id::init_list)].source = scripts::init_list;
+  redis_connection::config cfg;
+  cfg.endpoint = endpoint;
+  cfg.handshake_timeout = options_.command_timeout;
+  cfg.reconnect_min = options_.reconnect_min;
+  cfg.reconnect_max = options_.reconnect_max;
+  for (auto& s : scripts_) {
+    s.sha1 = sha1_hex(s.source);
+    cfg.scripts.emplace_back(s.source);
+  }
+  commands_ = redis_connection::create(executor, cfg);
+  cfg.scripts.clear();
+  blocking_ = redis_connection::create(executor, cfg);
+}
+
+redis_store::~redis_store() {
+  commands_->close();
+  blocking_->close();
+}
+
+asio::awaitable<store_result<void>> redis_store::wait_ready() {
+  return commands_->wait_connected(options_.command_timeout);
+}
+
+bool redis_store::connected() const noexcept {
+  return commands_->connected();
+}
+
+std::string redis_store::key(std::string_view suffix) const {
+  std::string k = options_.key_prefix;
+  k.append(suffix);
+  return k;
+}
+
+std::vector<std::string> redis_store::ban_keys(const fingerprint& fp) const {
+  return {key("ban:" + fp.to_hex()),
+          key("seq"),
+          key("log"),
+          key("banned"),
+          key("public"),
+          key("bans"),
+          key("digest"),
+          key("audit")};
+}
+
+asio::awaitable<store_result<redis_value>> redis_store::command(std::vector<std::string> args) {
+  auto reply = co_await commands_->execute(std::move(args), options_.command_timeout);
+  if (!reply)
+    co_return std::unexpected(std::move(reply.error()));
+  co_return reject_error_reply(std::move(*reply));
+}
+
+asio::awaitable<store_result<redis_value>> redis_store::run_script(script_id id,
+                                                                   std::vector<std::string> keys,
+                                                                   std::vector<std::string> args) {
+  const auto& s = scripts_[static_cast<std::size_t>(id)];
+  std::vector<std::string> cmd;
+  cmd.reserve(3 + keys.size() + args.size());
+  cmd.push_back("EVALSHA");
+  cmd.push_back(s.sha1);
+  cmd.push_back(std::to_string(keys.size()));
+  for (auto& k : keys)
+    cmd.push_back(std::move(k));
+  for (auto& a : args)
+    cmd.push_back(std::move(a));
+  auto reply = co_await commands_->execute(cmd, options_.command_timeout);
+  if (!reply)
+    co_return std::unexpected(std::move(reply.error()));
+  if (const auto* error = reply->error(); error && error->message.starts_with("NOSCRIPT")) {
+    // Redis restarted without its script cache (or SCRIPT FLUSH): nothing
+    // ran, so sending the body is safe. EVAL also caches it again.
+    cmd[0] = "EVAL";
+    cmd[1] = std::string(s.source);
+    reply = co_await commands_->execute(std::move(cmd), options_.command_timeout);
+    if (!reply)
+      co_return std::unexpected(std::move(reply.error()));
+  }
+  co_return reject_error_reply(std::move(*reply));
+}
+
+asio::awaitable<store_result<list_identity>> redis_store::init_list_impl(std::uint64_t seed) {
+  std::vector<std::string> keys{key("seed"), key("epoch")};
+  std::vector<std::string> args{std::to_string(seed), std::to_string(random_nonzero_u64())};
+  auto reply = co_await run_script(script_id::init_list, std::move(keys), std::move(args));
+  if (!reply)
+    co_return std::unexpected(std::move(reply.error()));
+  const auto* items = reply->array();
+  if (!items || items->size() != 2 || !(*items)[0].string() || !(*items)[1].string()) {
+    co_return std::unexpected(unexpected_reply("init_list"));
+  }
+  const auto stored_seed = parse_u64(*(*items)[0].string());
+  const auto epoch = parse_u64(*(*items)[1].string());
+  if (!stored_seed || !epoch)
+    co_return std::unexpected(unexpected_reply("seed/epoch"));
+  co_return list_identity{*epoch, *stored_seed};
+}
+
+asio::awaitable<store_result<ban_outcome>> redis_store::ban_impl(ban_record proposed, actor who) {
+  const auto fp_hex = proposed.fp.to_hex();
+  std::vector<std::string> args{
+      fp_hex,
+      std::string(sdk::to_string(proposed.type)),
+      proposed.value,
+      proposed.masked,
+      proposed.reason,
+      proposed.note,
+      proposed.case_id,
+      proposed.source,
+      proposed.is_public ? "1" : "0",
+      proposed.expires_at ? std::to_string(*proposed.expires_at) : std::string(),
+      who.key_id,
+      who.address,
+      who.request_id,
+  };
+  auto reply = co_await run_script(script_id::ban, ban_keys(proposed.fp), std::move(args));
+  if (!reply)
+    co_return std::unexpected(std::move(reply.error()));
+  auto items = script_reply(*reply);
+  if (!items)
+    co_return std::unexpected(items.error());
+  if ((*items)->size() != 2)
+    co_return std::unexpected(unexpected_reply("ban reply"));
+  auto fields = to_field_map((**items)[1]);
+  if (!fields)
+    co_return std::unexpected(fields.error());
+  auto record = decode_ban_record(proposed.fp, *fields);
+  if (!record)
+    co_return std::unexpected(record.error());
+  co_return ban_outcome{std::move(*record), *(**items)[0].integer() == 1};
+}
+
+asio::awaitable<store_result<lift_outcome>> redis_store::lift_impl(fingerprint fp,
+                                                                   std::string reason, actor who) {
+  std::vector<std::string> args{fp.to_hex(), std::move(reason), who.key_id, who.address,
+                                who.request_id};
+  auto reply = co_await run_script(script_id::lift, ban_keys(fp), std::move(args));
+  if (!reply)
+    co_return std::unexpected(std::move(reply.error()));
+  auto items = script_reply(*reply);
+  if (!items)
+    co_return std::unexpected(items.error());
+  if (*(**items)[0].integer() == 0) {
+    co_return std::unexpected(to_store_error(failure_kind::not_found, "not banned"));
+  }
+  if ((*items)->size() != 3 || !(**items)[1].integer()) {
+    co_return std::unexpected(unexpected_reply("lift reply"));
+  }
+  co_return lift_outcome{fp, static_cast<std::uint64_t>(*(**items)[1].integer())};
+}
+
+asio::awaitable<store_result<std::optional<ban_record>>> redis_store::get_impl(fingerprint fp) {
+  std::vector<std::string> args1{"HGETALL", key("ban:" + fp.to_hex())};
+  auto reply = co_await command(std::move(args1));
+  if (!reply)
+    co_return std::unexpected(std::move(reply.error()));
+  auto fields = to_field_map(*reply);
+  if (!fields)
+    co_return std::unexpected(fields.error());
+  if (fields->empty())
+    co_return std::optional<ban_record>{};
+  auto record = decode_ban_record(fp, *fields);
+  if (!record)
+    co_return std::unexpected(record.error());
+  co_return std::optional<ban_record>(std::move(*record));
+}
+
+asio::awaitable<store_result<ban_page>> redis_store::list_impl(ban_query query) {
+  ban_page page;
+  const std::size_t limit = std::clamp<std::size_t>(query.limit, 1, 1000);
+  const std::size_t batch = std::max<std::size_t>(limit, 100);
+  std::uint64_t cursor = query.after_seq;
+  std::size_t scanned = 0;
+  while (true) {
+    std::vector<std::string> args2{
+        "ZRANGEBYSCORE", key("bans"), "(" + seq_string(cursor), "+inf", "WITHSCORES",
+        "LIMIT",         "0",         std::to_string(batch)};
+    auto range = co_await command(std::move(args2));
+    if (!range)
+      co_return std::unexpected(std::move(range.error()));
+    const auto* items = range->array();
+    if (!items || items->size() % 2 != 0)
+      co_return std::unexpected(unexpected_reply("bans"));
+    std::vector<std::pair<fingerprint, std::uint64_t>> entries;
+    std::vector<std::vector<std::string>> reads;
+    for (std::size_t i = 0; i < items->size(); i += 2) {
+      const auto* member = (*items)[i].string();
+      const auto* score = (*items)[i + 1].string();
+      auto fp = member ? fingerprint::from_hex(*member) : std::nullopt;
+      auto seq = score ? parse_u64(*score) : std::nullopt;
+      if (!fp || !seq)
+        co_return std::unexpected(unexpected_reply("bans entry"));
+      entries.emplace_back(*fp, *seq);
+      reads.push_back({"HGETALL", key("ban:" + *member)});
+    }
+    auto records = co_await commands_->execute_pipeline(std::move(reads), options_.command_timeout);
+    if (!records)
+      co_return std::unexpected(std::move(records.error()));
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      cursor = entries[i].second;
+      ++scanned;
+      auto checked = reject_error_reply(std::move((*records)[i]));
+      if (!checked)
+        co_return std::unexpected(checked.error());
+      auto fields = to_field_map(*checked);
+      if (!fields)
+        co_return std::unexpected(fields.error());
+      if (fields->empty())
+        continue;  // lifted and gone between the two reads
+      auto record = decode_ban_record(entries[i].first, *fields);
+      if (!record)
+        co_return std::unexpected(record.error());
+      if (record->status != ban_status::banned)
+        continue;
+      if (query.type && record->type != *query.type)
+        continue;
+      if (query.reason && record->reason != *query.reason)
+        continue;
+      if (query.since_ms && record->banned_at_ms < *query.since_ms)
+        continue;
+      page.records.push_back(std::move(*record));
+      if (page.records.size() == limit) {
+        page.next_cursor = cursor;
+        co_return page;
+      }
+    }
+    if (entries.size() < batch)
+      co_return page;  // reached the end
+    if (scanned >= kListMaxScan) {
+      // Sparse filter: hand back what we have and where to go on.
+      page.next_cursor = cursor;
+      co_return page;
+    }
+  }
+}
+
+asio::awaitable<store_result<std::vector<check_answer>>> redis_store::check_impl(
+    std::vector<fingerprint> fps) {
+  std::vector<std::vector<std::string>> reads;
+  reads.reserve(fps.size());
+  for (const auto& fp : fps) {
+    reads.push_back({"HMGET", key("ban:" + fp.to_hex()), "status", "reason", "banned_at", "seq"});
+  }
+  // One write, one round trip for the whole batch.
+  auto replies = co_await commands_->execute_pipeline(std::move(reads), options_.command_timeout);
+  if (!replies)
+    co_return std::unexpected(std::move(replies.error()));
+  std::vector<check_answer> answers(fps.size());
+  for (std::size_t i = 0; i < fps.size(); ++i) {
+    auto reply = reject_error_reply(std::move((*replies)[i]));
+    if (!reply)
+      co_return std::unexpected(reply.error());
+    const auto* fields = reply->array();
+    if (!fields || fields->size() != 4)
+      co_return std::unexpected(unexpected_reply("HMGET"));
+    const auto* status = (*fields)[0].string();
+    if (!status || *status != "banned")
+      continue;
+    auto& a = answers[i];
+    a.banned = true;
+    if (const auto* reason = (*fields)[1].string())
+      a.reason = *reason;
+    if (const auto* at = (*fields)[2].string())
+      a.since_ms = parse_i64(*at).value_or(0);
+    if (const auto* seq = (*fields)[3].string())
+      a.seq = parse_u64(*seq).value_or(0);
+  }
+  co_return answers;
+}
+
+asio::awaitable<store_result<std::uint64_t>> redis_store::head_seq_impl() {
+  std::vector<std::string> args3{"GET", key("seq")};
+  auto reply = co_await command(std::move(args3));
+  if (!reply)
+    co_return std::unexpected(std::move(reply.error()));
+  if (reply->is_nil())
+    co_return std::uint64_t{0};
+  const auto* text = reply->string();
+  const auto seq = text ? parse_u64(*text) : std::nullopt;
+  if (!seq)
+    co_return std::unexpected(unexpected_reply("seq"));
+  co_return *seq;
+}
+
+asio::awaitable<store_result<banned_set>> redis_store::load_banned_impl() {
+  // seq first: the caller follows the log from it, so a change that lands
+  // during the scan is applied again from the log (bans and lifts are
+  // idempotent on a set), and none is missed.
+  auto seq = co_await head_seq_impl();
+  if (!seq)
+    co_return std::unexpected(std::move(seq.error()));
+  banned_set result;
+  result.seq = *seq;
+  std::unordered_set<fingerprint> seen;
+  std::string cursor = "0";
+  do {
+    std::vector<std::string> args4{"SSCAN", key("banned"), cursor, "COUNT",
+                                   std::to_string(kScanCount)};
+    auto reply = co_await command(std::move(args4));
+    if (!reply)
+      co_return std::unexpected(std::move(reply.error()));
+    const auto* parts = reply->array();
+    if (!parts || parts->size() != 2 || !(*parts)[0].string() || !(*parts)[1].array()) {
+      co_return std::unexpected(unexpected_reply("SSCAN"));
+    }
+    cursor = *(*parts)[0].string();
+    for (const auto& member : *(*parts)[1].array()) {
+      const auto* text = member.string();
+      auto fp = text ? fingerprint::from_hex(*text) : std::nullopt;
+      if (!fp)
+        co_return std::unexpected(unexpected_reply("banned member"));
+      // SSCAN may return an element more than once.
+      if (seen.insert(*fp).second)
+        result.fps.push_back(*fp);
+    }
+  } while (cursor != "0");
+  co_return result;
+}
+
+asio::awaitable<store_result<std::vector<change>>> redis_store::read_changes_impl(
+    std::uint64_t after_seq, std::size_t count, std::chrono::milliseconds block) {
+  count = std::max<std::size_t>(count, 1);
+  std::vector<change> changes;
+  auto decode_entries = [&changes](const redis_array& entries) -> store_result<void> {
+    for (const auto& entry : entries) {
+      auto c = decode_change(entry);
+      if (!c)
+        return std::unexpected(c.error());
+      changes.push_back(std::move(*c));
+    }
+    return {};
+  };
+  std::vector<std::string> xrange{"XRANGE", key("log"), seq_string(after_seq + 1) + "-0",
+                                  "+",      "COUNT",    std::to_string(count)};
+  auto range = co_await command(std::move(xrange));
+  if (!range)
+    co_return std::unexpected(std::move(range.error()));
+  const auto* entries = range->array();
+  if (!entries)
+    co_return std::unexpected(unexpected_reply("XRANGE"));
+  if (auto ok = decode_entries(*entries); !ok)
+    co_return std::unexpected(ok.error());
+  if (!changes.empty() || block.count() <= 0)
+    co_return changes;
+
+  // Nothing yet: wait on the dedicated connection. The id is explicit (not
+  // "$"), so an entry added since the XRANGE is returned at once.
+  std::vector<std::string> xread{
+      "XREAD",   "COUNT",    std::to_string(count),       "BLOCK", std::to_string(block.count()),
+      "STREAMS", key("log"), seq_string(after_seq) + "-1"};
+  auto waited = co_await blocking_->execute(std::move(xread), block + options_.command_timeout);
+  if (!waited)
+    co_return std::unexpected(std::move(waited.error()));
+  auto reply = reject_error_reply(std::move(*waited));
+  if (!reply)
+    co_return std::unexpected(reply.error());
+  if (reply->is_nil())
+    co_return changes;  // timed out: no change
+  const auto* streams = reply->array();
+  if (!streams || streams->size() != 1)
+    co_return std::unexpected(unexpected_reply("XREAD"));
+  const auto* stream = (*streams)[0].array();
+  if (!stream || stream->size() != 2 || !(*stream)[1].array()) {
+    co_return std::unexpected(unexpected_reply("XREAD stream"));
+  }
+  if (auto ok = decode_entries(*(*stream)[1].array()); !ok)
+    co_return std::unexpected(ok.error());
+  co_return changes;
+}
+
+asio::awaitable<store_result<api_key>> redis_store::store_key(std::string sha, role key_role,
+                                                              std::string name, actor who,
+                                                              std::string action) {
+  // A random 8-byte id collides with negligible probability; the script
+  // refuses a taken id and we draw again.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const auto id = random_hex(8);
+    std::vector<std::string> keys{key("key:" + sha), key("keyid:" + id), key("keys"), key("audit")};
+    std::vector<std::string> args{
+        id,    std::string(to_string(key_role)), name, sha, who.key_id, who.address, who.request_id,
+        action};
+    auto reply = co_await run_script(script_id::key_create, std::move(keys), std::move(args));
+    if (!reply)
+      co_return std::unexpected(std::move(reply.error()));
+    auto items = script_reply(*reply);
+    if (!items)
+      co_return std::unexpected(items.error());
+    if (*(**items)[0].integer() == -1)
+      continue;
+    if ((*items)->size() != 2)
+      co_return std::unexpected(unexpected_reply("key_create reply"));
+    auto fields = to_field_map((**items)[1]);
+    if (!fields)
+      co_return std::unexpected(fields.error());
+    co_return decode_api_key(*fields);
+  }
+  co_return std::unexpected(unexpected_reply("key id collisions"));
+}
+
+asio::awaitable<store_result<created_key>> redis_store::create_key_impl(role key_role,
+                                                                        std::string name,
+                                                                        actor who) {
+  auto secret = new_key_secret();
+  auto record = co_await store_key(key_secret_hash(secret), key_role, std::move(name),
+                                   std::move(who), "key_create");
+  if (!record)
+    co_return std::unexpected(std::move(record.error()));
+  co_return created_key{std::move(*record), std::move(secret)};
+}
+
+asio::awaitable<store_result<api_key>> redis_store::register_key_impl(std::string secret,
+                                                                      role key_role,
+                                                                      std::string name) {
+  actor system{"system", "", ""};
+  co_return co_await store_key(key_secret_hash(secret), key_role, std::move(name),
+                               std::move(system), "key_register");
+}
+
+asio::awaitable<store_result<std::vector<api_key>>> redis_store::list_keys_impl() {
+  std::vector<std::string> args5{"SMEMBERS", key("keys")};
+  auto ids = co_await command(std::move(args5));
+  if (!ids)
+    co_return std::unexpected(std::move(ids.error()));
+  const auto* members = ids->array();
+  if (!members)
+    co_return std::unexpected(unexpected_reply("SMEMBERS"));
+  std::vector<std::vector<std::string>> lookups;
+  for (const auto& m : *members) {
+    if (!m.string())
+      co_return std::unexpected(unexpected_reply("key id"));
+    lookups.push_back({"GET", key("keyid:" + *m.string())});
+  }
+  auto shas = co_await commands_->execute_pipeline(std::move(lookups), options_.command_timeout);
+  if (!shas)
+    co_return std::unexpected(std::move(shas.error()));
+  std::vector<std::vector<std::string>> reads;
+  for (auto& sha : *shas) {
+    auto checked = reject_error_reply(std::move(sha));
+    if (!checked)
+      co_return std::unexpected(checked.error());
+    if (!checked->string())
+      continue;
+    reads.push_back({"HGETALL", key("key:" + *checked->string())});
+  }
+  auto records = co_await commands_->execute_pipeline(std::move(reads), options_.command_timeout);
+  if (!records)
+    co_return std::unexpected(std::move(records.error()));
+  std::vector<api_key> keys;
+  for (auto& r : *records) {
+    auto checked = reject_error_reply(std::move(r));
+    if (!checked)
+      co_return std::unexpected(checked.error());
+    auto fields = to_field_map(*checked);
+    if (!fields)
+      co_return std::unexpected(fields.error());
+    if (fields->empty())
+      continue;
+    auto k = decode_api_key(*fields);
+    if (!k)
+      co_return std::unexpected(k.error());
+    keys.push_back(std::move(*k));
+  }
+  std::sort(keys.begin(), keys.end(), [](const api_key& a, const api_key& b) {
+    return a.created_at_ms != b.created_at_ms ? a.created_at_ms < b.created_at_ms : a.id < b.id;
+  });
+  co_return keys;
+}
+
+asio::awaitable<store_result<bool>> redis_store::revoke_key_impl(std::string id, actor who) {
+  std::vector<std::string> keys{key("keyid:" + id), key("audit")};
+  std::vector<std::string> args{id, options_.key_prefix, who.key_id, who.address, who.request_id};
+  auto reply = co_await run_script(script_id::key_revoke, std::move(keys), std::move(args));
+  if (!reply)
+    co_return std::unexpected(std::move(reply.error()));
+  const auto* result = reply->integer();
+  if (!result)
+    co_return std::unexpected(unexpected_reply("key_revoke reply"));
+  if (*result == -1)
+    co_return std::unexpected(to_store_error(failure_kind::not_found, "no such key"));
+  co_return *result == 1;
+}
+
+asio::awaitable<store_result<std::optional<api_key>>> redis_store::find_key_impl(
+    std::string sha256_hex) {
+  std::vector<std::string> args6{"HGETALL", key("key:" + sha256_hex)};
+  auto reply = co_await command(std::move(args6));
+  if (!reply)
+    co_return std::unexpected(std::move(reply.error()));
+  auto fields = to_field_map(*reply);
+  if (!fields)
+    co_return std::unexpected(fields.error());
+  if (fields->empty())
+    co_return std::optional<api_key>{};
+  auto k = decode_api_key(*fields);
+  if (!k)
+    co_return std::unexpected(k.error());
+  co_return std::optional<api_key>(std::move(*k));
+}
+
+asio::awaitable<store_result<std::vector<audit_entry>>> redis_store::audit_impl(
+    std::optional<std::string> before_id, std::size_t limit) {
+  if (before_id && !is_stream_id(*before_id)) {
+    co_return std::unexpected(to_store_error(failure_kind::not_found, "invalid audit cursor"));
+  }
+  limit = std::clamp<std::size_t>(limit, 1, 1000);
+  std::vector<std::string> args7{"XREVRANGE", key("audit"), before_id ? "(" + *before_id : "+",
+                                 "-",         "COUNT",      std::to_string(limit)};
+  auto reply = co_await command(std::move(args7));
+  if (!reply)
+    co_return std::unexpected(std::move(reply.error()));
+  const auto* entries = reply->array();
+  if (!entries)
+    co_return std::unexpected(unexpected_reply("XREVRANGE"));
+  std::vector<audit_entry> out;
+  out.reserve(entries->size());
+  for (const auto& entry : *entries) {
+    auto a = decode_audit_entry(entry);
+    if (!a)
+      co_return std::unexpected(a.error());
+    out.push_back(std::move(*a));
+  }
+  co_return out;
+}
+
+namespace {
+
+asio::awaitable<store_result<std::shared_ptr<store>>> finish_open(std::shared_ptr<redis_store> s) {
+  store_result<void> ready = co_await s->wait_ready();
+  store_result<std::shared_ptr<store>> result;
+  if (ready) {
+    result = s;
+  } else {
+    result = std::unexpected(ready.error());
+  }
+  co_return result;
+}
+
+}  // namespace
+
+asio::awaitable<store_result<std::shared_ptr<store>>> open_redis_store(
+    asio::any_io_executor executor, redis_endpoint endpoint, store_options options) {
+  return finish_open(
+      std::make_shared<redis_store>(executor, std::move(endpoint), std::move(options)));
+}
+
+}  // namespace banlist::service

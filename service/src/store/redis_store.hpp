@@ -1,0 +1,139 @@
+// redis_store: the store implementation on Redis (see store.hpp for the
+// contract and docs/redis-layout.md for the keys). Holds two connections: one
+// pipelined connection for commands and scripts, and one for XREAD BLOCK so
+// a blocked read never delays other commands.
+//
+// Thread-safety: as store; all I/O goes through the connections' strands.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/redis_connection.hpp"
+#include "store/store.hpp"
+
+namespace banlist::service {
+
+class redis_store final : public store {
+ public:
+  enum class script_id : std::size_t { ban, lift, key_create, key_revoke, init_list, count };
+
+  redis_store(boost::asio::any_io_executor executor, redis_endpoint endpoint,
+              store_options options);
+  ~redis_store() override;
+
+  // Waits for the command connection (up to the command timeout).
+  boost::asio::awaitable<store_result<void>> wait_ready();
+
+  // The overrides are plain functions forwarding to coroutines, so the
+  // coroutine frames' parameters are always move-constructed from xvalues.
+  boost::asio::awaitable<store_result<list_identity>> init_list(std::uint64_t seed) override {
+    return init_list_impl(seed);
+  }
+  boost::asio::awaitable<store_result<ban_outcome>> ban(ban_record proposed, actor who) override {
+    return ban_impl(std::move(proposed), std::move(who));
+  }
+  boost::asio::awaitable<store_result<lift_outcome>> lift(fingerprint fp, std::string reason,
+                                                          actor who) override {
+    return lift_impl(fp, std::move(reason), std::move(who));
+  }
+  boost::asio::awaitable<store_result<std::optional<ban_record>>> get(fingerprint fp) override {
+    return get_impl(fp);
+  }
+  boost::asio::awaitable<store_result<ban_page>> list(ban_query query) override {
+    return list_impl(std::move(query));
+  }
+  boost::asio::awaitable<store_result<std::vector<check_answer>>> check(
+      std::vector<fingerprint> fps) override {
+    return check_impl(std::move(fps));
+  }
+  boost::asio::awaitable<store_result<std::uint64_t>> head_seq() override {
+    return head_seq_impl();
+  }
+  boost::asio::awaitable<store_result<banned_set>> load_banned() override {
+    return load_banned_impl();
+  }
+  boost::asio::awaitable<store_result<std::vector<change>>> read_changes(
+      std::uint64_t after_seq, std::size_t count, std::chrono::milliseconds block) override {
+    return read_changes_impl(after_seq, count, block);
+  }
+  boost::asio::awaitable<store_result<created_key>> create_key(role key_role, std::string name,
+                                                               actor who) override {
+    return create_key_impl(key_role, std::move(name), std::move(who));
+  }
+  boost::asio::awaitable<store_result<api_key>> register_key(std::string secret, role key_role,
+                                                             std::string name) override {
+    return register_key_impl(std::move(secret), key_role, std::move(name));
+  }
+  boost::asio::awaitable<store_result<std::vector<api_key>>> list_keys() override {
+    return list_keys_impl();
+  }
+  boost::asio::awaitable<store_result<bool>> revoke_key(std::string id, actor who) override {
+    return revoke_key_impl(std::move(id), std::move(who));
+  }
+  boost::asio::awaitable<store_result<std::optional<api_key>>> find_key(
+      std::string sha256_hex) override {
+    return find_key_impl(std::move(sha256_hex));
+  }
+  boost::asio::awaitable<store_result<std::vector<audit_entry>>> audit(
+      std::optional<std::string> before_id, std::size_t limit) override {
+    return audit_impl(std::move(before_id), limit);
+  }
+  bool connected() const noexcept override;
+
+  // The command connection, for tests and diagnostics.
+  const std::shared_ptr<redis_connection>& connection() const noexcept { return commands_; }
+
+ private:
+  boost::asio::awaitable<store_result<list_identity>> init_list_impl(std::uint64_t seed);
+  boost::asio::awaitable<store_result<ban_outcome>> ban_impl(ban_record proposed, actor who);
+  boost::asio::awaitable<store_result<lift_outcome>> lift_impl(fingerprint fp, std::string reason,
+                                                               actor who);
+  boost::asio::awaitable<store_result<std::optional<ban_record>>> get_impl(fingerprint fp);
+  boost::asio::awaitable<store_result<ban_page>> list_impl(ban_query query);
+  boost::asio::awaitable<store_result<std::vector<check_answer>>> check_impl(
+      std::vector<fingerprint> fps);
+  boost::asio::awaitable<store_result<std::uint64_t>> head_seq_impl();
+  boost::asio::awaitable<store_result<banned_set>> load_banned_impl();
+  boost::asio::awaitable<store_result<std::vector<change>>> read_changes_impl(
+      std::uint64_t after_seq, std::size_t count, std::chrono::milliseconds block);
+  boost::asio::awaitable<store_result<created_key>> create_key_impl(role key_role, std::string name,
+                                                                    actor who);
+  boost::asio::awaitable<store_result<api_key>> register_key_impl(std::string secret, role key_role,
+                                                                  std::string name);
+  boost::asio::awaitable<store_result<std::vector<api_key>>> list_keys_impl();
+  boost::asio::awaitable<store_result<bool>> revoke_key_impl(std::string id, actor who);
+  boost::asio::awaitable<store_result<std::optional<api_key>>> find_key_impl(
+      std::string sha256_hex);
+  boost::asio::awaitable<store_result<std::vector<audit_entry>>> audit_impl(
+      std::optional<std::string> before_id, std::size_t limit);
+
+  struct script {
+    std::string_view source;
+    std::string sha1;
+  };
+
+  std::string key(std::string_view suffix) const;
+  std::vector<std::string> ban_keys(const fingerprint& fp) const;
+
+  // EVALSHA, falling back to EVAL when Redis lost the script (NOSCRIPT).
+  // Error replies become store_error.
+  boost::asio::awaitable<store_result<redis_value>> run_script(script_id id,
+                                                               std::vector<std::string> keys,
+                                                               std::vector<std::string> args);
+  // One command; error replies become store_error.
+  boost::asio::awaitable<store_result<redis_value>> command(std::vector<std::string> args);
+  boost::asio::awaitable<store_result<api_key>> store_key(std::string sha, role key_role,
+                                                          std::string name, actor who,
+                                                          std::string action);
+
+  store_options options_;
+  std::array<script, static_cast<std::size_t>(script_id::count)> scripts_;
+  std::shared_ptr<redis_connection> commands_;
+  std::shared_ptr<redis_connection> blocking_;
+};
+
+}  // namespace banlist::service

@@ -1,0 +1,15 @@
+// The Lua scripts that perform every mutation (scripts/*.lua), embedded at
+// build time. Constant data; thread-safe.
+#pragma once
+
+#include <string_view>
+
+namespace banlist::service::scripts {
+
+extern const std::string_view ban;
+extern const std::string_view lift;
+extern const std::string_view key_create;
+extern const std::string_view key_revoke;
+extern const std::string_view init_list;
+
+}  // namespace banlist::service::scripts

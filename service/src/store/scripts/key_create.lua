@@ -1,0 +1,28 @@
+-- key_create: stores an API key record under the SHA-256 of its secret.
+-- Idempotent per secret (used for BANLIST_ADMIN_KEY at every start).
+--
+-- KEYS: 1 key:{sha256}  2 keyid:{id}  3 keys  4 audit
+-- ARGV: 1 id  2 role  3 name  4 sha256  5 actor key id  6 actor address
+--       7 request id  8 action ("key_create" or "key_register")
+-- Returns {1, HGETALL} when stored now, {0, HGETALL} when the secret was
+-- already known, {-1} when the id is taken (the caller picks another).
+
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return {0, redis.call('HGETALL', KEYS[1])}
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  return {-1}
+end
+
+local t = redis.call('TIME')
+local now = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'role', ARGV[2], 'name', ARGV[3],
+  'created', now, 'revoked', '0')
+redis.call('SET', KEYS[2], ARGV[4])
+redis.call('SADD', KEYS[3], ARGV[1])
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', '1000000', '*',
+  'at', now, 'key', ARGV[5], 'addr', ARGV[6], 'req', ARGV[7],
+  'action', ARGV[8], 'target', ARGV[1], 'detail', 'role=' .. ARGV[2])
+
+return {1, redis.call('HGETALL', KEYS[1])}

@@ -1,0 +1,47 @@
+-- lift: lifts the ban on one fingerprint, atomically with its seq, log
+-- entry, sets, digest and audit entry.
+--
+-- KEYS: 1 ban:{fp}  2 seq  3 log  4 banned  5 public  6 bans  7 digest  8 audit
+-- ARGV: 1 fp  2 lift reason  3 actor key id  4 actor address  5 request id
+-- Returns {1, seq, lifted_at_ms} or {0} when the fingerprint is not banned.
+
+local record = redis.call('HMGET', KEYS[1], 'status', 'type')
+if record[1] ~= 'banned' then
+  return {0}
+end
+
+local function xor_hex(a, b)
+  local lanes = {}
+  for i = 0, 3 do
+    local x = tonumber(string.sub(a, i * 8 + 1, i * 8 + 8), 16)
+    local y = tonumber(string.sub(b, i * 8 + 1, i * 8 + 8), 16)
+    lanes[i + 1] = bit.tohex(bit.bxor(x, y), 8)
+  end
+  return table.concat(lanes)
+end
+
+local fp = ARGV[1]
+local t = redis.call('TIME')
+local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = string.format('%.0f', now_ms)
+local seq_n = redis.call('INCR', KEYS[2])
+local seq = string.format('%.0f', seq_n)
+
+redis.call('HSET', KEYS[1], 'status', 'lifted', 'lifted_at', now, 'lifted_by', ARGV[3],
+  'lift_reason', ARGV[2], 'lift_seq', seq)
+
+local digest = redis.call('GET', KEYS[7]) or '00000000000000000000000000000000'
+digest = xor_hex(digest, fp)
+redis.call('SET', KEYS[7], digest)
+
+redis.call('SREM', KEYS[4], fp)
+redis.call('ZREM', KEYS[5], fp)
+redis.call('ZREM', KEYS[6], fp)
+
+redis.call('XADD', KEYS[3], seq .. '-1',
+  'op', 'lift', 'fp', fp, 'type', record[2], 'reason', ARGV[2], 'at', now, 'digest', digest)
+redis.call('XADD', KEYS[8], 'MAXLEN', '~', '1000000', '*',
+  'at', now, 'key', ARGV[3], 'addr', ARGV[4], 'req', ARGV[5],
+  'action', 'lift', 'target', fp, 'detail', 'seq=' .. seq)
+
+return {1, seq_n, now_ms}

@@ -1,0 +1,470 @@
+// The domain store against a real redis-server: ban/lift semantics, seq and
+// digest invariants, the change log, keys and audit.
+//
+// Note (g++ 12): no co_await inside Catch2 macros (it runs twice there) and
+// no aggregate temporaries like actor{...} inside a co_await expression
+// (copied bitwise): await into a local, build arguments in locals.
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <set>
+
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <catch2/catch.hpp>
+
+#include "redis_server.hpp"
+#include "run_async.hpp"
+#include "store/redis_connection.hpp"
+#include "store/secrets.hpp"
+#include "store/store.hpp"
+
+namespace asio = boost::asio;
+using namespace banlist;
+using namespace banlist::service;
+using namespace std::chrono_literals;
+
+namespace {
+
+fingerprint fp_of(std::uint64_t i) {
+  return {0x9e3779b97f4a7c15ULL * (i + 1), (0xc2b2ae3d27d4eb4fULL * (i + 7)) ^ (i << 17)};
+}
+
+ban_record make_ban(std::uint64_t i, sdk::identifier_type type = sdk::identifier_type::phone) {
+  ban_record r;
+  r.fp = fp_of(i);
+  r.type = type;
+  r.value = "+8613800" + std::to_string(100000 + i);
+  r.masked = "138****" + std::to_string(i % 10000);
+  r.reason = i % 3 == 0 ? "fraud" : "scam";
+  r.note = "note " + std::to_string(i);
+  r.case_id = "case-" + std::to_string(i);
+  r.source = "example-platform";
+  r.is_public = i % 2 == 0;
+  return r;
+}
+
+actor moderator() {
+  return actor{"k-mod", "127.0.0.1", "req-1"};
+}
+
+fingerprint xor_of(const std::vector<fingerprint>& fps) {
+  fingerprint d;
+  for (const auto& fp : fps) {
+    d.high ^= fp.high;
+    d.low ^= fp.low;
+  }
+  return d;
+}
+
+template <class T>
+T must(store_result<T> r) {
+  if (!r)
+    FAIL("store error: " << r.error().message);
+  return std::move(*r);
+}
+
+asio::awaitable<std::shared_ptr<store>> open(const test::redis_server& redis) {
+  auto executor = co_await asio::this_coro::executor;
+  store_options options;
+  auto s = co_await open_redis_store(executor, redis.endpoint(), options);
+  if (!s)
+    FAIL("open_redis_store: " << s.error().message);
+  std::shared_ptr<store> opened = *s;
+  co_return opened;
+}
+
+// A raw connection for looking behind the store's back.
+asio::awaitable<std::shared_ptr<redis_connection>> raw(const test::redis_server& redis) {
+  auto executor = co_await asio::this_coro::executor;
+  redis_connection::config cfg;
+  cfg.endpoint = redis.endpoint();
+  auto c = redis_connection::create(executor, cfg);
+  auto ready = co_await c->wait_connected(5s);
+  REQUIRE(ready.has_value());
+  co_return c;
+}
+
+asio::awaitable<redis_value> raw_command_v(std::shared_ptr<redis_connection> c,
+                                           std::vector<std::string> args) {
+  auto r = co_await c->execute(std::move(args), 5s);
+  REQUIRE(r.has_value());
+  REQUIRE_FALSE(r->is_error());
+  co_return std::move(*r);
+}
+
+// Not a coroutine, so the braced list never lives in a coroutine frame
+// (g++ 12 miscompiles that: "array used as initializer").
+template <class... Args>
+asio::awaitable<redis_value> raw_command(std::shared_ptr<redis_connection> c, Args... args) {
+  return raw_command_v(std::move(c), std::vector<std::string>{std::string(args)...});
+}
+
+asio::awaitable<void> ban_many(std::shared_ptr<store> s, std::uint64_t first, std::uint64_t n,
+                               std::shared_ptr<std::vector<std::uint64_t>> seqs) {
+  for (std::uint64_t i = first; i < first + n; ++i) {
+    auto outcome = co_await s->ban(make_ban(i), moderator());
+    REQUIRE(outcome.has_value());
+    REQUIRE(outcome->created);
+    seqs->push_back(outcome->record.seq);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("ban, get, check, lift, check", "[redis][store]") {
+  test::redis_server redis;
+  test::run_async([&](auto) -> asio::awaitable<void> {
+    auto s = co_await open(redis);
+    CHECK(s->connected());
+    auto banned = must(co_await s->ban(make_ban(1), moderator()));
+    CHECK(banned.created);
+    CHECK(banned.record.seq == 1);
+    CHECK(banned.record.status == ban_status::banned);
+    CHECK(banned.record.banned_by == "k-mod");
+    CHECK(banned.record.banned_at_ms > 1'600'000'000'000);
+
+    auto got = must(co_await s->get(fp_of(1)));
+    REQUIRE(got.has_value());
+    CHECK(got->value == make_ban(1).value);
+    CHECK(got->reason == make_ban(1).reason);
+    CHECK(got->case_id == "case-1");
+    CHECK(got->type == sdk::identifier_type::phone);
+    CHECK_FALSE(got->expires_at.has_value());
+    auto missing = must(co_await s->get(fp_of(2)));
+    CHECK_FALSE(missing.has_value());
+
+    std::vector<fingerprint> both{fp_of(1), fp_of(2)};
+    auto answers = must(co_await s->check(both));
+    REQUIRE(answers.size() == 2);
+    CHECK(answers[0].banned);
+    CHECK(answers[0].seq == 1);
+    CHECK(answers[0].reason == make_ban(1).reason);
+    CHECK(answers[0].since_ms == banned.record.banned_at_ms);
+    CHECK_FALSE(answers[1].banned);
+
+    auto lifted = must(co_await s->lift(fp_of(1), "appeal_granted", moderator()));
+    CHECK(lifted.seq == 2);
+    answers = must(co_await s->check(both));
+    CHECK_FALSE(answers[0].banned);
+    auto after = must(co_await s->get(fp_of(1)));
+    REQUIRE(after.has_value());
+    CHECK(after->status == ban_status::lifted);
+    CHECK(after->lift_reason == "appeal_granted");
+    CHECK(after->lift_seq == 2);
+    auto v1 = must(co_await s->head_seq());
+    CHECK(v1 == 2);
+  });
+}
+
+TEST_CASE("re-ban is idempotent; lift of unknown or lifted is not_found; re-ban after lift",
+          "[redis][store]") {
+  test::redis_server redis;
+  test::run_async([&](auto) -> asio::awaitable<void> {
+    auto s = co_await open(redis);
+    auto first = must(co_await s->ban(make_ban(7), moderator()));
+    auto proposed = make_ban(7);
+    proposed.reason = "different";
+    auto again = must(co_await s->ban(proposed, moderator()));
+    CHECK_FALSE(again.created);
+    CHECK(again.record.seq == first.record.seq);
+    CHECK(again.record.reason == first.record.reason);  // the stored record, unchanged
+    auto v2 = must(co_await s->head_seq());
+    CHECK(v2 == 1);
+    auto log = must(co_await s->read_changes(0, 100, 0ms));
+    CHECK(log.size() == 1);
+
+    auto unknown = co_await s->lift(fp_of(8), "x", moderator());
+    REQUIRE_FALSE(unknown.has_value());
+    CHECK(unknown.error().code == store_errc::not_found);
+
+    auto v3 = must(co_await s->lift(fp_of(7), "appeal", moderator()));
+    CHECK(v3.seq == 2);
+    auto twice = co_await s->lift(fp_of(7), "appeal", moderator());
+    REQUIRE_FALSE(twice.has_value());
+    CHECK(twice.error().code == store_errc::not_found);
+    auto v4 = must(co_await s->head_seq());
+    CHECK(v4 == 2);
+
+    auto reban = must(co_await s->ban(make_ban(7), moderator()));
+    CHECK(reban.created);
+    CHECK(reban.record.seq == 3);
+    CHECK(reban.record.status == ban_status::banned);
+    CHECK(reban.record.lift_seq == 0);  // lift fields are cleared
+    auto changes = must(co_await s->read_changes(0, 100, 0ms));
+    REQUIRE(changes.size() == 3);
+    CHECK(changes[0].op == change_op::ban);
+    CHECK(changes[1].op == change_op::lift);
+    CHECK(changes[1].reason == "appeal");
+    CHECK(changes[2].op == change_op::ban);
+    CHECK(changes[2].digest == fp_of(7));
+    CHECK(changes[1].digest == fingerprint{});
+  });
+}
+
+TEST_CASE("8 concurrent writers: seq strictly increasing and gap-free, digest agrees",
+          "[redis][store]") {
+  test::redis_server redis;
+  test::run_async([&](auto) -> asio::awaitable<void> {
+    auto s = co_await open(redis);
+    constexpr std::uint64_t kWriters = 8, kEach = 200;
+    std::vector<std::shared_ptr<std::vector<std::uint64_t>>> seqs;
+    std::vector<asio::awaitable<void>> tasks;
+    for (std::uint64_t w = 0; w < kWriters; ++w) {
+      seqs.push_back(std::make_shared<std::vector<std::uint64_t>>());
+      tasks.push_back(ban_many(s, w * kEach, kEach, seqs.back()));
+    }
+    co_await test::wait_all(std::move(tasks));
+
+    std::set<std::uint64_t> all;
+    for (const auto& v : seqs) {
+      CHECK(std::is_sorted(v->begin(), v->end()));  // each writer sees its seqs increase
+      all.insert(v->begin(), v->end());
+    }
+    CHECK(all.size() == kWriters * kEach);
+    CHECK(*all.begin() == 1);
+    CHECK(*all.rbegin() == kWriters * kEach);  // 1..N with no gap and no repeat
+
+    // Lift every third so the digest has both kinds of change.
+    for (std::uint64_t i = 0; i < kWriters * kEach; i += 3) {
+      must(co_await s->lift(fp_of(i), "appeal", moderator()));
+    }
+    std::vector<fingerprint> banned;
+    for (std::uint64_t i = 0; i < kWriters * kEach; ++i) {
+      if (i % 3 != 0)
+        banned.push_back(fp_of(i));
+    }
+    auto c = co_await raw(redis);
+    auto digest = co_await raw_command(c, "GET", "bl:digest");
+    REQUIRE(digest.string());
+    CHECK(*digest.string() == xor_of(banned).to_hex());
+
+    // Each log entry carries the digest after its change.
+    auto changes = must(co_await s->read_changes(0, 100000, 0ms));
+    const auto head = must(co_await s->head_seq());
+    REQUIRE(changes.size() == head);
+    std::map<fingerprint, bool> state;
+    fingerprint running;
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+      CHECK(changes[i].seq == i + 1);
+      running.high ^= changes[i].fp.high;
+      running.low ^= changes[i].fp.low;
+      CHECK(changes[i].digest == running);
+      state[changes[i].fp] = changes[i].op == change_op::ban;
+    }
+    CHECK(running == xor_of(banned));
+
+    auto loaded = must(co_await s->load_banned());
+    CHECK(loaded.seq == head);
+    std::set<fingerprint> loaded_set(loaded.fps.begin(), loaded.fps.end());
+    CHECK(loaded_set == std::set<fingerprint>(banned.begin(), banned.end()));
+    CHECK(loaded.fps.size() == banned.size());
+    c->close();
+  });
+}
+
+TEST_CASE("read_changes pages, then blocks and wakes on a new ban", "[redis][store]") {
+  test::redis_server redis;
+  test::run_async([&](auto executor) -> asio::awaitable<void> {
+    auto s = co_await open(redis);
+    for (std::uint64_t i = 0; i < 5; ++i)
+      must(co_await s->ban(make_ban(i), moderator()));
+    auto page = must(co_await s->read_changes(2, 2, 0ms));
+    REQUIRE(page.size() == 2);
+    CHECK(page[0].seq == 3);
+    CHECK(page[1].seq == 4);
+    CHECK(page[0].fp == fp_of(2));
+    CHECK(page[0].type == sdk::identifier_type::phone);
+
+    // Times out with nothing.
+    auto t0 = std::chrono::steady_clock::now();
+    auto none = must(co_await s->read_changes(5, 10, 300ms));
+    CHECK(none.empty());
+    CHECK(std::chrono::steady_clock::now() - t0 >= 250ms);
+
+    // Wakes when another writer bans, well before the block time.
+    asio::steady_timer delay(executor);
+    asio::co_spawn(
+        executor,
+        [](std::shared_ptr<store> st) -> asio::awaitable<void> {
+          asio::steady_timer t(co_await asio::this_coro::executor);
+          t.expires_after(200ms);
+          co_await t.async_wait(asio::use_awaitable);
+          (void)co_await st->ban(make_ban(99), moderator());
+        }(s),
+        asio::detached);
+    t0 = std::chrono::steady_clock::now();
+    auto woken = must(co_await s->read_changes(5, 10, 10s));
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    REQUIRE(woken.size() == 1);
+    CHECK(woken[0].seq == 6);
+    CHECK(woken[0].fp == fp_of(99));
+    CHECK(waited >= 150ms);
+    CHECK(waited < 5s);
+  });
+}
+
+TEST_CASE("check answers a batch of 10,000 fingerprints", "[redis][store]") {
+  test::redis_server redis;
+  test::run_async([&](auto) -> asio::awaitable<void> {
+    auto s = co_await open(redis);
+    for (std::uint64_t i = 0; i < 100; ++i)
+      must(co_await s->ban(make_ban(i * 100), moderator()));
+    std::vector<fingerprint> fps;
+    for (std::uint64_t i = 0; i < 10000; ++i)
+      fps.push_back(fp_of(i));
+    auto t0 = std::chrono::steady_clock::now();
+    auto answers = must(co_await s->check(fps));
+    const auto took = std::chrono::steady_clock::now() - t0;
+    REQUIRE(answers.size() == fps.size());
+    for (std::uint64_t i = 0; i < 10000; ++i) {
+      if (answers[i].banned != (i % 100 == 0))
+        FAIL("wrong answer for " << i);
+    }
+    WARN("check of 10,000 fps took "
+         << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+  });
+}
+
+TEST_CASE("list: cursor pagination and filters", "[redis][store]") {
+  test::redis_server redis;
+  test::run_async([&](auto) -> asio::awaitable<void> {
+    auto s = co_await open(redis);
+    for (std::uint64_t i = 0; i < 30; ++i) {
+      must(co_await s->ban(
+          make_ban(i, i % 2 ? sdk::identifier_type::email : sdk::identifier_type::phone),
+          moderator()));
+    }
+    must(co_await s->lift(fp_of(4), "appeal", moderator()));
+
+    std::vector<fingerprint> seen;
+    ban_query q;
+    q.limit = 7;
+    while (true) {
+      auto page = must(co_await s->list(q));
+      CHECK(page.records.size() <= 7);
+      for (auto& r : page.records)
+        seen.push_back(r.fp);
+      if (!page.next_cursor)
+        break;
+      q.after_seq = *page.next_cursor;
+    }
+    CHECK(seen.size() == 29);  // the lifted one is not listed
+    CHECK(std::find(seen.begin(), seen.end(), fp_of(4)) == seen.end());
+    CHECK(seen.front() == fp_of(0));
+
+    ban_query emails;
+    emails.type = sdk::identifier_type::email;
+    emails.reason = "scam";
+    emails.limit = 100;
+    auto filtered = must(co_await s->list(emails));
+    for (auto& r : filtered.records) {
+      CHECK(r.type == sdk::identifier_type::email);
+      CHECK(r.reason == "scam");
+    }
+    // odd i, i % 3 != 0, in 0..29: 1,5,7,11,13,17,19,23,25,29
+    CHECK(filtered.records.size() == 10);
+    CHECK_FALSE(filtered.next_cursor.has_value());
+
+    ban_query future;
+    future.since_ms = std::int64_t{4'000'000'000'000};
+    auto v5 = must(co_await s->list(future));
+    CHECK(v5.records.empty());
+  });
+}
+
+TEST_CASE("keys: create, find, revoke, register idempotent; audit without raw values",
+          "[redis][store]") {
+  test::redis_server redis;
+  test::run_async([&](auto) -> asio::awaitable<void> {
+    auto s = co_await open(redis);
+    auto created = must(co_await s->create_key(role::partner, "acme", moderator()));
+    CHECK(created.secret.starts_with("blk_"));
+    CHECK(created.secret.size() == 4 + 64);
+    CHECK(created.record.key_role == role::partner);
+    CHECK(created.record.name == "acme");
+    CHECK_FALSE(created.record.revoked);
+
+    auto found = must(co_await s->find_key(key_secret_hash(created.secret)));
+    REQUIRE(found.has_value());
+    CHECK(found->id == created.record.id);
+    auto v6 = must(co_await s->find_key(key_secret_hash("blk_wrong")));
+    CHECK_FALSE(v6.has_value());
+
+    auto v7 = must(co_await s->revoke_key(created.record.id, moderator()));
+    CHECK(v7 == true);
+    auto v8 = must(co_await s->revoke_key(created.record.id, moderator()));
+    CHECK(v8 == false);
+    auto unknown = co_await s->revoke_key("nope", moderator());
+    REQUIRE_FALSE(unknown.has_value());
+    CHECK(unknown.error().code == store_errc::not_found);
+    found = must(co_await s->find_key(key_secret_hash(created.secret)));
+    REQUIRE(found.has_value());
+    CHECK(found->revoked);
+
+    auto admin1 = must(co_await s->register_key("blk_bootstrap", role::admin, "bootstrap"));
+    auto admin2 = must(co_await s->register_key("blk_bootstrap", role::admin, "bootstrap"));
+    CHECK(admin1.id == admin2.id);
+    CHECK(admin1.key_role == role::admin);
+    auto keys = must(co_await s->list_keys());
+    CHECK(keys.size() == 2);
+
+    // The secret is stored nowhere, only its hash.
+    auto c = co_await raw(redis);
+    auto dump = co_await raw_command(c, "KEYS", "*");
+    for (const auto& k : *dump.array())
+      CHECK(k.string()->find("blk_") == std::string::npos);
+
+    auto banned = make_ban(3);
+    const actor remote{"k-mod", "10.0.0.9", "req-77"};
+    must(co_await s->ban(banned, remote));
+    auto entries = must(co_await s->audit(std::nullopt, 100));
+    REQUIRE(entries.size() == 4);       // create, revoke, register, ban (repeats add none)
+    CHECK(entries[0].action == "ban");  // newest first
+    CHECK(entries[0].address == "10.0.0.9");
+    CHECK(entries[0].request_id == "req-77");
+    CHECK(entries[0].target == banned.fp.to_hex());
+    for (const auto& e : entries) {
+      CHECK(e.detail.find(banned.value) == std::string::npos);
+      CHECK(e.target.find(banned.value) == std::string::npos);
+      CHECK(e.detail.find("blk_") == std::string::npos);
+    }
+    auto older = must(co_await s->audit(entries[0].id, 100));
+    CHECK(older.size() == entries.size() - 1);
+    CHECK(older[0].id == entries[1].id);
+    c->close();
+  });
+}
+
+TEST_CASE("init_list stores the seed once and keeps the epoch", "[redis][store]") {
+  test::redis_server redis;
+  test::run_async([&](auto) -> asio::awaitable<void> {
+    auto s = co_await open(redis);
+    auto first = must(co_await s->init_list(12345));
+    CHECK(first.seed == 12345);
+    CHECK(first.epoch != 0);
+    auto second = must(co_await s->init_list(999));
+    CHECK(second.seed == 12345);
+    CHECK(second.epoch == first.epoch);
+  });
+}
+
+TEST_CASE("NOSCRIPT: after SCRIPT FLUSH a ban still works (EVAL fallback)", "[redis][store]") {
+  test::redis_server redis;
+  test::run_async([&](auto) -> asio::awaitable<void> {
+    auto s = co_await open(redis);
+    must(co_await s->ban(make_ban(1), moderator()));
+    auto c = co_await raw(redis);
+    co_await raw_command(c, "SCRIPT", "FLUSH");
+    auto exists =
+        co_await raw_command(c, "SCRIPT", "EXISTS", "0000000000000000000000000000000000000000");
+    REQUIRE(exists.array());
+    auto second = must(co_await s->ban(make_ban(2), moderator()));
+    CHECK(second.created);
+    CHECK(second.record.seq == 2);
+    auto lifted = must(co_await s->lift(fp_of(1), "appeal", moderator()));
+    CHECK(lifted.seq == 3);
+    c->close();
+  });
+}
