@@ -1,0 +1,135 @@
+#include "change_follower.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "log.hpp"
+#include "service_state.hpp"
+
+namespace banlist::service {
+namespace asio = boost::asio;
+
+namespace {
+
+const char* errc_name(store_errc code) {
+  switch (code) {
+    case store_errc::unavailable:
+      return "unavailable";
+    case store_errc::outcome_unknown:
+      return "outcome_unknown";
+    case store_errc::not_found:
+      return "not_found";
+    case store_errc::redis_error:
+      return "redis_error";
+    case store_errc::protocol_error:
+      return "protocol_error";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+change_follower::change_follower(service_state& state, asio::any_io_executor executor)
+    : state_(state), executor_(std::move(executor)) {}
+
+void change_follower::start() {
+  asio::co_spawn(
+      executor_, [self = shared_from_this()] { return self->run(); }, asio::detached);
+}
+
+asio::awaitable<void> change_follower::pause(std::chrono::milliseconds how_long) {
+  asio::steady_timer timer(executor_, how_long);
+  boost::system::error_code ec;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+asio::awaitable<bool> change_follower::rebuild(store& s) {
+  const auto& config = state_.config();
+  auto loaded = co_await s.load_banned();
+  if (!loaded) {
+    state_.metrics().record_store_error(errc_name(loaded.error().code));
+    log_line(log_level::warning, "loading the banned set failed: " + loaded.error().message);
+    co_return false;
+  }
+  const std::uint64_t count = loaded->fps.size();
+  const std::uint64_t capacity = std::max<std::uint64_t>({config.filter_capacity, 2 * count, 1});
+  auto built = bloom::filter::with_capacity(capacity, config.filter_fp_rate, *state_.seed());
+  if (!built) {
+    log_line(log_level::error, "cannot build the filter: " + built.error().message());
+    co_return false;
+  }
+  for (const auto& fp : loaded->fps)
+    built->insert(fp);
+  // Catch up with what happened while loading, so the swap loses nothing.
+  std::uint64_t seq = loaded->seq;
+  while (true) {
+    auto changes = co_await s.read_changes(seq, kBatch, std::chrono::milliseconds(0));
+    if (!changes) {
+      state_.metrics().record_store_error(errc_name(changes.error().code));
+      co_return false;
+    }
+    for (const auto& c : *changes) {
+      if (c.op == change_op::ban && !built->may_contain(c.fp))
+        built->insert(c.fp);
+      seq = std::max(seq, c.seq);
+    }
+    if (changes->size() < kBatch)
+      break;
+  }
+  state_.filter().install(std::move(*built), capacity, seq);
+  log_line(log_level::info, "filter built: " + std::to_string(count) + " bans, capacity " +
+                                std::to_string(capacity) + ", seq " + std::to_string(seq));
+  co_return true;
+}
+
+asio::awaitable<void> change_follower::run() {
+  std::chrono::milliseconds backoff{100};
+  bool need_rebuild = true;
+  while (!stopping_.load(std::memory_order_acquire)) {
+    auto s = state_.current_store();
+    if (!s) {
+      co_await pause(backoff);
+      continue;
+    }
+    if (need_rebuild || state_.filter().needs_rebuild()) {
+      if (!co_await rebuild(*s)) {
+        co_await pause(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+        continue;
+      }
+      need_rebuild = false;
+    }
+    const std::uint64_t after = state_.filter().seq();
+    auto changes = co_await s->read_changes(after, kBatch, kBlock);
+    if (!changes) {
+      state_.metrics().record_store_error(errc_name(changes.error().code));
+      co_await pause(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+      continue;
+    }
+    backoff = std::chrono::milliseconds(100);
+    if (!changes->empty() && changes->front().seq != after + 1) {
+      // The log was trimmed past our seq: only a full reload is correct.
+      log_line(log_level::warning,
+               "change log gap after seq " + std::to_string(after) + "; rebuilding the filter");
+      need_rebuild = true;
+      continue;
+    }
+    for (const auto& c : *changes) {
+      if (c.op == change_op::ban) {
+        state_.filter().insert(c.fp);
+      } else {
+        state_.filter().record_lift();
+      }
+      state_.filter().advance_seq(c.seq);
+    }
+  }
+  finished_.store(true, std::memory_order_release);
+}
+
+}  // namespace banlist::service

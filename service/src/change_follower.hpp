@@ -1,0 +1,51 @@
+// change_follower: loads the filter from Redis's banned set, then follows the
+// change log (XREAD BLOCK from the filter's seq) so the filter covers every
+// ban up to the newest seq, including bans accepted by other instances.
+// Rebuilds the filter from scratch (in the same loop, while the old filter
+// keeps answering) when it outgrows its capacity, when lifts have made >10%
+// of it stale, or when the log has a gap (trimmed past our seq).
+//
+// Thread-safety: runs as one coroutine; stop() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <utility>  // before Boost 1.74 Asio: awaitable.hpp uses std::exchange
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "store/store.hpp"
+
+namespace banlist::service {
+
+class service_state;
+
+class change_follower : public std::enable_shared_from_this<change_follower> {
+ public:
+  static constexpr std::chrono::milliseconds kBlock{500};
+  static constexpr std::size_t kBatch = 1000;
+
+  change_follower(service_state& state, boost::asio::any_io_executor executor);
+
+  // Starts the load-then-follow loop on the executor.
+  void start();
+  // Asks the loop to end; it does after its current read (at most kBlock).
+  void stop() noexcept { stopping_.store(true, std::memory_order_release); }
+  bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
+
+ private:
+  boost::asio::awaitable<void> run();
+  // Builds a fresh filter from the banned set, catches it up with the log
+  // and installs it. Returns false on a store error (the caller retries).
+  boost::asio::awaitable<bool> rebuild(store& s);
+  boost::asio::awaitable<void> pause(std::chrono::milliseconds how_long);
+
+  service_state& state_;
+  boost::asio::any_io_executor executor_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> finished_{false};
+};
+
+}  // namespace banlist::service

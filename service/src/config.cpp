@@ -1,0 +1,186 @@
+#include "config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <sstream>
+#include <thread>
+
+#include <boost/program_options.hpp>
+
+namespace banlist::service {
+namespace po = boost::program_options;
+namespace {
+
+// "max-connections" -> "BANLIST_MAX_CONNECTIONS".
+std::string env_name(std::string_view option) {
+  std::string name = "BANLIST_";
+  for (char c : option)
+    name.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(c)));
+  return name;
+}
+
+template <class T>
+std::optional<T> parse_number(std::string_view text) {
+  T value{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size())
+    return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+std::expected<std::pair<std::string, std::uint16_t>, std::string> parse_listen_address(
+    std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos)
+    return std::unexpected("expected host:port");
+  std::string_view host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const auto port = parse_number<std::uint16_t>(text.substr(colon + 1));
+  if (host.empty() || !port)
+    return std::unexpected("expected host:port");
+  return std::pair{std::string(host), *port};
+}
+
+std::expected<config_outcome, std::string> parse_config(const std::vector<std::string>& args,
+                                                        const env_lookup& getenv) {
+  config_outcome out;
+  service_config& c = out.config;
+  std::string listen = "127.0.0.1:8080";
+  std::string seed;
+  std::size_t read_timeout_ms = 10000, idle_timeout_ms = 60000, shutdown_timeout_ms = 25000,
+              redis_timeout_ms = 2000, key_cache_ttl_ms = 5000;
+
+  po::options_description desc("banlistd options (each also read from BANLIST_<NAME>)");
+  // clang-format off
+  desc.add_options()
+    ("help", "print this help and exit")
+    ("listen", po::value(&listen)->default_value(listen), "address to listen on, host:port")
+    ("redis", po::value(&c.redis_url), "redis://host:port/db or unix:///path; "
+                                       "without it an embedded redis-server is started")
+    ("data", po::value(&c.data_dir)->default_value(c.data_dir),
+     "data directory of the embedded redis-server")
+    ("redis-server", po::value(&c.redis_server_path)->default_value(c.redis_server_path),
+     "redis-server binary for the embedded mode")
+    ("key-prefix", po::value(&c.key_prefix)->default_value(c.key_prefix), "Redis key prefix")
+    ("seed", po::value(&seed), "64-bit fingerprint seed (decimal or 0x hex); "
+                               "default: the one stored with the list")
+    ("threads", po::value(&c.threads)->default_value(0), "I/O threads (0: hardware cores)")
+    ("max-connections", po::value(&c.max_connections)->default_value(c.max_connections),
+     "connections beyond this are refused with 503")
+    ("header-limit", po::value(&c.header_limit)->default_value(c.header_limit),
+     "largest request header in bytes (431 above)")
+    ("body-limit", po::value(&c.body_limit)->default_value(c.body_limit),
+     "largest request body in bytes (413 above)")
+    ("batch-body-limit", po::value(&c.batch_body_limit)->default_value(c.batch_body_limit),
+     "largest body of POST /v1/check")
+    ("batch-max-items", po::value(&c.batch_max_items)->default_value(c.batch_max_items),
+     "most items in one POST /v1/check (413 above)")
+    ("read-timeout-ms", po::value(&read_timeout_ms)->default_value(read_timeout_ms),
+     "deadline to receive a whole request")
+    ("idle-timeout-ms", po::value(&idle_timeout_ms)->default_value(idle_timeout_ms),
+     "keep-alive idle time before the connection is closed")
+    ("shutdown-timeout-ms", po::value(&shutdown_timeout_ms)->default_value(shutdown_timeout_ms),
+     "longest graceful shutdown before in-flight requests are cut")
+    ("redis-timeout-ms", po::value(&redis_timeout_ms)->default_value(redis_timeout_ms),
+     "deadline of one Redis command")
+    ("filter-capacity", po::value(&c.filter_capacity)->default_value(c.filter_capacity),
+     "Bloom filter capacity (at least twice the banned count is used)")
+    ("filter-fp-rate", po::value(&c.filter_fp_rate)->default_value(c.filter_fp_rate),
+     "Bloom filter design false-positive rate")
+    ("key-cache-ttl-ms", po::value(&key_cache_ttl_ms)->default_value(key_cache_ttl_ms),
+     "how long an API key lookup is cached")
+    ("tls-cert", po::value(&c.tls_cert), "PEM certificate chain: serve HTTPS")
+    ("tls-key", po::value(&c.tls_key), "PEM private key for --tls-cert");
+  // clang-format on
+
+  po::variables_map vm;
+  try {
+    std::vector<const char*> argv;
+    for (const auto& a : args)
+      argv.push_back(a.c_str());
+    po::store(
+        po::command_line_parser(static_cast<int>(argv.size()), argv.data()).options(desc).run(),
+        vm);
+    // The environment only fills what the command line left unset: the
+    // first stored value of an option wins.
+    std::vector<std::string> env_args{args.empty() ? std::string("banlistd") : args[0]};
+    for (const auto& option : desc.options()) {
+      const std::string& name = option->long_name();
+      if (name == "help")
+        continue;
+      if (const char* value = getenv(env_name(name).c_str())) {
+        env_args.push_back("--" + name + "=" + value);
+      }
+    }
+    std::vector<const char*> env_argv;
+    for (const auto& a : env_args)
+      env_argv.push_back(a.c_str());
+    po::store(po::command_line_parser(static_cast<int>(env_argv.size()), env_argv.data())
+                  .options(desc)
+                  .run(),
+              vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return std::unexpected(std::string(e.what()));
+  }
+
+  if (vm.count("help")) {
+    std::ostringstream text;
+    text << "banlistd: account ban list service\n\n"
+         << desc << "\n"
+         << "Environment: BANLIST_ADMIN_KEY registers that secret as an admin API key.\n";
+    out.show_help = true;
+    out.help_text = text.str();
+    return out;
+  }
+
+  auto address = parse_listen_address(listen);
+  if (!address)
+    return std::unexpected("--listen " + listen + ": " + address.error());
+  c.listen_host = address->first;
+  c.listen_port = address->second;
+
+  if (!seed.empty()) {
+    std::optional<std::uint64_t> value;
+    if (seed.starts_with("0x") || seed.starts_with("0X")) {
+      std::uint64_t v = 0;
+      const auto [end, ec] = std::from_chars(seed.data() + 2, seed.data() + seed.size(), v, 16);
+      if (ec == std::errc{} && end == seed.data() + seed.size() && seed.size() > 2)
+        value = v;
+    } else {
+      value = parse_number<std::uint64_t>(seed);
+    }
+    if (!value)
+      return std::unexpected("--seed " + seed + ": expected a 64-bit number");
+    c.seed = value;
+  }
+  if (c.threads == 0)
+    c.threads = std::max(1u, std::thread::hardware_concurrency());
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    return std::unexpected(std::string("--tls-cert and --tls-key go together"));
+  }
+  if (!(c.filter_fp_rate > 0.0 && c.filter_fp_rate < 0.5)) {
+    return std::unexpected(std::string("--filter-fp-rate must be in (0, 0.5)"));
+  }
+  if (c.header_limit < 256 || c.body_limit < 256 || c.batch_body_limit < c.body_limit) {
+    return std::unexpected(
+        std::string("limits: header and body at least 256 bytes; batch-body-limit >= body-limit"));
+  }
+  if (c.batch_max_items == 0 || c.max_connections == 0) {
+    return std::unexpected(std::string("batch-max-items and max-connections must be positive"));
+  }
+  c.read_timeout = std::chrono::milliseconds(read_timeout_ms);
+  c.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
+  c.shutdown_timeout = std::chrono::milliseconds(shutdown_timeout_ms);
+  c.redis_timeout = std::chrono::milliseconds(redis_timeout_ms);
+  c.key_cache_ttl = std::chrono::milliseconds(key_cache_ttl_ms);
+  if (const char* admin = getenv("BANLIST_ADMIN_KEY"))
+    c.admin_key = admin;
+  return out;
+}
+
+}  // namespace banlist::service

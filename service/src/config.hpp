@@ -1,0 +1,73 @@
+// banlistd's configuration: command-line flags, each with a BANLIST_* twin in
+// the environment (flag wins). Plain value type.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace banlist::service {
+
+struct service_config {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  std::string redis_url;                    // empty: start the embedded redis-server
+  std::string data_dir = "./banlist-data";  // embedded redis-server's data
+  std::string redis_server_path = "redis-server";
+  std::string key_prefix = "bl:";
+  std::optional<std::uint64_t> seed;  // empty: adopt the stored one (or pick one)
+  unsigned threads = 0;               // 0: hardware cores
+
+  // HTTP limits.
+  std::size_t max_connections = 10000;
+  std::size_t header_limit = 8 * 1024;
+  std::size_t body_limit = 1024 * 1024;
+  std::size_t batch_body_limit = 8 * 1024 * 1024;  // POST /v1/check
+  std::size_t batch_max_items = 10000;
+  std::chrono::milliseconds read_timeout{10000};
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds shutdown_timeout{25000};
+
+  // Redis.
+  std::chrono::milliseconds redis_timeout{2000};
+
+  // Filter.
+  std::uint64_t filter_capacity = 1'000'000;
+  double filter_fp_rate = 0.001;
+
+  // Auth.
+  std::chrono::milliseconds key_cache_ttl{5000};
+
+  // TLS: both set, or neither.
+  std::string tls_cert;
+  std::string tls_key;
+
+  // Bootstrap admin secret (BANLIST_ADMIN_KEY only: never a flag, so it does
+  // not show up in process listings).
+  std::string admin_key;
+};
+
+struct config_outcome {
+  service_config config;
+  bool show_help = false;
+  std::string help_text;
+};
+
+// Looks up an environment variable; returns nullptr when unset.
+using env_lookup = std::function<const char*(const char*)>;
+
+// Parses argv-style arguments (args[0] is the program name) and the
+// environment. Returns a message naming the bad flag on error.
+std::expected<config_outcome, std::string> parse_config(const std::vector<std::string>& args,
+                                                        const env_lookup& getenv);
+
+// Parses "host:port" or "[v6]:port". Port 0 asks the OS for a free one.
+std::expected<std::pair<std::string, std::uint16_t>, std::string> parse_listen_address(
+    std::string_view text);
+
+}  // namespace banlist::service

@@ -1,0 +1,74 @@
+// filter_state: the in-memory Bloom filter of every banned fingerprint, the
+// change-log seq it covers, and whether it is loaded yet.
+//
+// Thread-safety: every member may be called from any thread. Lookups and
+// inserts go to the current filter without a lock (the filter allows
+// concurrent insert and lookup); install() swaps in a rebuilt filter through
+// an atomic shared_ptr, so a lookup holds the filter it started with.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "banlist/bloom/filter.hpp"
+#include "banlist/bloom/fingerprint.hpp"
+
+namespace banlist::service {
+
+class filter_state {
+ public:
+  static constexpr std::uint64_t kMinLiftsForRebuild = 64;
+
+  struct stats {
+    bool loaded = false;
+    std::uint64_t seq = 0;
+    std::uint64_t items = 0;
+    std::uint64_t lifted = 0;
+    std::uint64_t bits = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t capacity = 0;
+    double estimated_fp_rate = 0;
+  };
+
+  // Replaces the filter with `built`, which holds every ban up to `seq` and
+  // was sized for `capacity` items; marks the state loaded.
+  void install(bloom::filter built, std::uint64_t capacity, std::uint64_t seq);
+
+  bool loaded() const noexcept { return loaded_.load(std::memory_order_acquire); }
+
+  // Seq of the newest change the filter reflects.
+  std::uint64_t seq() const noexcept { return seq_.load(std::memory_order_acquire); }
+  void advance_seq(std::uint64_t seq) noexcept;
+
+  // Adds a banned fingerprint (skipped if already present, so item_count
+  // stays close to the number of distinct bans). No-op before install().
+  void insert(const fingerprint& fp) noexcept;
+  // Counts a lift: the filter cannot forget it, it only goes stale.
+  void record_lift() noexcept { lifted_.fetch_add(1, std::memory_order_relaxed); }
+
+  // False: certainly not banned (as of seq()). True: maybe banned, ask Redis.
+  // Requires: loaded().
+  bool may_contain(const fingerprint& fp) const noexcept;
+  // out[i] = may_contain(fps[i]); out.size() >= fps.size().
+  void may_contain_batch(std::span<const fingerprint> fps, std::span<bool> out) const noexcept;
+
+  // True when the filter has outgrown its capacity or more than 10% of its
+  // entries (and at least kMinLiftsForRebuild) were lifted: time to rebuild from the banned set.
+  bool needs_rebuild() const noexcept;
+
+  stats snapshot() const noexcept;
+
+ private:
+  struct built_filter {
+    bloom::filter filter;
+    std::uint64_t capacity;
+  };
+  std::atomic<std::shared_ptr<built_filter>> current_;
+  std::atomic<bool> loaded_{false};
+  std::atomic<std::uint64_t> seq_{0};
+  std::atomic<std::uint64_t> lifted_{0};  // lifts since the current filter was built
+};
+
+}  // namespace banlist::service

@@ -1,0 +1,289 @@
+// /v1/bans: ban, read, lift and list (moderator).
+#include <charconv>
+#include <chrono>
+
+#include "handlers/handlers.hpp"
+#include "json.hpp"
+#include "service_state.hpp"
+
+namespace banlist::service::handlers {
+namespace {
+
+constexpr std::size_t kMaxReason = 64;
+constexpr std::size_t kMaxNote = 2000;
+constexpr std::size_t kMaxShortText = 128;
+constexpr std::size_t kMaxPageSize = 1000;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Reasons are short codes ("fraud", "appeal_granted"), used as filters and
+// shown to partners: letters, digits, '_', '-', '.'.
+bool valid_reason(std::string_view reason) {
+  if (reason.empty() || reason.size() > kMaxReason)
+    return false;
+  for (char c : reason) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.';
+    if (!ok)
+      return false;
+  }
+  return true;
+}
+
+bool has_control_chars(std::string_view text) {
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f)
+      return true;
+  }
+  return false;
+}
+
+template <class T>
+std::optional<T> parse_number(std::string_view text) {
+  T value{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size())
+    return std::nullopt;
+  return value;
+}
+
+http_response bad_request(const request_context& ctx, std::string_view code,
+                          std::string_view message) {
+  return error_response(ctx, http::status::bad_request, code, message);
+}
+
+// Returns the message of the first field that failed to decode, if any.
+template <class... Fields>
+std::optional<std::string> first_error(const Fields&... fields) {
+  std::optional<std::string> problem;
+  auto note_failure = [&](const auto& field) {
+    if (!problem && !field)
+      problem = field.error();
+  };
+  (note_failure(fields), ...);
+  return problem;
+}
+
+struct ban_request {
+  ban_record record;
+};
+
+// Decodes and validates the body of POST /v1/bans. Pure: nothing is stored.
+std::expected<ban_request, http_response> decode_ban(const request_context& ctx,
+                                                     std::uint64_t seed) {
+  auto object = parse_json_object(ctx.request.body());
+  if (!object)
+    return std::unexpected(bad_request(ctx, "malformed_json", object.error()));
+  if (auto unknown = first_unknown_field(*object, {"type", "value", "reason", "note", "case_id",
+                                                   "source", "public", "expires_at"})) {
+    return std::unexpected(bad_request(ctx, "unknown_field", "unknown field '" + *unknown + "'"));
+  }
+  auto type = string_field(*object, "type");
+  auto value = string_field(*object, "value");
+  auto reason = string_field(*object, "reason");
+  auto note = string_field(*object, "note");
+  auto case_id = string_field(*object, "case_id");
+  auto source = string_field(*object, "source");
+  auto is_public = bool_field(*object, "public");
+  auto expires_at = int_field(*object, "expires_at");
+  if (auto problem =
+          first_error(type, value, reason, note, case_id, source, is_public, expires_at)) {
+    return std::unexpected(bad_request(ctx, "invalid_field", *problem));
+  }
+  if (!*type || !*value || !*reason) {
+    return std::unexpected(
+        bad_request(ctx, "missing_field", "type, value and reason are required"));
+  }
+  const auto id_type = sdk::parse_identifier_type(**type);
+  if (!id_type) {
+    return std::unexpected(
+        bad_request(ctx, "invalid_type", "unknown identifier type '" + **type + "'"));
+  }
+  if (!valid_reason(**reason)) {
+    return std::unexpected(bad_request(ctx, "invalid_field",
+                                       "reason must be 1-64 characters of letters, digits, _ - ."));
+  }
+  if ((*note && ((*note)->size() > kMaxNote || has_control_chars(**note))) ||
+      (*case_id && ((*case_id)->size() > kMaxShortText || has_control_chars(**case_id))) ||
+      (*source && ((*source)->size() > kMaxShortText || has_control_chars(**source)))) {
+    return std::unexpected(bad_request(
+        ctx, "invalid_field",
+        "note (2000), case_id and source (128) are limited in length and must be one line"));
+  }
+  if (*expires_at && **expires_at <= now_ms() / 1000) {
+    return std::unexpected(
+        bad_request(ctx, "invalid_field", "expires_at must be a future unix time in seconds"));
+  }
+  auto normalized = sdk::normalize(*id_type, **value);
+  if (!normalized) {
+    json_writer out;
+    out.begin_object().key("error").begin_object();
+    out.key("code").string("invalid_identifier");
+    out.key("message").string(normalized.error().message);
+    out.key("rule").string(normalized.error().rule);
+    out.key("type").string(sdk::to_string(*id_type));
+    out.end_object().end_object();
+    return std::unexpected(json_response(ctx, http::status::bad_request, out.take()));
+  }
+  ban_request req;
+  ban_record& r = req.record;
+  r.type = *id_type;
+  r.fp = sdk::fingerprint_of(*id_type, *normalized, seed);
+  r.masked = sdk::mask(*id_type, *normalized);
+  r.value = std::move(*normalized);
+  r.reason = std::move(**reason);
+  if (*note)
+    r.note = std::move(**note);
+  if (*case_id)
+    r.case_id = std::move(**case_id);
+  if (*source)
+    r.source = std::move(**source);
+  r.is_public = is_public->value_or(false);  // publishing is a deliberate act
+  r.expires_at = *expires_at;
+  r.banned_at_ms = now_ms();
+  r.banned_by = ctx.caller ? ctx.caller->id : std::string();
+  return req;
+}
+
+boost::asio::awaitable<http_response> create_ban(request_context& ctx) {
+  auto s = require_store(ctx);
+  if (s.failure)
+    co_return std::move(*s.failure);
+  auto req = decode_ban(ctx, *ctx.state.seed());
+  if (!req)
+    co_return std::move(req.error());
+  auto outcome = co_await s.handle->ban(std::move(req->record), ctx.who());
+  if (!outcome)
+    co_return store_error_response(ctx, outcome.error(), true);
+  // Read-your-writes on this instance: the follower will insert it too.
+  ctx.state.filter().insert(outcome->record.fp);
+  json_writer out;
+  write_ban_record(out, outcome->record, true);
+  std::string body = out.take();
+  // write_ban_record closed the object; add "created" by reopening it.
+  body.pop_back();
+  body += outcome->created ? R"(,"created":true})" : R"(,"created":false})";
+  co_return json_response(ctx, outcome->created ? http::status::created : http::status::ok,
+                          std::move(body));
+}
+
+std::optional<fingerprint> path_fp(const request_context& ctx) {
+  return fingerprint::from_hex(ctx.param("fp"));
+}
+
+boost::asio::awaitable<http_response> get_ban(request_context& ctx) {
+  auto s = require_store(ctx);
+  if (s.failure)
+    co_return std::move(*s.failure);
+  if (auto bad = reject_unknown_params(ctx, {}))
+    co_return std::move(*bad);
+  const auto fp = path_fp(ctx);
+  if (!fp)
+    co_return bad_request(ctx, "invalid_fingerprint", "expected 32 hex digits");
+  auto found = co_await s.handle->get(*fp);
+  if (!found)
+    co_return store_error_response(ctx, found.error(), false);
+  if (!*found)
+    co_return error_response(ctx, http::status::not_found, "not_found", "no such ban");
+  json_writer out;
+  write_ban_record(out, **found, true);
+  co_return json_response(ctx, http::status::ok, out.take());
+}
+
+boost::asio::awaitable<http_response> lift_ban(request_context& ctx) {
+  auto s = require_store(ctx);
+  if (s.failure)
+    co_return std::move(*s.failure);
+  if (auto bad = reject_unknown_params(ctx, {"reason"}))
+    co_return std::move(*bad);
+  const auto fp = path_fp(ctx);
+  if (!fp)
+    co_return bad_request(ctx, "invalid_fingerprint", "expected 32 hex digits");
+  std::string reason = "lifted";
+  if (const auto* given = ctx.query.find("reason")) {
+    if (!valid_reason(*given)) {
+      co_return bad_request(ctx, "invalid_parameter",
+                            "reason must be 1-64 characters of letters, digits, _ - .");
+    }
+    reason = *given;
+  }
+  auto outcome = co_await s.handle->lift(*fp, std::move(reason), ctx.who());
+  if (!outcome) {
+    if (outcome.error().code == store_errc::not_found) {
+      co_return error_response(ctx, http::status::not_found, "not_banned",
+                               "this fingerprint is not banned");
+    }
+    co_return store_error_response(ctx, outcome.error(), true);
+  }
+  json_writer out;
+  out.begin_object().key("fp").string(outcome->fp.to_hex()).key("seq").uint(outcome->seq);
+  out.end_object();
+  co_return json_response(ctx, http::status::ok, out.take());
+}
+
+boost::asio::awaitable<http_response> list_bans(request_context& ctx) {
+  auto s = require_store(ctx);
+  if (s.failure)
+    co_return std::move(*s.failure);
+  if (auto bad = reject_unknown_params(ctx, {"type", "reason", "since", "cursor", "limit"})) {
+    co_return std::move(*bad);
+  }
+  ban_query query;
+  if (const auto* type = ctx.query.find("type")) {
+    query.type = sdk::parse_identifier_type(*type);
+    if (!query.type)
+      co_return bad_request(ctx, "invalid_parameter", "unknown type");
+  }
+  if (const auto* reason = ctx.query.find("reason")) {
+    if (!valid_reason(*reason))
+      co_return bad_request(ctx, "invalid_parameter", "invalid reason");
+    query.reason = *reason;
+  }
+  if (const auto* since = ctx.query.find("since")) {
+    const auto seconds = parse_number<std::int64_t>(*since);
+    if (!seconds || *seconds < 0) {
+      co_return bad_request(ctx, "invalid_parameter", "since must be unix seconds");
+    }
+    query.since_ms = *seconds * 1000;
+  }
+  if (const auto* cursor = ctx.query.find("cursor")) {
+    const auto after = parse_number<std::uint64_t>(*cursor);
+    if (!after)
+      co_return bad_request(ctx, "invalid_parameter", "invalid cursor");
+    query.after_seq = *after;
+  }
+  if (const auto* limit = ctx.query.find("limit")) {
+    const auto n = parse_number<std::size_t>(*limit);
+    if (!n || *n == 0 || *n > kMaxPageSize) {
+      co_return bad_request(ctx, "invalid_parameter", "limit must be 1..1000");
+    }
+    query.limit = *n;
+  }
+  auto page = co_await s.handle->list(query);
+  if (!page)
+    co_return store_error_response(ctx, page.error(), false);
+  json_writer out;
+  out.begin_object().key("items").begin_array();
+  for (const auto& record : page->records)
+    write_ban_record(out, record, true);
+  out.end_array();
+  if (page->next_cursor)
+    out.key("next_cursor").string(std::to_string(*page->next_cursor));
+  out.end_object();
+  co_return json_response(ctx, http::status::ok, out.take());
+}
+
+}  // namespace
+
+void add_ban_routes(router& r) {
+  r.add(http::verb::post, "/v1/bans", role::moderator, create_ban);
+  r.add(http::verb::get, "/v1/bans", role::moderator, list_bans);
+  r.add(http::verb::get, "/v1/bans/{fp}", role::moderator, get_ban);
+  r.add(http::verb::delete_, "/v1/bans/{fp}", role::moderator, lift_ban);
+}
+
+}  // namespace banlist::service::handlers

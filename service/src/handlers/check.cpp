@@ -1,0 +1,243 @@
+// /v1/check: is this identifier banned? (partner)
+//
+// A fingerprint that misses the Bloom filter is certainly not banned as of
+// the filter's seq: answered from memory, no Redis round trip. A hit may be a
+// false positive or a lifted ban, so it is confirmed in Redis (one batched
+// call per request). When Redis cannot confirm, the answer says so
+// ("confirmed": false) and keeps "banned": true: we never answer "not banned"
+// for a hit we could not check.
+#include <memory>
+#include <vector>
+
+#include "handlers/handlers.hpp"
+#include "json.hpp"
+#include "service_state.hpp"
+
+namespace banlist::service::handlers {
+namespace {
+
+// One item to check: either a fingerprint, or why it could not be computed.
+struct check_item {
+  fingerprint fp;
+  std::optional<std::pair<std::string, std::string>> error;  // code, message
+};
+
+// Computes the fingerprint of (type, value) or parses `fp`.
+check_item resolve(std::optional<std::string_view> type, std::optional<std::string_view> value,
+                   std::optional<std::string_view> fp_text, std::uint64_t seed) {
+  check_item item;
+  if (fp_text) {
+    if (type || value) {
+      item.error = {"invalid_item", "give either fp, or type and value"};
+    } else if (auto fp = fingerprint::from_hex(*fp_text)) {
+      item.fp = *fp;
+    } else {
+      item.error = {"invalid_fingerprint", "fp must be 32 hex digits"};
+    }
+    return item;
+  }
+  if (!type || !value) {
+    item.error = {"invalid_item", "give either fp, or type and value"};
+    return item;
+  }
+  const auto id_type = sdk::parse_identifier_type(*type);
+  if (!id_type) {
+    item.error = {"invalid_type", "unknown identifier type '" + std::string(*type) + "'"};
+    return item;
+  }
+  auto normalized = sdk::normalize(*id_type, *value);
+  if (!normalized) {
+    item.error = {"invalid_identifier",
+                  normalized.error().message + " (rule: " + normalized.error().rule + ")"};
+    return item;
+  }
+  item.fp = sdk::fingerprint_of(*id_type, *normalized, seed);
+  return item;
+}
+
+// The result of one item after the filter and (for hits) Redis.
+struct verdict {
+  bool banned = false;
+  bool confirmed = true;
+  const check_answer* answer = nullptr;  // set for hits Redis answered
+};
+
+void write_verdict(json_writer& out, const fingerprint& fp, const verdict& v,
+                   std::uint64_t filter_seq) {
+  out.begin_object().key("fp").string(fp.to_hex());
+  out.key("banned").boolean(v.banned);
+  std::uint64_t seq = filter_seq;
+  if (v.answer && v.answer->banned) {
+    out.key("reason").string(v.answer->reason);
+    out.key("since").string(format_time_ms(v.answer->since_ms));
+    seq = std::max(seq, v.answer->seq);
+  }
+  if (!v.confirmed)
+    out.key("confirmed").boolean(false);
+  out.key("seq").uint(seq);
+  out.end_object();
+}
+
+// Runs the filter over `fps` and confirms hits in Redis. `answers` keeps the
+// Redis answers alive for the verdicts that point into it.
+boost::asio::awaitable<std::vector<verdict>> decide(service_state& state, store& s,
+                                                    const std::vector<fingerprint>& fps,
+                                                    std::vector<check_answer>& answers,
+                                                    bool& degraded) {
+  std::vector<verdict> verdicts(fps.size());
+  std::unique_ptr<bool[]> hit(new bool[fps.size() + 1]);
+  state.filter().may_contain_batch(fps, std::span<bool>(hit.get(), fps.size()));
+  std::vector<fingerprint> hits;
+  std::vector<std::size_t> hit_index;
+  for (std::size_t i = 0; i < fps.size(); ++i) {
+    if (hit[i]) {
+      hits.push_back(fps[i]);
+      hit_index.push_back(i);
+    }
+  }
+  degraded = !s.connected() || !state.filter().loaded();
+  if (hits.empty())
+    co_return verdicts;
+  auto confirmed = co_await s.check(hits);
+  if (!confirmed || confirmed->size() != hits.size()) {
+    state.metrics().record_store_error(confirmed ? "protocol_error" : "check_failed");
+    degraded = true;
+    for (std::size_t i : hit_index)
+      verdicts[i] = verdict{true, false, nullptr};
+    co_return verdicts;
+  }
+  answers = std::move(*confirmed);
+  for (std::size_t j = 0; j < hit_index.size(); ++j) {
+    verdicts[hit_index[j]] = verdict{answers[j].banned, true, &answers[j]};
+  }
+  co_return verdicts;
+}
+
+boost::asio::awaitable<http_response> check_one(request_context& ctx) {
+  auto s = require_store(ctx);
+  if (s.failure)
+    co_return std::move(*s.failure);
+  if (auto bad = reject_unknown_params(ctx, {"type", "value", "fp"}))
+    co_return std::move(*bad);
+  auto opt = [&](std::string_view name) -> std::optional<std::string_view> {
+    if (const auto* v = ctx.query.find(name))
+      return std::string_view(*v);
+    return std::nullopt;
+  };
+  const check_item item = resolve(opt("type"), opt("value"), opt("fp"), *ctx.state.seed());
+  if (item.error) {
+    co_return error_response(ctx, http::status::bad_request, item.error->first, item.error->second);
+  }
+  std::vector<fingerprint> fps{item.fp};
+  std::vector<check_answer> answers;
+  bool degraded = false;
+  const std::uint64_t filter_seq = ctx.state.filter().seq();
+  auto verdicts = co_await decide(ctx.state, *s.handle, fps, answers, degraded);
+  json_writer out;
+  write_verdict(out, item.fp, verdicts[0], filter_seq);
+  std::string body = out.take();
+  if (degraded) {
+    body.pop_back();
+    body += R"(,"degraded":true})";
+  }
+  co_return json_response(ctx, http::status::ok, std::move(body));
+}
+
+boost::asio::awaitable<http_response> check_batch(request_context& ctx) {
+  auto s = require_store(ctx);
+  if (s.failure)
+    co_return std::move(*s.failure);
+  if (auto bad = reject_unknown_params(ctx, {}))
+    co_return std::move(*bad);
+  const std::uint64_t seed = *ctx.state.seed();
+  const std::size_t max_items = ctx.state.config().batch_max_items;
+
+  // Decode everything before the first co_await: the parsed document lives
+  // in a per-thread parser.
+  std::vector<check_item> items;
+  {
+    auto object = parse_json_object(ctx.request.body());
+    if (!object) {
+      co_return error_response(ctx, http::status::bad_request, "malformed_json", object.error());
+    }
+    if (auto unknown = first_unknown_field(*object, {"items"})) {
+      co_return error_response(ctx, http::status::bad_request, "unknown_field",
+                               "unknown field '" + *unknown + "'");
+    }
+    simdjson::dom::array array;
+    if ((*object)["items"].get(array)) {
+      co_return error_response(ctx, http::status::bad_request, "invalid_field",
+                               "items must be an array");
+    }
+    if (array.size() > max_items) {
+      co_return error_response(ctx, http::status::payload_too_large, "too_many_items",
+                               "at most " + std::to_string(max_items) + " items per request");
+    }
+    items.reserve(array.size());
+    std::size_t index = 0;
+    for (simdjson::dom::element element : array) {
+      simdjson::dom::object item;
+      const std::string where = "items[" + std::to_string(index++) + "]";
+      if (element.get(item)) {
+        co_return error_response(ctx, http::status::bad_request, "invalid_field",
+                                 where + " must be an object");
+      }
+      if (auto unknown = first_unknown_field(item, {"type", "value", "fp"})) {
+        co_return error_response(ctx, http::status::bad_request, "unknown_field",
+                                 where + ": unknown field '" + *unknown + "'");
+      }
+      std::optional<std::string_view> parts[3];
+      const char* names[3] = {"type", "value", "fp"};
+      for (int k = 0; k < 3; ++k) {
+        simdjson::dom::element field;
+        if (item[names[k]].get(field))
+          continue;
+        std::string_view text;
+        if (field.get(text)) {
+          co_return error_response(ctx, http::status::bad_request, "invalid_field",
+                                   where + "." + names[k] + " must be a string");
+        }
+        parts[k] = text;
+      }
+      items.push_back(resolve(parts[0], parts[1], parts[2], seed));
+    }
+  }
+
+  std::vector<fingerprint> fps;
+  fps.reserve(items.size());
+  for (const auto& item : items) {
+    if (!item.error)
+      fps.push_back(item.fp);
+  }
+  std::vector<check_answer> answers;
+  bool degraded = false;
+  const std::uint64_t filter_seq = ctx.state.filter().seq();
+  auto verdicts = co_await decide(ctx.state, *s.handle, fps, answers, degraded);
+
+  json_writer out;
+  out.begin_object().key("seq").uint(filter_seq);
+  if (degraded)
+    out.key("degraded").boolean(true);
+  out.key("results").begin_array();
+  std::size_t next = 0;
+  for (const auto& item : items) {
+    if (item.error) {
+      out.begin_object().key("error").begin_object();
+      out.key("code").string(item.error->first).key("message").string(item.error->second);
+      out.end_object().end_object();
+    } else {
+      write_verdict(out, item.fp, verdicts[next++], filter_seq);
+    }
+  }
+  out.end_array().end_object();
+  co_return json_response(ctx, http::status::ok, out.take());
+}
+
+}  // namespace
+
+void add_check_routes(router& r) {
+  r.add(http::verb::get, "/v1/check", role::partner, check_one);
+  r.add(http::verb::post, "/v1/check", role::partner, check_batch);
+}
+
+}  // namespace banlist::service::handlers

@@ -1,0 +1,35 @@
+// Route registration, one function per resource (one file each). Handlers are
+// coroutines that run on the session's strand; they never block: Redis is
+// awaited, everything else is memory.
+#pragma once
+
+#include <initializer_list>
+#include <optional>
+#include <string_view>
+
+#include "request_context.hpp"
+#include "router.hpp"
+
+namespace banlist::service::handlers {
+
+void add_ban_routes(router& r);    // /v1/bans...
+void add_check_routes(router& r);  // /v1/check
+void add_key_routes(router& r);    // /v1/keys...
+void add_audit_routes(router& r);  // /v1/audit
+void add_ops_routes(router& r);    // /healthz, /readyz, /metrics
+
+// Adds every route above.
+void add_all_routes(router& r);
+
+// Returns a 400 response naming the first query parameter not in `allowed`.
+std::optional<http_response> reject_unknown_params(const request_context& ctx,
+                                                   std::initializer_list<std::string_view> allowed);
+
+// Returns the store, or a 503 response when it is not open yet.
+struct store_or_response {
+  std::shared_ptr<store> handle;
+  std::optional<http_response> failure;
+};
+store_or_response require_store(const request_context& ctx);
+
+}  // namespace banlist::service::handlers

@@ -1,0 +1,123 @@
+// /v1/keys: issue, list and revoke API keys (admin). The secret is returned
+// once, on creation; Redis keeps only its SHA-256.
+#include "auth.hpp"
+#include "handlers/handlers.hpp"
+#include "json.hpp"
+#include "service_state.hpp"
+
+namespace banlist::service::handlers {
+namespace {
+
+constexpr std::size_t kMaxName = 128;
+
+void write_key(json_writer& out, const api_key& key) {
+  out.key("id").string(key.id);
+  out.key("role").string(role_name(key.key_role));
+  out.key("name").string(key.name);
+  out.key("created_at").string(format_time_ms(key.created_at_ms));
+  out.key("revoked").boolean(key.revoked);
+}
+
+boost::asio::awaitable<http_response> create_key(request_context& ctx) {
+  auto s = require_store(ctx);
+  if (s.failure)
+    co_return std::move(*s.failure);
+  if (auto bad = reject_unknown_params(ctx, {}))
+    co_return std::move(*bad);
+  std::optional<role> key_role;
+  std::string name;
+  {
+    auto object = parse_json_object(ctx.request.body());
+    if (!object) {
+      co_return error_response(ctx, http::status::bad_request, "malformed_json", object.error());
+    }
+    if (auto unknown = first_unknown_field(*object, {"role", "name"})) {
+      co_return error_response(ctx, http::status::bad_request, "unknown_field",
+                               "unknown field '" + *unknown + "'");
+    }
+    auto role_text = string_field(*object, "role");
+    auto name_text = string_field(*object, "name");
+    if (!role_text || !name_text) {
+      co_return error_response(ctx, http::status::bad_request, "invalid_field",
+                               !role_text ? role_text.error() : name_text.error());
+    }
+    if (!*role_text || !*name_text) {
+      co_return error_response(ctx, http::status::bad_request, "missing_field",
+                               "role and name are required");
+    }
+    key_role = parse_role(**role_text);
+    name = std::move(**name_text);
+  }
+  if (!key_role) {
+    co_return error_response(ctx, http::status::bad_request, "invalid_field",
+                             "role must be partner, moderator or admin");
+  }
+  bool name_ok = !name.empty() && name.size() <= kMaxName;
+  for (unsigned char c : name)
+    name_ok = name_ok && c >= 0x20 && c != 0x7f;
+  if (!name_ok) {
+    co_return error_response(ctx, http::status::bad_request, "invalid_field",
+                             "name must be 1-128 printable characters");
+  }
+  auto created = co_await s.handle->create_key(*key_role, std::move(name), ctx.who());
+  if (!created)
+    co_return store_error_response(ctx, created.error(), true);
+  ctx.state.keys().forget_hash(sha256_hex(created->secret));
+  json_writer out;
+  out.begin_object();
+  write_key(out, created->record);
+  out.key("key").string(created->secret);
+  out.end_object();
+  auto res = json_response(ctx, http::status::created, out.take());
+  res.set(http::field::cache_control, "no-store");
+  co_return res;
+}
+
+boost::asio::awaitable<http_response> list_keys(request_context& ctx) {
+  auto s = require_store(ctx);
+  if (s.failure)
+    co_return std::move(*s.failure);
+  if (auto bad = reject_unknown_params(ctx, {}))
+    co_return std::move(*bad);
+  auto keys = co_await s.handle->list_keys();
+  if (!keys)
+    co_return store_error_response(ctx, keys.error(), false);
+  json_writer out;
+  out.begin_object().key("keys").begin_array();
+  for (const auto& key : *keys) {
+    out.begin_object();
+    write_key(out, key);
+    out.end_object();
+  }
+  out.end_array().end_object();
+  co_return json_response(ctx, http::status::ok, out.take());
+}
+
+boost::asio::awaitable<http_response> revoke_key(request_context& ctx) {
+  auto s = require_store(ctx);
+  if (s.failure)
+    co_return std::move(*s.failure);
+  if (auto bad = reject_unknown_params(ctx, {}))
+    co_return std::move(*bad);
+  std::string id(ctx.param("id"));
+  auto revoked = co_await s.handle->revoke_key(id, ctx.who());
+  if (!revoked)
+    co_return store_error_response(ctx, revoked.error(), true);
+  if (!*revoked)
+    co_return error_response(ctx, http::status::not_found, "not_found", "no such key");
+  // Takes effect at once on this instance; others notice within the cache TTL.
+  ctx.state.keys().forget_id(id);
+  json_writer out;
+  out.begin_object().key("id").string(id).key("revoked").boolean(true).end_object();
+  co_return json_response(ctx, http::status::ok, out.take());
+}
+
+}  // namespace
+
+void add_key_routes(router& r) {
+  r.add(http::verb::post, "/v1/keys", role::admin, create_key);
+  r.add(http::verb::get, "/v1/keys", role::admin, list_keys);
+  r.add(http::verb::delete_, "/v1/keys/{id}", role::admin, revoke_key);
+}
+
+}  // namespace banlist::service::handlers

@@ -1,0 +1,284 @@
+#include "http_session.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http.hpp>
+
+#include "json.hpp"
+#include "log.hpp"
+#include "service_state.hpp"
+#include "url.hpp"
+
+namespace banlist::service {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+
+namespace {
+
+constexpr bool is_tls(const beast::tcp_stream*) {
+  return false;
+}
+
+// Boost 1.74's beast::string_view is boost::string_view.
+std::string_view to_std(beast::string_view text) {
+  return {text.data(), text.size()};
+}
+constexpr bool is_tls(const beast::ssl_stream<beast::tcp_stream>*) {
+  return true;
+}
+
+}  // namespace
+
+std::string request_id_for(std::string_view given) {
+  bool ok = !given.empty() && given.size() <= 128;
+  for (char c : given) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == '-');
+  }
+  if (ok)
+    return std::string(given);
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  for (int half = 0; half < 2; ++half) {
+    std::uint64_t word = random();
+    for (int i = 0; i < 16; ++i, word >>= 4)
+      id[half * 16 + i] = kHex[word & 0xf];
+  }
+  return id;
+}
+
+template <class Stream>
+http_session<Stream>::http_session(Stream stream, service_state& state, std::string client_address)
+    : stream_(std::move(stream)), state_(state), client_address_(std::move(client_address)) {}
+
+template <class Stream>
+http_session<Stream>::~http_session() {
+  if (registry_id_ != 0)
+    state_.sessions().remove(registry_id_);
+}
+
+template <class Stream>
+void http_session<Stream>::start() {
+  registry_id_ = state_.sessions().add(this->weak_from_this());
+  asio::co_spawn(
+      stream_.get_executor(), [self = this->shared_from_this()]() { return self->run(); },
+      asio::detached);
+}
+
+template <class Stream>
+void http_session<Stream>::close_when_idle() {
+  asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+    self->close_requested_ = true;
+    // Only a connection waiting for its next request is cut; one in the
+    // middle of a request finishes it and closes after the response.
+    if (self->idle_) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->stream_).socket().cancel(ignored);
+    }
+  });
+}
+
+template <class Stream>
+asio::awaitable<void> http_session<Stream>::run() {
+  const auto& config = state_.config();
+  beast::error_code ec;
+  if constexpr (is_tls(static_cast<Stream*>(nullptr))) {
+    beast::get_lowest_layer(stream_).expires_after(config.read_timeout);
+    co_await stream_.async_handshake(asio::ssl::stream_base::server,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+    if (ec)
+      co_return;
+  }
+  for (bool first = true;; first = false) {
+    if (!co_await read_request(first))
+      break;
+    http_request req = parser_->release();
+    idle_ = false;
+    const auto started = std::chrono::steady_clock::now();
+    const std::string request_id = request_id_for(to_std(req["X-Request-Id"]));
+    std::string route_label = "unmatched";
+    http_response res = co_await respond(req, route_label, request_id);
+    res.set("X-Request-Id", request_id);
+    const bool keep_alive = req.keep_alive() && !close_requested_ && !state_.shutting_down();
+    const unsigned status = res.result_int();
+    if (status >= 500 && route_label != "/readyz") {  // readiness 503s are routine
+      log_line(log_level::warning, std::string(req.method_string()) + " " + route_label + " -> " +
+                                       std::to_string(status) + " request_id=" + request_id);
+    }
+    co_await send(std::move(res), keep_alive);
+    state_.metrics().record(std::string(req.method_string()), route_label, status,
+                            std::chrono::steady_clock::now() - started);
+    idle_ = true;
+    if (!keep_alive)
+      break;
+  }
+  co_await close();
+}
+
+template <class Stream>
+asio::awaitable<bool> http_session<Stream>::read_request(bool first) {
+  namespace http = beast::http;
+  const auto& config = state_.config();
+  auto& tcp = beast::get_lowest_layer(stream_);
+  beast::error_code ec;
+  if (close_requested_)
+    co_return false;
+  // Wait for the first byte with the idle deadline, then give the whole
+  // request the read deadline.
+  if (buffer_.size() == 0) {
+    tcp.expires_after(first ? config.read_timeout : config.idle_timeout);
+    const std::size_t n = co_await stream_.async_read_some(
+        buffer_.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec)
+      co_return false;
+    buffer_.commit(n);
+  }
+  idle_ = false;
+  tcp.expires_after(config.read_timeout);
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(config.header_limit));
+  // Beast checks Content-Length against the limit while parsing the header,
+  // before we know the route: start with the largest limit and narrow it
+  // once the header says which route this is.
+  parser_->body_limit(std::max(config.body_limit, config.batch_body_limit));
+  co_await http::async_read_header(stream_, buffer_, *parser_,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) {
+    const auto& header = parser_->get();
+    // The batch check is the one route whose body may exceed the default.
+    const bool batch = header.method() == http::verb::post &&
+                       split_target(to_std(header.target())).path == "/v1/check";
+    const std::size_t limit = batch ? config.batch_body_limit : config.body_limit;
+    if (parser_->content_length() && *parser_->content_length() > limit) {
+      ec = http::error::body_limit;
+    } else {
+      parser_->body_limit(limit);  // enforced as chunked bodies arrive
+    }
+  }
+  if (!ec) {
+    co_await http::async_read(stream_, buffer_, *parser_,
+                              asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (!ec)
+    co_return true;
+  const unsigned version = 11;
+  if (ec == http::error::header_limit) {
+    co_await send_error(version, http::status::request_header_fields_too_large, "header_too_large",
+                        "request header exceeds " + std::to_string(config.header_limit) + " bytes");
+  } else if (ec == http::error::body_limit) {
+    co_await send_error(version, http::status::payload_too_large, "body_too_large",
+                        "request body exceeds the limit for this route");
+  } else if (&ec.category() == &http::make_error_code(http::error::bad_target).category() &&
+             ec != http::error::end_of_stream && ec != http::error::partial_message) {
+    co_await send_error(version, http::status::bad_request, "bad_request",
+                        "malformed HTTP request");
+  }
+  // Timeouts, resets and closed connections end the session silently.
+  co_return false;
+}
+
+template <class Stream>
+asio::awaitable<http_response> http_session<Stream>::respond(const http_request& req,
+                                                             std::string& route_label,
+                                                             const std::string& request_id) {
+  namespace http = beast::http;
+  const auto [path, query_text] = split_target(to_std(req.target()));
+  auto query = query_params::parse(query_text);
+  request_context ctx{
+      req,        state_,          path,        query ? std::move(*query) : query_params{}, {},
+      request_id, client_address_, std::nullopt};
+  if (!query) {
+    co_return error_response(ctx, http::status::bad_request, "invalid_query",
+                             "malformed query string");
+  }
+  auto match = state_.routes().match(req.method(), path);
+  if (!match) {
+    if (match.error() == route_miss::method_not_allowed) {
+      auto res = error_response(ctx, http::status::method_not_allowed, "method_not_allowed",
+                                "this path does not accept " + std::string(req.method_string()));
+      res.set(http::field::allow, state_.routes().allowed_methods(path));
+      co_return res;
+    }
+    co_return error_response(ctx, http::status::not_found, "not_found", "no such route");
+  }
+  route_label = match->matched->pattern;
+  ctx.path_params = std::move(match->params);
+  if (const auto& need = match->matched->required) {
+    auto key = co_await state_.keys().authenticate(state_.current_store().get(),
+                                                   to_std(req[http::field::authorization]));
+    if (!key) {
+      auto res = error_response(ctx, key.error().status, key.error().code, key.error().message);
+      if (key.error().status == http::status::unauthorized) {
+        res.set(http::field::www_authenticate, "Bearer");
+      } else {
+        res.set(http::field::retry_after, "1");
+      }
+      co_return res;
+    }
+    if (!role_allows(key->key_role, *need)) {
+      co_return error_response(ctx, http::status::forbidden, "forbidden",
+                               "this route needs the " + std::string(role_name(*need)) +
+                                   " role; the key has " + std::string(role_name(key->key_role)));
+    }
+    ctx.caller = std::move(*key);
+  }
+  try {
+    co_return co_await match->matched->handler(ctx);
+  } catch (const std::exception& e) {
+    // Handlers return errors as values; this is the last line for bugs and
+    // allocation failure, so one request fails instead of the process.
+    log_line(log_level::error,
+             "handler " + route_label + " threw: " + e.what() + " request_id=" + request_id);
+  }
+  co_return error_response(ctx, http::status::internal_server_error, "internal",
+                           "internal error; see the server log with the request id");
+}
+
+template <class Stream>
+asio::awaitable<void> http_session<Stream>::send(http_response res, bool keep_alive) {
+  beast::error_code ec;
+  res.keep_alive(keep_alive);
+  res.set(beast::http::field::server, "banlistd");
+  res.prepare_payload();
+  beast::get_lowest_layer(stream_).expires_after(state_.config().read_timeout);
+  co_await beast::http::async_write(stream_, res, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec)
+    close_requested_ = true;
+}
+
+template <class Stream>
+asio::awaitable<void> http_session<Stream>::send_error(unsigned version, beast::http::status status,
+                                                       std::string_view code,
+                                                       std::string_view message) {
+  http_response res{status, version};
+  res.set(beast::http::field::content_type, "application/json");
+  res.set("X-Request-Id", request_id_for({}));
+  res.body() = error_body(code, message);
+  state_.metrics().record("-", "unparsed", res.result_int(), std::chrono::nanoseconds(0));
+  co_await send(std::move(res), false);
+}
+
+template <class Stream>
+asio::awaitable<void> http_session<Stream>::close() {
+  beast::error_code ec;
+  auto& tcp = beast::get_lowest_layer(stream_);
+  if constexpr (is_tls(static_cast<Stream*>(nullptr))) {
+    tcp.expires_after(std::chrono::seconds(2));
+    co_await stream_.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  tcp.close();
+}
+
+template class http_session<beast::tcp_stream>;
+template class http_session<beast::ssl_stream<beast::tcp_stream>>;
+
+}  // namespace banlist::service

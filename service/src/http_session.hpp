@@ -1,0 +1,69 @@
+// http_session: one HTTP/1.1 connection (plain TCP or TLS). Reads a request
+// within the limits (header size, body size, read deadline), routes it,
+// authenticates, awaits the handler and writes the response; repeats while
+// keep-alive holds and the connection is not idle past its timeout.
+//
+// Thread-safety: a session lives on its own strand; everything it does runs
+// there. It owns itself through shared_from_this: the coroutine that serves
+// the connection holds the last reference. close_when_idle() may be called
+// from any thread (it posts to the strand).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>  // before Boost 1.74 Asio: awaitable.hpp uses std::exchange
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include "request_context.hpp"
+#include "session_registry.hpp"
+
+namespace banlist::service {
+
+class service_state;
+
+template <class Stream>
+class http_session : public closable_session,
+                     public std::enable_shared_from_this<http_session<Stream>> {
+ public:
+  http_session(Stream stream, service_state& state, std::string client_address);
+  ~http_session() override;
+
+  // Starts serving on the stream's executor (a strand).
+  void start();
+  void close_when_idle() override;
+
+ private:
+  boost::asio::awaitable<void> run();
+  // Reads one request into `parser_`. Returns false when the connection is
+  // done (closed, timed out, or an error response was already sent).
+  boost::asio::awaitable<bool> read_request(bool first);
+  boost::asio::awaitable<http_response> respond(const http_request& req, std::string& route_label,
+                                                const std::string& request_id);
+  boost::asio::awaitable<void> send(http_response res, bool keep_alive);
+  boost::asio::awaitable<void> send_error(unsigned version, boost::beast::http::status status,
+                                          std::string_view code, std::string_view message);
+  boost::asio::awaitable<void> close();
+
+  Stream stream_;
+  service_state& state_;
+  std::string client_address_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::uint64_t registry_id_ = 0;
+  bool idle_ = true;              // on the strand: waiting for a request's first byte
+  bool close_requested_ = false;  // on the strand: shutdown asked us to close
+};
+
+using plain_http_session = http_session<boost::beast::tcp_stream>;
+using tls_http_session = http_session<boost::beast::ssl_stream<boost::beast::tcp_stream>>;
+
+// Returns the client's X-Request-Id if it is a sane token (1-128 characters
+// of letters, digits, '.', '_', '-'), else a fresh random one.
+std::string request_id_for(std::string_view given);
+
+}  // namespace banlist::service

@@ -1,0 +1,76 @@
+#include "router.hpp"
+
+namespace banlist::service {
+namespace {
+
+// Returns the next '/'-separated segment of `text` and advances past it.
+std::string_view next_segment(std::string_view& text) {
+  const auto slash = text.find('/');
+  std::string_view segment = text.substr(0, slash);
+  text = slash == std::string_view::npos ? std::string_view{} : text.substr(slash + 1);
+  return segment;
+}
+
+}  // namespace
+
+void router::add(http::verb method, std::string pattern, std::optional<role> required,
+                 handler_fn handler) {
+  routes_.push_back(route{method, std::move(pattern), required, std::move(handler)});
+}
+
+bool router::match_pattern(std::string_view pattern, std::string_view path,
+                           std::vector<std::pair<std::string, std::string>>* params) {
+  if (pattern.empty() || path.empty() || pattern[0] != '/' || path[0] != '/')
+    return false;
+  pattern.remove_prefix(1);
+  path.remove_prefix(1);
+  while (true) {
+    const bool pattern_done = pattern.empty();
+    const bool path_done = path.empty();
+    if (pattern_done || path_done)
+      return pattern_done && path_done;
+    const std::string_view want = next_segment(pattern);
+    const std::string_view have = next_segment(path);
+    if (want.size() >= 2 && want.front() == '{' && want.back() == '}') {
+      if (have.empty())
+        return false;
+      if (params)
+        params->emplace_back(want.substr(1, want.size() - 2), have);
+    } else if (want != have) {
+      return false;
+    }
+    // "/a/" and "/a" are different paths: a trailing slash leaves one side
+    // with an empty final segment the other lacks.
+    if (pattern.empty() != path.empty())
+      return false;
+  }
+}
+
+std::expected<route_match, route_miss> router::match(http::verb method,
+                                                     std::string_view path) const {
+  bool path_known = false;
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    const route& r = routes_[i];
+    std::vector<std::pair<std::string, std::string>> params;
+    if (!match_pattern(r.pattern, path, &params))
+      continue;
+    if (r.method == method)
+      return route_match{&r, i, std::move(params)};
+    path_known = true;
+  }
+  return std::unexpected(path_known ? route_miss::method_not_allowed : route_miss::not_found);
+}
+
+std::string router::allowed_methods(std::string_view path) const {
+  std::string out;
+  for (const route& r : routes_) {
+    if (!match_pattern(r.pattern, path, nullptr))
+      continue;
+    if (!out.empty())
+      out += ", ";
+    out += std::string(http::to_string(r.method));
+  }
+  return out;
+}
+
+}  // namespace banlist::service

@@ -1,0 +1,67 @@
+// router: maps (method, path) to a handler and the role it requires. Patterns
+// are literal segments and `{name}` captures ("/v1/bans/{fp}"). Built once at
+// start, then read-only: safe to share between threads.
+#pragma once
+
+#include <expected>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>  // before Boost 1.74 Asio: awaitable.hpp uses std::exchange
+#include <utility>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include "request_context.hpp"
+#include "store/records.hpp"
+
+namespace banlist::service {
+
+using handler_fn = std::function<boost::asio::awaitable<http_response>(request_context&)>;
+
+struct route {
+  http::verb method;
+  std::string pattern;
+  std::optional<role> required;  // nullopt: public or ops route, no key needed
+  handler_fn handler;
+};
+
+enum class route_miss { not_found, method_not_allowed };
+
+struct route_match {
+  const route* matched;
+  std::size_t index;  // position in routes(), for metrics
+  std::vector<std::pair<std::string, std::string>> params;
+};
+
+class router {
+ public:
+  // Adds a route. Requires: no route with the same method and pattern.
+  void add(http::verb method, std::string pattern, std::optional<role> required,
+           handler_fn handler);
+
+  // Returns the route for `method` and `path`, or why there is none
+  // (method_not_allowed when the path exists with other methods).
+  std::expected<route_match, route_miss> match(http::verb method, std::string_view path) const;
+
+  // Every route, in the order added (the route table docs/openapi.yaml must cover).
+  const std::vector<route>& routes() const noexcept { return routes_; }
+
+  // Methods registered for `path` ("GET, POST"), for the Allow header.
+  std::string allowed_methods(std::string_view path) const;
+
+ private:
+  static bool match_pattern(std::string_view pattern, std::string_view path,
+                            std::vector<std::pair<std::string, std::string>>* params);
+  std::vector<route> routes_;
+};
+
+// True when a caller with `have` may use a route that requires `need`.
+constexpr bool role_allows(role have, role need) noexcept {
+  return static_cast<int>(have) >= static_cast<int>(need);
+}
+
+}  // namespace banlist::service

@@ -1,0 +1,179 @@
+// Every route x every kind of caller gives exactly the expected status. The
+// table must cover every route the router has, so a new route cannot skip it.
+#include <catch2/catch.hpp>
+
+#include <functional>
+#include <set>
+
+#include "service_fixture.hpp"
+
+using namespace banlist;
+using namespace banlist::test;
+namespace http = boost::beast::http;
+
+namespace {
+
+struct prepared {
+  std::string target;
+  std::string body;
+};
+
+struct route_case {
+  http::verb method;
+  std::string pattern;
+  std::optional<std::string> needs;   // nullopt: open route
+  unsigned ok_status;                 // status for a caller with enough rights
+  std::function<prepared()> prepare;  // fresh request (a ban to lift, a key to revoke...)
+};
+
+}  // namespace
+
+TEST_CASE("auth matrix: every route x every caller", "[http][redis][auth]") {
+  service_fixture f;
+  const std::string partner = f.issue_key("partner");
+  const std::string moderator = f.issue_key("moderator");
+  std::string revoked_id;
+  const std::string revoked = f.issue_key("partner", &revoked_id);
+  auto admin_client = f.client();
+  REQUIRE(admin_client.del("/v1/keys/" + revoked_id, kAdminKey).status == 200);
+
+  int counter = 0;
+  auto unique_email = [&] { return "user" + std::to_string(++counter) + "@example.com"; };
+  auto banned_fp = [&] {
+    const std::string email = unique_email();
+    auto r = admin_client.post("/v1/bans", kAdminKey,
+                               R"({"type":"email","value":")" + email + R"(","reason":"fraud"})");
+    if (r.status != 201)
+      throw std::runtime_error("setup ban: " + r.body);
+    return json_string(r, "/fp");
+  };
+  auto fresh_key_id = [&] {
+    std::string id;
+    f.issue_key("partner", &id);
+    return id;
+  };
+
+  std::vector<route_case> cases{
+      {http::verb::post, "/v1/bans", "moderator", 201,
+       [&] {
+         return prepared{"/v1/bans", R"({"type":"email","value":")" + unique_email() +
+                                         R"(","reason":"fraud"})"};
+       }},
+      {http::verb::get, "/v1/bans", "moderator", 200,
+       [] {
+         return prepared{"/v1/bans", ""};
+       }},
+      {http::verb::get, "/v1/bans/{fp}", "moderator", 200,
+       [&] {
+         return prepared{"/v1/bans/" + banned_fp(), ""};
+       }},
+      {http::verb::delete_, "/v1/bans/{fp}", "moderator", 200,
+       [&] {
+         return prepared{"/v1/bans/" + banned_fp() + "?reason=appeal_granted", ""};
+       }},
+      {http::verb::get, "/v1/check", "partner", 200,
+       [&] {
+         return prepared{"/v1/check?type=email&value=" + unique_email(), ""};
+       }},
+      {http::verb::post, "/v1/check", "partner", 200,
+       [] {
+         return prepared{"/v1/check", R"({"items":[{"fp":")" + std::string(32, 'a') + R"("}]})"};
+       }},
+      {http::verb::post, "/v1/keys", "admin", 201,
+       [] {
+         return prepared{"/v1/keys", R"({"role":"partner","name":"matrix"})"};
+       }},
+      {http::verb::get, "/v1/keys", "admin", 200,
+       [] {
+         return prepared{"/v1/keys", ""};
+       }},
+      {http::verb::delete_, "/v1/keys/{id}", "admin", 200,
+       [&] {
+         return prepared{"/v1/keys/" + fresh_key_id(), ""};
+       }},
+      {http::verb::get, "/v1/audit", "moderator", 200,
+       [] {
+         return prepared{"/v1/audit", ""};
+       }},
+      {http::verb::get, "/healthz", std::nullopt, 200,
+       [] {
+         return prepared{"/healthz", ""};
+       }},
+      {http::verb::get, "/readyz", std::nullopt, 200,
+       [] {
+         return prepared{"/readyz", ""};
+       }},
+      {http::verb::get, "/metrics", std::nullopt, 200,
+       [] {
+         return prepared{"/metrics", ""};
+       }},
+  };
+
+  // The table covers the router exactly.
+  std::set<std::pair<http::verb, std::string>> in_router, in_table;
+  for (const auto& r : f.server().state().routes().routes())
+    in_router.insert({r.method, r.pattern});
+  for (const auto& c : cases)
+    in_table.insert({c.method, c.pattern});
+  REQUIRE(in_router == in_table);
+
+  const int rank_partner = 1, rank_moderator = 2, rank_admin = 3;
+  auto rank_of = [](const std::string& role) {
+    return role == "partner" ? 1 : role == "moderator" ? 2 : 3;
+  };
+  struct caller {
+    std::string name;
+    std::map<std::string, std::string> headers;
+    int rank;  // 0: not authenticated
+  };
+  const std::vector<caller> callers{
+      {"no key", {}, 0},
+      {"malformed", {{"Authorization", "Basic dXNlcjpwYXNz"}}, 0},
+      {"short bearer", {{"Authorization", "Bearer abc"}}, 0},
+      {"unknown", {{"Authorization", "Bearer unknown-key-0123456789abcdef"}}, 0},
+      {"revoked", {{"Authorization", "Bearer " + revoked}}, 0},
+      {"partner", {{"Authorization", "Bearer " + partner}}, rank_partner},
+      {"moderator", {{"Authorization", "Bearer " + moderator}}, rank_moderator},
+      {"admin", {{"Authorization", "Bearer " + kAdminKey}}, rank_admin},
+  };
+
+  auto c = f.client();
+  for (const auto& rc : cases) {
+    for (const auto& who : callers) {
+      const prepared p = rc.prepare();
+      unsigned expected = rc.ok_status;
+      if (rc.needs) {
+        if (who.rank == 0) {
+          expected = 401;
+        } else if (who.rank < rank_of(*rc.needs)) {
+          expected = 403;
+        }
+      }
+      auto reply = c.request(rc.method, p.target, "", p.body, who.headers);
+      INFO(std::string(http::to_string(rc.method))
+           << " " << rc.pattern << " as " << who.name << ": " << reply.body);
+      CHECK(reply.status == expected);
+      if (expected == 401) {
+        CHECK(reply.error_code() == "unauthenticated");
+        CHECK(reply.header("www-authenticate") == "Bearer");
+      }
+      if (expected == 403)
+        CHECK(reply.error_code() == "forbidden");
+    }
+  }
+}
+
+TEST_CASE("revoking a key takes effect at once on this instance", "[http][redis][auth]") {
+  service_fixture f;
+  std::string id;
+  const std::string partner = f.issue_key("partner", &id);
+  auto c = f.client();
+  const std::string target = "/v1/check?fp=" + std::string(32, 'b');
+  REQUIRE(c.get(target, partner).status == 200);  // now cached
+  REQUIRE(c.del("/v1/keys/" + id, kAdminKey).status == 200);
+  CHECK(c.get(target, partner).status == 401);
+  CHECK(c.del("/v1/keys/" + id + "x", kAdminKey).status == 404);
+  auto keys = c.get("/v1/keys", kAdminKey);
+  REQUIRE(keys.status == 200);
+  CHECK(keys.body.find(partner) == std::string::npos);  // secrets are never listed
+}

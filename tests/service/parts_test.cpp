@@ -1,0 +1,69 @@
+// Pure parts of the HTTP side: query strings, bearer parsing, key hashing,
+// request ids, JSON helpers.
+#include <catch2/catch.hpp>
+
+#include "auth.hpp"
+#include "http_session.hpp"
+#include "json.hpp"
+#include "url.hpp"
+
+using namespace banlist::service;
+
+TEST_CASE("query strings decode and keep order", "[http][url]") {
+  auto q = query_params::parse("type=email&value=a%40b.com&x=1+2&type=phone");
+  REQUIRE(q);
+  REQUIRE(q->find("type"));
+  CHECK(*q->find("type") == "email");  // first wins
+  CHECK(*q->find("value") == "a@b.com");
+  CHECK(*q->find("x") == "1 2");
+  CHECK(q->items().size() == 4);
+  CHECK_FALSE(q->find("missing"));
+  CHECK_FALSE(query_params::parse("a=%zz"));
+  CHECK_FALSE(query_params::parse("a=%4"));
+  CHECK_FALSE(query_params::parse("a=%00"));
+  CHECK_FALSE(query_params::parse("=x"));
+  auto split = split_target("/v1/check?fp=1");
+  CHECK(split.path == "/v1/check");
+  CHECK(split.query == "fp=1");
+}
+
+TEST_CASE("bearer header parsing", "[http][auth]") {
+  CHECK(parse_bearer("Bearer 0123456789abcdef") ==
+        std::optional<std::string_view>("0123456789abcdef"));
+  CHECK(parse_bearer("bearer 0123456789abcdef"));
+  CHECK_FALSE(parse_bearer("Basic 0123456789abcdef"));
+  CHECK_FALSE(parse_bearer("Bearer short"));
+  CHECK_FALSE(parse_bearer("Bearer 0123456789 abcdef"));
+  CHECK_FALSE(parse_bearer("0123456789abcdef0123"));
+  CHECK_FALSE(parse_bearer(""));
+}
+
+TEST_CASE("sha256 of a key", "[http][auth]") {
+  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("request ids are echoed when sane, generated otherwise", "[http]") {
+  CHECK(request_id_for("abc-123_x.y") == "abc-123_x.y");
+  const std::string generated = request_id_for("bad id with spaces");
+  CHECK(generated.size() == 32);
+  CHECK(generated.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(request_id_for("") != request_id_for(""));
+  CHECK(request_id_for(std::string(129, 'a')).size() == 32);
+}
+
+TEST_CASE("JSON helpers reject unknown fields and wrong types", "[http][json]") {
+  auto object = parse_json_object(R"({"type":"email","value":5,"extra":true})");
+  REQUIRE(object);
+  CHECK(first_unknown_field(*object, {"type", "value"}) == std::optional<std::string>("extra"));
+  auto type = string_field(*object, "type");
+  REQUIRE(type);
+  CHECK(**type == "email");
+  CHECK_FALSE(string_field(*object, "value"));
+  auto missing = string_field(*object, "nope");
+  REQUIRE(missing);
+  CHECK_FALSE(*missing);
+  CHECK_FALSE(parse_json_object("{\"a\":"));
+  CHECK_FALSE(parse_json_object("[1,2]"));
+  CHECK(error_body("x", "say \"hi\"") == R"({"error":{"code":"x","message":"say \"hi\""}})");
+  CHECK(format_time_ms(1714567890123) == "2024-05-01T12:51:30.123Z");
+}

@@ -1,0 +1,72 @@
+#include <catch2/catch.hpp>
+
+#include "router.hpp"
+
+using namespace banlist::service;
+namespace http = boost::beast::http;
+
+namespace {
+
+boost::asio::awaitable<http_response> nothing(request_context&) {
+  co_return http_response{};
+}
+
+router sample() {
+  router r;
+  r.add(http::verb::post, "/v1/bans", role::moderator, nothing);
+  r.add(http::verb::get, "/v1/bans", role::moderator, nothing);
+  r.add(http::verb::get, "/v1/bans/{fp}", role::moderator, nothing);
+  r.add(http::verb::delete_, "/v1/bans/{fp}", role::moderator, nothing);
+  r.add(http::verb::get, "/healthz", std::nullopt, nothing);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("router matches literal paths by method", "[http][router]") {
+  const router r = sample();
+  auto m = r.match(http::verb::get, "/v1/bans");
+  REQUIRE(m);
+  CHECK(m->matched->pattern == "/v1/bans");
+  CHECK(m->matched->method == http::verb::get);
+  CHECK(m->index == 1);
+  CHECK(m->params.empty());
+  auto post = r.match(http::verb::post, "/v1/bans");
+  REQUIRE(post);
+  CHECK(post->index == 0);
+}
+
+TEST_CASE("router captures {name} segments", "[http][router]") {
+  const router r = sample();
+  auto m = r.match(http::verb::delete_, "/v1/bans/00ff");
+  REQUIRE(m);
+  CHECK(m->matched->pattern == "/v1/bans/{fp}");
+  REQUIRE(m->params.size() == 1);
+  CHECK(m->params[0].first == "fp");
+  CHECK(m->params[0].second == "00ff");
+  CHECK(m->matched->required == role::moderator);
+}
+
+TEST_CASE("router tells unknown paths from wrong methods", "[http][router]") {
+  const router r = sample();
+  auto missing = r.match(http::verb::get, "/v1/nothing");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error() == route_miss::not_found);
+  auto wrong = r.match(http::verb::put, "/v1/bans/abc");
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error() == route_miss::method_not_allowed);
+  CHECK(r.allowed_methods("/v1/bans/abc") == "GET, DELETE");
+  // A capture never matches an empty segment or extra segments.
+  CHECK_FALSE(r.match(http::verb::get, "/v1/bans/a/b"));
+  CHECK_FALSE(r.match(http::verb::get, "/v1/bans//"));
+  CHECK_FALSE(r.match(http::verb::get, "v1/bans"));
+  CHECK_FALSE(r.match(http::verb::get, "/healthz/x"));
+}
+
+TEST_CASE("role order is admin > moderator > partner", "[http][router]") {
+  CHECK(role_allows(role::admin, role::moderator));
+  CHECK(role_allows(role::admin, role::partner));
+  CHECK(role_allows(role::moderator, role::moderator));
+  CHECK_FALSE(role_allows(role::moderator, role::admin));
+  CHECK_FALSE(role_allows(role::partner, role::moderator));
+}
