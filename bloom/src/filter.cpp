@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "banlist/bloom/layout.hpp"
+#include "probe.hpp"
 #include "sizing.hpp"
 
 namespace banlist::bloom {
@@ -27,100 +28,61 @@ inline std::uint64_t load_word(const std::uint64_t& word) noexcept {
       .load(std::memory_order_relaxed);
 }
 
-// Tests each probe bit directly: all probes hit the same cache line, so after
-// the first load the rest come from L1, and no mask is built in memory. K is a
-// template parameter so the probe loop unrolls and the multipliers become
-// constants; the kernels are instantiated for every k in [1, 16].
-template <unsigned K>
-[[gnu::always_inline]] inline bool block_covers(const std::uint64_t* block,
-                                                std::uint64_t low) noexcept {
-  std::uint64_t all = 1;
-  for (unsigned i = 0; i < K; ++i) {
-    const std::uint64_t h = low * kProbePowers[i];
-    // Top 3 bits pick the word, the next 6 the bit (position = h >> 55).
-    all &= load_word(block[h >> 61]) >> ((h >> 55) & 63);
-  }
-  return (all & 1) != 0;
-}
-
-struct lookup_table {
-  const std::uint64_t* words;
-  std::uint64_t block_count;
-  const std::uint64_t* block_of(std::uint64_t high) const noexcept {
-    return words + block_index(high, block_count) * kWordsPerBlock;
-  }
-};
-
-template <unsigned K>
-[[gnu::always_inline]] inline void batch_body(lookup_table table, std::span<const fingerprint> fps,
-                                              std::span<bool> out) noexcept {
-  // Prefetch this far ahead: enough misses in flight to cover memory latency,
-  // few enough to stay within the core's line-fill buffers.
-  constexpr std::size_t kAhead = 16;
-  const std::size_t count = fps.size();
-  const std::size_t head = std::min(kAhead, count);
-  for (std::size_t i = 0; i < head; ++i)
-    __builtin_prefetch(table.block_of(fps[i].high));
-  for (std::size_t i = 0; i < count; ++i) {
-    if (i + kAhead < count)
-      __builtin_prefetch(table.block_of(fps[i + kAhead].high));
-    out[i] = block_covers<K>(table.block_of(fps[i].high), fps[i].low);
+// ORs the mask into the block: one locked fetch_or per word that needs bits,
+// so inserts need no lock against each other or against lookups.
+inline void set_bits(std::uint64_t* block, const block_mask& mask) noexcept {
+  for (std::size_t i = 0; i < kWordsPerBlock; ++i) {
+    const std::uint64_t bits = mask.words[i];
+    if (bits == 0)
+      continue;
+    std::atomic_ref<std::uint64_t> word(block[i]);
+    // Skipping words that already hold the bits saves the locked write (about
+    // 20 cycles, and it stops the next insert's miss from overlapping) and
+    // keeps hot blocks shared in other cores' caches.
+    if ((word.load(std::memory_order_relaxed) & bits) != bits)
+      word.fetch_or(bits, std::memory_order_relaxed);
   }
 }
 
-template <unsigned K>
-bool single_portable(lookup_table table, const fingerprint& fp) noexcept {
-  return block_covers<K>(table.block_of(fp.high), fp.low);
+bool cpu_supports(filter::lookup_path path) noexcept {
+  // __builtin_cpu_supports also checks that the OS saves the vector registers.
+  static const bool bmi2 = __builtin_cpu_supports("bmi2") != 0;
+  static const bool avx2 = __builtin_cpu_supports("avx2") != 0;
+  static const bool avx512 = __builtin_cpu_supports("avx512f") != 0 &&
+                             __builtin_cpu_supports("avx512dq") != 0 &&
+                             __builtin_cpu_supports("avx512vl") != 0;
+  switch (path) {
+    case filter::lookup_path::portable:
+      return true;
+    case filter::lookup_path::bmi2:
+      return bmi2;
+    case filter::lookup_path::avx2:
+      return avx2;
+    case filter::lookup_path::avx512:
+      return avx512;
+  }
+  return false;
 }
 
-template <unsigned K>
-void batch_portable(lookup_table table, std::span<const fingerprint> fps,
-                    std::span<bool> out) noexcept {
-  batch_body<K>(table, fps, out);
+const detail::kernel_family& kernels_for(filter::lookup_path path) noexcept {
+  if (!cpu_supports(path))
+    return detail::portable_kernels();
+  switch (path) {
+    case filter::lookup_path::portable:
+      break;
+    case filter::lookup_path::bmi2:
+      return detail::bmi2_kernels();
+    case filter::lookup_path::avx2:
+      return detail::avx2_kernels();
+    case filter::lookup_path::avx512:
+      return detail::avx512_kernels();
+  }
+  return detail::portable_kernels();
 }
 
-// The same kernels compiled for BMI2, whose shrx shifts by a register in one
-// micro-op (a plain shr by %cl takes three on Intel). Chosen at run time, so
-// the default build stays portable.
-template <unsigned K>
-[[gnu::target("bmi2")]] bool single_bmi2(lookup_table table, const fingerprint& fp) noexcept {
-  return block_covers<K>(table.block_of(fp.high), fp.low);
-}
-
-template <unsigned K>
-[[gnu::target("bmi2")]] void batch_bmi2(lookup_table table, std::span<const fingerprint> fps,
-                                        std::span<bool> out) noexcept {
-  batch_body<K>(table, fps, out);
-}
-
-using single_fn = bool (*)(lookup_table, const fingerprint&) noexcept;
-using batch_fn = void (*)(lookup_table, std::span<const fingerprint>, std::span<bool>) noexcept;
-
-struct kernels {
-  single_fn single[kMaxProbes + 1];
-  batch_fn batch[kMaxProbes + 1];
-};
-
-template <unsigned... K>
-constexpr kernels make_portable(std::integer_sequence<unsigned, K...>) {
-  return {{nullptr, &single_portable<K + 1>...}, {nullptr, &batch_portable<K + 1>...}};
-}
-
-template <unsigned... K>
-constexpr kernels make_bmi2(std::integer_sequence<unsigned, K...>) {
-  return {{nullptr, &single_bmi2<K + 1>...}, {nullptr, &batch_bmi2<K + 1>...}};
-}
-
-constexpr kernels kPortable = make_portable(std::make_integer_sequence<unsigned, kMaxProbes>{});
-constexpr kernels kBmi2 = make_bmi2(std::make_integer_sequence<unsigned, kMaxProbes>{});
-
-bool cpu_has_bmi2() noexcept {
-  static const bool has = __builtin_cpu_supports("bmi2") != 0;
-  return has;
-}
-
-const kernels& kernels_for(filter::lookup_path path) noexcept {
-  return path == filter::lookup_path::bmi2 && cpu_has_bmi2() ? kBmi2 : kPortable;
+const detail::kernel_family& best_kernels() noexcept {
+  static const detail::kernel_family& best = kernels_for(filter::best_lookup_path());
+  return best;
 }
 
 }  // namespace
@@ -183,6 +145,33 @@ std::expected<filter, std::error_code> filter::with_capacity(std::uint64_t expec
   return with_geometry(geometry->block_count, geometry->probes, seed);
 }
 
+std::expected<filter, std::error_code> filter::with_items(std::span<const fingerprint> items,
+                                                          std::uint64_t expected_items,
+                                                          double false_positive_rate,
+                                                          std::uint64_t seed) {
+  auto made = with_capacity(std::max<std::uint64_t>(expected_items, items.size()),
+                            false_positive_rate, seed);
+  if (!made)
+    return made;
+  // `made` is ours alone until returned: plain read-modify-writes are safe
+  // here and let the CPU overlap consecutive inserts' misses, which locked
+  // instructions would serialise.
+  constexpr std::size_t kAhead = detail::kPrefetchAhead;
+  const std::size_t count = items.size();
+  for (std::size_t i = 0; i < std::min(kAhead, count); ++i)
+    __builtin_prefetch(made->block_of(items[i].high), 1);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i + kAhead < count)
+      __builtin_prefetch(made->block_of(items[i + kAhead].high), 1);
+    std::uint64_t* block = const_cast<std::uint64_t*>(made->block_of(items[i].high));
+    const block_mask mask = make_block_mask(items[i].low, made->probes_);
+    for (std::size_t w = 0; w < kWordsPerBlock; ++w)
+      block[w] |= mask.words[w];
+  }
+  made->items_.store(count, std::memory_order_relaxed);
+  return made;
+}
+
 std::expected<filter, std::error_code> filter::with_geometry(std::uint64_t block_count,
                                                              unsigned probes, std::uint64_t seed) {
   if (block_count == 0 || block_count > detail::kMaxBlocks || probes < kMinProbes ||
@@ -211,45 +200,57 @@ const std::uint64_t* filter::block_of(std::uint64_t high) const noexcept {
 }
 
 void filter::insert(const fingerprint& fp) noexcept {
-  std::uint64_t* block = const_cast<std::uint64_t*>(block_of(fp.high));
-  const block_mask mask = make_block_mask(fp.low, probes_);
-  for (std::size_t i = 0; i < kWordsPerBlock; ++i) {
-    const std::uint64_t bits = mask.words[i];
-    if (bits == 0)
-      continue;
-    std::atomic_ref<std::uint64_t> word(block[i]);
-    // Skipping words that already hold the bits keeps hot blocks shared in
-    // other cores' caches instead of bouncing them with locked writes.
-    if ((word.load(std::memory_order_relaxed) & bits) != bits) {
-      word.fetch_or(bits, std::memory_order_relaxed);
-    }
-  }
+  set_bits(const_cast<std::uint64_t*>(block_of(fp.high)), make_block_mask(fp.low, probes_));
   items_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void filter::insert_batch(std::span<const fingerprint> fps) noexcept {
+  // Same pipeline as the lookup batch (probe.hpp), prefetching for writing.
+  constexpr std::size_t kAhead = detail::kPrefetchAhead;
+  const std::size_t count = fps.size();
+  for (std::size_t i = 0; i < std::min(kAhead, count); ++i)
+    __builtin_prefetch(block_of(fps[i].high), 1);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i + kAhead < count)
+      __builtin_prefetch(block_of(fps[i + kAhead].high), 1);
+    set_bits(const_cast<std::uint64_t*>(block_of(fps[i].high)),
+             make_block_mask(fps[i].low, probes_));
+  }
+  items_.fetch_add(count, std::memory_order_relaxed);
+}
+
 filter::lookup_path filter::best_lookup_path() noexcept {
-  return cpu_has_bmi2() ? lookup_path::bmi2 : lookup_path::portable;
+  for (const lookup_path path : {lookup_path::avx512, lookup_path::avx2, lookup_path::bmi2}) {
+    if (cpu_supports(path))
+      return path;
+  }
+  return lookup_path::portable;
+}
+
+bool filter::lookup_path_supported(lookup_path path) noexcept {
+  return cpu_supports(path);
 }
 
 bool filter::may_contain(const fingerprint& fp) const noexcept {
-  static const kernels& best = kernels_for(best_lookup_path());
-  return best.single[probes_](lookup_table{words_.get(), block_count_}, fp);
+  return best_kernels().single[probes_](detail::lookup_table{words_.get(), block_count_}, fp);
 }
 
 bool filter::may_contain(const fingerprint& fp, lookup_path path) const noexcept {
-  return kernels_for(path).single[probes_](lookup_table{words_.get(), block_count_}, fp);
+  return kernels_for(path).single[probes_](detail::lookup_table{words_.get(), block_count_}, fp);
 }
 
 void filter::may_contain_batch(std::span<const fingerprint> fps,
                                std::span<bool> out) const noexcept {
-  may_contain_batch(fps, out, best_lookup_path());
+  const std::size_t count = std::min(fps.size(), out.size());
+  best_kernels().batch[probes_](detail::lookup_table{words_.get(), block_count_}, fps.first(count),
+                                out.first(count));
 }
 
 void filter::may_contain_batch(std::span<const fingerprint> fps, std::span<bool> out,
                                lookup_path path) const noexcept {
   const std::size_t count = std::min(fps.size(), out.size());
-  kernels_for(path).batch[probes_](lookup_table{words_.get(), block_count_}, fps.first(count),
-                                   out.first(count));
+  kernels_for(path).batch[probes_](detail::lookup_table{words_.get(), block_count_},
+                                   fps.first(count), out.first(count));
 }
 
 double filter::estimated_false_positive_rate() const noexcept {

@@ -1,5 +1,6 @@
 // bloom_bench: banlist's cache-local Bloom filter against two baselines, side
-// by side in one run, at 1M and 10M items and design rates 1% and 0.1%:
+// by side in one run, at 1M and 10M items and design rates 1% and 0.1%
+// (lookups also at 10K and 100M items, 0.1%):
 //   ours      banlist::bloom::filter (one 64-byte block per lookup)
 //   textbook  BASELINE defined below: a classic k-hash Bloom filter over one
 //             flat bit array, k probes anywhere in it (double hashing)
@@ -14,12 +15,14 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
+#include <span>
 #include <unordered_set>
 #include <vector>
 
@@ -110,9 +113,19 @@ class textbook_bloom {
 };
 // ---------------------------------------------------------------------------
 
+// Item i of the set of `items` fingerprints: a pure function, so the 100M
+// set never has to be held in memory (positives are re-derived from it).
+fingerprint item_at(std::uint64_t items, std::uint64_t i) {
+  return splitmix64(items ^ (i << 1)).next_fingerprint();
+}
+
+// Above this many items only lookups are measured (no insert or uset rows),
+// and the item list is not materialised.
+constexpr std::uint64_t kMaterialisedItems = 10'000'000;
+
 // Items to insert and query streams for one size; shared by all structures.
 struct dataset {
-  std::vector<fingerprint> items;
+  std::vector<fingerprint> items;      // empty above kMaterialisedItems
   std::vector<fingerprint> positives;  // random sample of items, in random order
   std::vector<fingerprint> negatives;  // never inserted
 };
@@ -122,18 +135,33 @@ const dataset& dataset_for(std::uint64_t items) {
   auto& slot = cache[items];
   if (!slot) {
     slot = std::make_unique<dataset>();
-    splitmix64 rng(items);
-    slot->items.resize(items);
-    for (auto& fp : slot->items)
-      fp = rng.next_fingerprint();
+    if (items <= kMaterialisedItems) {
+      slot->items.resize(items);
+      for (std::uint64_t i = 0; i < items; ++i)
+        slot->items[i] = item_at(items, i);
+    }
+    splitmix64 rng(~items);
     slot->positives.resize(kQueryCount);
     for (auto& fp : slot->positives)
-      fp = slot->items[rng.next() % items];
+      fp = item_at(items, rng.next() % items);
     slot->negatives.resize(kQueryCount);
     for (auto& fp : slot->negatives)
       fp = rng.next_fingerprint();
   }
   return *slot;
+}
+
+// Calls add(chunk) over all items of a size, in chunks, without holding them all.
+template <typename Add>
+void for_each_item_chunk(std::uint64_t items, Add add) {
+  std::vector<fingerprint> chunk(4096);
+  for (std::uint64_t first = 0; first < items; first += chunk.size()) {
+    const std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), items - first));
+    for (std::size_t j = 0; j < n; ++j)
+      chunk[j] = item_at(items, first + j);
+    add(std::span<const fingerprint>(chunk.data(), n));
+  }
 }
 
 template <typename Structure>
@@ -167,8 +195,8 @@ const ours_fixture& ours_for(std::uint64_t items, double rate) {
     auto made = filter::with_capacity(items, rate, 1);
     if (!made)
       std::abort();
-    for (const auto& fp : dataset_for(items).items)
-      made->insert(fp);
+    for_each_item_chunk(items,
+                        [&](std::span<const fingerprint> chunk) { made->insert_batch(chunk); });
     const double fp_rate = measured_fp_rate(*made);
     slot = std::make_unique<ours_fixture>(ours_fixture{std::move(*made), fp_rate});
   }
@@ -180,8 +208,10 @@ const textbook_fixture& textbook_for(std::uint64_t items, double rate) {
   auto& slot = cache[{items, rate}];
   if (!slot) {
     auto made = std::make_unique<textbook_bloom>(items, rate);
-    for (const auto& fp : dataset_for(items).items)
-      made->insert(fp);
+    for_each_item_chunk(items, [&](std::span<const fingerprint> chunk) {
+      for (const fingerprint& fp : chunk)
+        made->insert(fp);
+    });
     const double fp_rate = measured_fp_rate(*made);
     slot = std::make_unique<textbook_fixture>(textbook_fixture{std::move(made), fp_rate});
   }
@@ -259,6 +289,29 @@ void ours_insert(benchmark::State& state) {
   state.counters["bits_per_item"] = static_cast<double>(bits) / static_cast<double>(state.range(0));
 }
 
+void ours_insert_batch(benchmark::State& state) {
+  const auto& data = dataset_for(state.range(0));
+  for (auto _ : state) {
+    auto made = filter::with_capacity(state.range(0), rate_of(state), 1);
+    if (!made)
+      std::abort();
+    made->insert_batch(data.items);
+    benchmark::DoNotOptimize(made->item_count());
+  }
+  set_per_op(state, data.items.size());
+}
+
+void ours_with_items(benchmark::State& state) {
+  const auto& data = dataset_for(state.range(0));
+  for (auto _ : state) {
+    auto made = filter::with_items(data.items, 0, rate_of(state), 1);
+    if (!made)
+      std::abort();
+    benchmark::DoNotOptimize(made->item_count());
+  }
+  set_per_op(state, data.items.size());
+}
+
 void ours_positive_single(benchmark::State& state) {
   const auto& fx = ours_for(state.range(0), rate_of(state));
   run_lookups(state, dataset_for(state.range(0)).positives,
@@ -283,6 +336,30 @@ void ours_negative_batch(benchmark::State& state) {
   const auto& fx = ours_for(state.range(0), rate_of(state));
   run_batch_lookups(state, fx.f, dataset_for(state.range(0)).negatives);
   set_filter_counters(state, fx.f.bit_count(), fx.fp_rate);
+}
+
+// Negative batch lookups on one lookup path (range 2: 0 portable, 1 bmi2,
+// 2 avx2, 3 avx512), to show what each kernel contributes.
+void ours_negative_batch_path(benchmark::State& state) {
+  const auto path = static_cast<filter::lookup_path>(state.range(2));
+  if (!filter::lookup_path_supported(path)) {
+    state.SkipWithError("lookup path not supported by this CPU");
+    return;
+  }
+  const auto& fx = ours_for(state.range(0), rate_of(state));
+  const auto& queries = dataset_for(state.range(0)).negatives;
+  std::size_t offset = 0;
+  bool answers[kChunk];
+  std::uint64_t found = 0;
+  for (auto _ : state) {
+    fx.f.may_contain_batch(std::span<const fingerprint>(queries.data() + offset, kChunk), answers,
+                           path);
+    for (bool a : answers)
+      found += a ? 1 : 0;
+    offset = (offset + kChunk) % kQueryCount;
+  }
+  benchmark::DoNotOptimize(found);
+  set_per_op(state, kChunk);
 }
 
 // --- textbook baseline ------------------------------------------------------
@@ -340,12 +417,30 @@ void uset_negative(benchmark::State& state) {
               [&](const fingerprint& fp) { return set.contains(fp); });
 }
 
-// Sizes x design rates (basis points: 100 = 1%, 10 = 0.1%).
+// Sizes x design rates (basis points: 100 = 1%, 10 = 0.1%) for builds and uset.
 void filter_args(benchmark::internal::Benchmark* b) {
   b->ArgNames({"items", "rate_bp"});
   for (const std::int64_t items : {1'000'000, 10'000'000}) {
     for (const std::int64_t bp : {100, 10})
       b->Args({items, bp});
+  }
+}
+
+// Lookups also run on 100M items at 0.1% (about 200 MB, far above the L3), to
+// show the out-of-cache case; and on 10K items (20 KB, in L1), to show the
+// instruction cost alone.
+void lookup_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"items", "rate_bp"});
+  b->Args({10'000, 10});
+  filter_args(b);
+  b->Args({100'000'000, 10});
+}
+
+void path_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"items", "rate_bp", "path"});
+  for (const std::int64_t items : {10'000, 10'000'000}) {
+    for (std::int64_t path = 0; path < 4; ++path)
+      b->Args({items, 10, path});
   }
 }
 
@@ -358,15 +453,18 @@ void set_args(benchmark::internal::Benchmark* b) {
 }  // namespace
 
 BENCHMARK(ours_insert)->Apply(filter_args)->Iterations(2)->Unit(benchmark::kMillisecond);
+BENCHMARK(ours_insert_batch)->Apply(filter_args)->Iterations(2)->Unit(benchmark::kMillisecond);
+BENCHMARK(ours_with_items)->Apply(filter_args)->Iterations(2)->Unit(benchmark::kMillisecond);
 BENCHMARK(textbook_insert)->Apply(filter_args)->Iterations(2)->Unit(benchmark::kMillisecond);
 BENCHMARK(uset_insert)->Apply(set_args)->Iterations(1)->Unit(benchmark::kMillisecond);
-BENCHMARK(ours_positive_single)->Apply(filter_args);
-BENCHMARK(ours_positive_batch)->Apply(filter_args);
-BENCHMARK(textbook_positive)->Apply(filter_args);
+BENCHMARK(ours_positive_single)->Apply(lookup_args);
+BENCHMARK(ours_positive_batch)->Apply(lookup_args);
+BENCHMARK(textbook_positive)->Apply(lookup_args);
 BENCHMARK(uset_positive)->Apply(set_args);
-BENCHMARK(ours_negative_single)->Apply(filter_args);
-BENCHMARK(ours_negative_batch)->Apply(filter_args);
-BENCHMARK(textbook_negative)->Apply(filter_args);
+BENCHMARK(ours_negative_single)->Apply(lookup_args);
+BENCHMARK(ours_negative_batch)->Apply(lookup_args);
+BENCHMARK(ours_negative_batch_path)->Apply(path_args);
+BENCHMARK(textbook_negative)->Apply(lookup_args);
 BENCHMARK(uset_negative)->Apply(set_args);
 
 BENCHMARK_MAIN();
