@@ -78,3 +78,9 @@ if(BANLIST_BUILD_BENCHMARKS)
     banlist_missing("Google Benchmark" "libbenchmark-dev")
   endif()
 endif()
+
+# Boost 1.74's Asio recognises C++20 coroutines only on GCC. clang (used here
+# for fuzzing and sanitizer builds) has them too, through <coroutine>.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  add_compile_definitions(BOOST_ASIO_HAS_CO_AWAIT=1 BOOST_ASIO_HAS_STD_COROUTINE=1)
+endif()

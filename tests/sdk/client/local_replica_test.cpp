@@ -1,0 +1,307 @@
+#include "banlist/sdk/client_replica.hpp"
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "banlist/sdk/wire_errors.hpp"
+#include "history.hpp"
+
+using namespace banlist;
+using namespace banlist::sdk;
+using banlist::test::history;
+
+namespace {
+
+// Every member of the model answers banned with its type and reason, and
+// `probes` random fingerprints answer not_banned (replica mode: exact).
+void expect_exact(const local_replica& r, const history& h, std::size_t probes = 2000) {
+  const auto st = r.status();
+  REQUIRE(st.seq == h.seq());
+  REQUIRE(st.digest == h.digest());
+  REQUIRE(st.count == h.list().size());
+  for (const auto& [fp, e] : h.list()) {
+    const auto got = r.check(fp);
+    REQUIRE(got.verdict == check_verdict::banned);
+    REQUIRE(got.type == e.type);
+    REQUIRE(got.reason == e.reason);
+  }
+  std::mt19937_64 rng(99);
+  for (std::size_t i = 0; i < probes; ++i)
+    REQUIRE(r.check(fingerprint{rng(), rng()}).verdict == check_verdict::not_banned);
+}
+
+}  // namespace
+
+TEST_CASE("replica mode: before a snapshot every answer is unknown", "[sdk][client]") {
+  local_replica r(client_mode::replica);
+  CHECK(r.check(fingerprint{1, 2}).verdict == check_verdict::unknown);
+  const auto by_value = r.check(identifier_type::phone, "13800138000");
+  REQUIRE(by_value);
+  CHECK(by_value->verdict == check_verdict::unknown);
+  CHECK_FALSE(r.status().loaded);
+  history h(1);
+  auto batch = h.random_batch(3);
+  CHECK(r.apply(batch).error() == std::errc::operation_not_permitted);
+}
+
+TEST_CASE("replica mode follows a random history exactly", "[sdk][client]") {
+  history h(2);
+  h.seed_list(5000);
+  local_replica r(client_mode::replica);
+  REQUIRE(r.load_snapshot(h.exact_snapshot()));
+  expect_exact(r, h);
+  for (int i = 0; i < 60; ++i) {
+    auto batch = h.random_batch(1 + h.rng()() % 700, 0.45);
+    REQUIRE(r.apply(batch));
+  }
+  expect_exact(r, h);
+  const auto st = r.status();
+  CHECK(st.snapshot_seq == 5000);
+  CHECK(st.lag == 0);
+  CHECK(st.memory_bytes < 24 * h.list().size());
+}
+
+TEST_CASE("replica mode: bad batches are refused and change nothing", "[sdk][client]") {
+  history h(3);
+  h.seed_list(100);
+  local_replica r(client_mode::replica);
+  REQUIRE(r.load_snapshot(h.exact_snapshot()));
+  const auto before = r.status();
+  const fingerprint member = h.list().begin()->first;
+
+  SECTION("another epoch") {
+    auto b = h.random_batch(5);
+    b.epoch ^= 1;
+    CHECK(r.apply(b).error() == wire_errc::epoch_mismatch);
+  }
+  SECTION("a gap") {
+    (void)h.random_batch(2);
+    auto b = h.random_batch(5);
+    CHECK(r.apply(b).error() == wire_errc::seq_gap);
+  }
+  SECTION("a ban of a banned fingerprint, after valid changes in the same batch") {
+    sdk::delta_batch b;
+    b.from = h.seq();
+    b.changes.push_back(h.ban(h.random_fp()));
+    b.changes.push_back(h.ban(member));  // the model does not know it is a repeat
+    b = h.seal(std::move(b));
+    CHECK(r.apply(b).error() == wire_errc::already_banned);
+  }
+  SECTION("a lift of a fingerprint that is not banned") {
+    sdk::delta_batch b;
+    b.from = h.seq();
+    const fingerprint stranger = h.random_fp();
+    b.changes.push_back(h.ban(stranger));
+    b.changes.push_back(h.lift(stranger));
+    b = h.seal(std::move(b));
+    // A second lift of the same fingerprint (the model would refuse to make it).
+    b.changes.push_back({b.to + 1, change_op::lift, stranger, identifier_type::phone, 1, 0});
+    b.to = b.head = b.to + 1;
+    CHECK(r.apply(b).error() == wire_errc::not_banned);
+  }
+  SECTION("a digest that does not match") {
+    auto b = h.random_batch(20);
+    b.digest.low ^= 1;
+    CHECK(r.apply(b).error() == wire_errc::digest_mismatch);
+  }
+  SECTION("a malformed batch") {
+    auto b = h.random_batch(3);
+    b.changes[1].seq = b.changes[0].seq;
+    CHECK(r.apply(b).error() == wire_errc::bad_sequence);
+  }
+  const auto after = r.status();
+  CHECK(after.seq == before.seq);
+  CHECK(after.digest == before.digest);
+  CHECK(after.count == before.count);
+  CHECK(r.check(member).verdict == check_verdict::banned);
+}
+
+TEST_CASE("a lift stops matching as soon as its batch is applied", "[sdk][client]") {
+  for (client_mode mode : {client_mode::replica, client_mode::filter}) {
+    history h(4);
+    h.seed_list(1000);
+    local_replica r(mode);
+    REQUIRE(
+        r.load_snapshot(mode == client_mode::replica ? h.exact_snapshot() : h.filter_snapshot()));
+    const fingerprint victim = std::next(h.list().begin(), 500)->first;
+    CHECK(r.check(victim).verdict ==
+          (mode == client_mode::replica ? check_verdict::banned : check_verdict::maybe));
+    sdk::delta_batch b;
+    b.from = h.seq();
+    b.changes.push_back(h.lift(victim));
+    REQUIRE(r.apply(h.seal(std::move(b))));
+    CHECK(r.check(victim).verdict == check_verdict::not_banned);
+    // Banned again: matches again, now exactly (with its reason) in both modes.
+    sdk::delta_batch again;
+    again.from = h.seq();
+    again.changes.push_back(h.ban(victim, identifier_type::email, ban_reason::phishing));
+    REQUIRE(r.apply(h.seal(std::move(again))));
+    const auto got = r.check(victim);
+    CHECK(got.verdict == check_verdict::banned);
+    CHECK(got.reason == ban_reason::phishing);
+    CHECK(got.type == identifier_type::email);
+  }
+}
+
+TEST_CASE("filter mode: hits are maybe, new bans exact, misses not_banned", "[sdk][client]") {
+  history h(5);
+  h.seed_list(20000);
+  local_replica r(client_mode::filter);
+  REQUIRE(r.load_snapshot(h.filter_snapshot()));
+  for (const auto& [fp, e] : h.list())
+    REQUIRE(r.check(fp).verdict == check_verdict::maybe);  // no false negatives
+  std::mt19937_64 rng(7);
+  std::size_t false_positives = 0;
+  for (int i = 0; i < 100000; ++i) {
+    const auto v = r.check(fingerprint{rng(), rng()}).verdict;
+    REQUIRE(v != check_verdict::banned);
+    false_positives += v == check_verdict::maybe;
+  }
+  CHECK(false_positives < 300);  // design rate 0.1%: 100 expected
+
+  // Changes since the snapshot: bans exact, lifts honoured.
+  std::vector<fingerprint> fresh;
+  for (int i = 0; i < 20; ++i) {
+    auto b = h.random_batch(200, 0.4);
+    for (const auto& c : b.changes)
+      if (c.op == change_op::ban)
+        fresh.push_back(c.fp);
+    REQUIRE(r.apply(b));
+  }
+  for (const fingerprint& fp : fresh) {
+    const auto got = r.check(fp);
+    if (h.list().contains(fp)) {
+      REQUIRE(got.verdict == check_verdict::banned);
+      REQUIRE(got.reason == h.list().at(fp).reason);
+    } else {
+      REQUIRE(got.verdict == check_verdict::not_banned);
+    }
+  }
+  const auto st = r.status();
+  CHECK(st.digest == h.digest());
+  CHECK(st.seq == h.seq());
+  CHECK(st.changes_since_snapshot == 4000);
+  // Filter mode refuses an exact snapshot and vice versa.
+  CHECK(r.load_snapshot(h.exact_snapshot()).error() == wire_errc::bad_kind);
+  local_replica exact(client_mode::replica);
+  CHECK(exact.load_snapshot(h.filter_snapshot()).error() == wire_errc::bad_kind);
+}
+
+TEST_CASE("filter mode: a lift of a fingerprint the filter rules out is refused", "[sdk][client]") {
+  history h(6);
+  h.seed_list(100);
+  local_replica r(client_mode::filter);
+  REQUIRE(r.load_snapshot(h.filter_snapshot()));
+  // Find a fingerprint the filter certainly does not hold.
+  fingerprint outsider = h.random_fp();
+  while (r.check(outsider).verdict != check_verdict::not_banned)
+    outsider = h.random_fp();
+  sdk::delta_batch b;
+  b.epoch = h.epoch();
+  b.from = h.seq();
+  b.to = h.seq() + 1;
+  b.head = b.to;
+  b.changes.push_back({b.to, change_op::lift, outsider, identifier_type::phone, 1, 0});
+  b.digest = h.digest();
+  b.digest.high ^= outsider.high;
+  b.digest.low ^= outsider.low;
+  CHECK(r.apply(b).error() == wire_errc::not_banned);
+}
+
+TEST_CASE("check by value uses the snapshot's seed", "[sdk][client]") {
+  history h(7);
+  const auto normalized = normalize(identifier_type::phone, "138 0013 8000");
+  REQUIRE(normalized);
+  const fingerprint fp = fingerprint_of(identifier_type::phone, *normalized, h.fp_seed());
+  sdk::delta_batch b;
+  b.from = 0;
+  b.changes.push_back(h.ban(fp, identifier_type::phone, ban_reason::telecom_fraud));
+  local_replica r(client_mode::replica);
+  REQUIRE(r.load_snapshot(history(8, h.epoch()).exact_snapshot()));  // empty list, same epoch
+  REQUIRE(r.apply(h.seal(std::move(b))));
+  auto got = r.check(identifier_type::phone, "+86 138-0013-8000");
+  REQUIRE(got);
+  CHECK(got->verdict == check_verdict::banned);
+  CHECK(got->fp == fp);
+  CHECK(got->reason == ban_reason::telecom_fraud);
+  auto other = r.check(identifier_type::phone, "13800138001");
+  REQUIRE(other);
+  CHECK(other->verdict == check_verdict::not_banned);
+  auto bad = r.check(identifier_type::email, "not an address");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().rule == "at_sign");
+}
+
+TEST_CASE("the change callback sees every applied change in order", "[sdk][client]") {
+  history h(9);
+  local_replica r(client_mode::replica);
+  REQUIRE(r.load_snapshot(h.exact_snapshot()));
+  std::vector<std::uint64_t> seen;
+  r.set_change_callback([&](const delta_change& c) { seen.push_back(c.seq); });
+  auto b1 = h.random_batch(10);
+  auto b2 = h.random_batch(5);
+  REQUIRE(r.apply(b1));
+  auto bad = b2;
+  bad.digest.high ^= 2;
+  REQUIRE_FALSE(r.apply(bad));  // refused (digest): no callback
+  REQUIRE(r.apply(b2));
+  REQUIRE(seen.size() == 15);
+  for (std::size_t i = 0; i < seen.size(); ++i)
+    CHECK(seen[i] == i + 1);
+}
+
+TEST_CASE("checks from several threads while batches are applied", "[sdk][client][threads]") {
+  // Fingerprints that are banned for the whole run must always answer banned;
+  // ones that are never banned must always answer not_banned; a flapping one
+  // may answer either. Catches torn reads and lost entries during rebuilds.
+  history h(10);
+  h.seed_list(2000);
+  local_replica r(client_mode::replica);
+  REQUIRE(r.load_snapshot(h.exact_snapshot()));
+  std::vector<fingerprint> stable;
+  for (const auto& [fp, e] : h.list())
+    stable.push_back(fp);
+  std::vector<fingerprint> never;
+  for (int i = 0; i < 1000; ++i)
+    never.push_back(h.random_fp());
+
+  std::atomic<bool> done{false};
+  std::atomic<std::size_t> errors{0};
+  std::atomic<std::size_t> checks{0};
+  auto reader = [&] {
+    std::size_t i = 0;
+    while (!done.load(std::memory_order_relaxed)) {
+      if (r.check(stable[i % stable.size()]).verdict != check_verdict::banned)
+        ++errors;
+      if (r.check(never[i % never.size()]).verdict != check_verdict::not_banned)
+        ++errors;
+      ++i;
+    }
+    checks += i;
+  };
+  std::thread t1(reader), t2(reader);
+  // Writer: bans and lifts only fingerprints outside `stable` (lift_share
+  // picks from the whole list, so build batches by hand).
+  std::vector<fingerprint> flapping;
+  for (int round = 0; round < 200; ++round) {
+    sdk::delta_batch b;
+    b.from = h.seq();
+    for (int i = 0; i < 300; ++i) {
+      if (!flapping.empty() && h.rng()() % 2 == 0) {
+        b.changes.push_back(h.lift(flapping.back()));
+        flapping.pop_back();
+      } else {
+        flapping.push_back(h.random_fp());
+        b.changes.push_back(h.ban(flapping.back()));
+      }
+    }
+    REQUIRE(r.apply(h.seal(std::move(b))));
+  }
+  done = true;
+  t1.join();
+  t2.join();
+  CHECK(errors == 0);
+  CHECK(checks > 0);
+  expect_exact(r, h, 100);
+}

@@ -1,0 +1,283 @@
+// Partner client benchmarks (docs/benchmarks-sdk.md records the figures):
+//   - ns per local_replica::check(fingerprint) and check(phone, value) (the
+//     fast-path phone form), from 1 and 2 threads while a writer thread
+//     applies delta batches (100 changes every millisecond, bans and lifts);
+//   - memory per ban of each mode (counter bytes_per_ban);
+//   - time to bootstrap from snapshot bytes already in memory (decode,
+//     validate, build), 1M and 10M bans, each mode. The network part of a
+//     bootstrap is measured against a live banlistd elsewhere.
+// Targets: check(fp) <= 100 ns, check(phone) <= 400 ns; filter <= 2.1 and
+// replica <= 24 bytes per ban.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "banlist/bloom/filter.hpp"
+#include "banlist/bloom/set_digest.hpp"
+#include "banlist/sdk/client_replica.hpp"
+#include "banlist/sdk/snapshot.hpp"
+
+namespace {
+
+using namespace banlist;
+using namespace banlist::sdk;
+
+constexpr std::uint64_t kSeed = 0x5eed;
+constexpr std::uint64_t kEpoch = 0xabcdef;
+
+// A random list of n bans with a number of them being banned phones (so the
+// by-value benchmark hits as well as misses).
+struct list_fixture {
+  std::vector<snapshot_entry> entries;  // sorted
+  fingerprint digest;
+  std::vector<std::string> phones;  // canonical 11-digit mobiles, half of them banned
+
+  explicit list_fixture(std::size_t n) {
+    std::mt19937_64 rng(n);
+    entries.reserve(n);
+    for (std::size_t i = 0; i < 4096; ++i) {
+      const std::string phone = "13" + std::to_string(100000000 + rng() % 900000000);
+      phones.push_back(phone);
+      if (i % 2 == 0)
+        entries.push_back({fingerprint_of(identifier_type::phone, "+86" + phone, kSeed),
+                           identifier_type::phone, ban_reason::telecom_fraud});
+    }
+    while (entries.size() < n)
+      entries.push_back({{rng(), rng()}, identifier_type::device, ban_reason::fake_shop});
+    std::sort(entries.begin(), entries.end(),
+              [](const snapshot_entry& a, const snapshot_entry& b) { return a.fp < b.fp; });
+    entries.erase(std::unique(entries.begin(), entries.end(),
+                              [](const auto& a, const auto& b) { return a.fp == b.fp; }),
+                  entries.end());
+    digest = digest_of(entries);
+  }
+
+  std::vector<std::uint8_t> exact_bytes() const {
+    return encode_snapshot_fps(kEpoch, 1, digest, kSeed, entries);
+  }
+  std::vector<std::uint8_t> filter_bytes() const {
+    std::vector<fingerprint> fps;
+    fps.reserve(entries.size());
+    for (const auto& e : entries)
+      fps.push_back(e.fp);
+    auto f = bloom::filter::with_items(fps, fps.size(), 0.001, kSeed);
+    return encode_snapshot_filter(kEpoch, 1, digest, *f);
+  }
+};
+
+const list_fixture& fixture(std::size_t n) {
+  static std::mutex mutex;
+  static std::map<std::size_t, std::unique_ptr<list_fixture>> cache;
+  std::lock_guard lock(mutex);
+  auto& slot = cache[n];
+  if (!slot)
+    slot = std::make_unique<list_fixture>(n);
+  return *slot;
+}
+
+std::unique_ptr<local_replica> load(client_mode mode, std::size_t n) {
+  const auto& f = fixture(n);
+  auto r = std::make_unique<local_replica>(mode);
+  auto snap = decode_snapshot(mode == client_mode::replica ? f.exact_bytes() : f.filter_bytes());
+  if (!snap || !r->load_snapshot(std::move(*snap)))
+    std::abort();
+  return r;
+}
+
+// Applies a batch of 100 changes every millisecond: bans of new
+// fingerprints and lifts of earlier ones, each batch digest-checked.
+class delta_writer {
+ public:
+  explicit delta_writer(local_replica& r) : replica_(r) {
+    const auto st = r.status();
+    seq_ = st.seq;
+    digest_.value = st.digest;
+    thread_ = std::thread([this] { run(); });
+  }
+  ~delta_writer() {
+    stop_ = true;
+    thread_.join();
+  }
+  std::uint64_t applied() const { return applied_; }
+
+ private:
+  void run() {
+    std::mt19937_64 rng(5);
+    std::vector<fingerprint> flapping;
+    while (!stop_) {
+      delta_batch b;
+      b.epoch = kEpoch;
+      b.from = seq_;
+      for (int i = 0; i < 100; ++i) {
+        delta_change c;
+        c.seq = ++seq_;
+        if (!flapping.empty() && rng() % 2 == 0) {
+          c.op = change_op::lift;
+          c.fp = flapping.back();
+          flapping.pop_back();
+          c.reason = static_cast<std::uint8_t>(lift_reason::mistake);
+        } else {
+          c.op = change_op::ban;
+          c.fp = {rng(), rng()};
+          flapping.push_back(c.fp);
+          c.reason = static_cast<std::uint8_t>(ban_reason::spam);
+        }
+        c.type = identifier_type::device;
+        digest_.toggle(c.fp);
+        b.changes.push_back(c);
+      }
+      b.to = b.head = seq_;
+      b.digest = digest_.value;
+      if (!replica_.apply(b))
+        std::abort();
+      applied_ += 100;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+
+  local_replica& replica_;
+  std::uint64_t seq_ = 0;
+  bloom::set_digest digest_;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> applied_{0};
+  std::thread thread_;
+};
+
+// Shared by the benchmark threads of one run; thread 0 sets it up.
+struct run_state {
+  std::unique_ptr<local_replica> replica;
+  std::unique_ptr<delta_writer> writer;
+};
+run_state g_run;
+
+void setup(const benchmark::State& state, client_mode mode) {
+  if (state.thread_index() != 0)
+    return;
+  g_run.replica = load(mode, static_cast<std::size_t>(state.range(0)));
+  if (state.range(1) != 0)  // second argument: 1 = deltas applied meanwhile
+    g_run.writer = std::make_unique<delta_writer>(*g_run.replica);
+}
+void teardown(const benchmark::State& state) {
+  if (state.thread_index() != 0)
+    return;
+  g_run.writer.reset();
+  g_run.replica.reset();
+}
+
+void check_fingerprint(benchmark::State& state, client_mode) {
+  const auto& f = fixture(static_cast<std::size_t>(state.range(0)));
+  // Half members, half random: the hit and miss paths both count.
+  std::mt19937_64 rng(100 + static_cast<unsigned>(state.thread_index()));
+  std::vector<fingerprint> probes(1 << 16);
+  for (std::size_t i = 0; i < probes.size(); ++i)
+    probes[i] = i % 2 ? f.entries[rng() % f.entries.size()].fp : fingerprint{rng(), rng()};
+  std::size_t i = 0;
+  std::size_t hits = 0;
+  for (auto _ : state) {
+    const auto r = g_run.replica->check(probes[i++ & (probes.size() - 1)]);
+    hits += r.verdict != check_verdict::not_banned;
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["hit_share"] = static_cast<double>(hits) / static_cast<double>(state.iterations());
+}
+
+void check_phone(benchmark::State& state, client_mode) {
+  const auto& f = fixture(static_cast<std::size_t>(state.range(0)));
+  std::size_t i = 0;
+  std::size_t banned = 0;
+  for (auto _ : state) {
+    const auto r = g_run.replica->check(identifier_type::phone, f.phones[i++ & 4095]);
+    banned += r && r->verdict != check_verdict::not_banned;
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["hit_share"] =
+      static_cast<double>(banned) / static_cast<double>(state.iterations());
+}
+
+void BM_check_fingerprint_replica(benchmark::State& state) {
+  setup(state, client_mode::replica);
+  check_fingerprint(state, client_mode::replica);
+  teardown(state);
+}
+void BM_check_fingerprint_filter(benchmark::State& state) {
+  setup(state, client_mode::filter);
+  check_fingerprint(state, client_mode::filter);
+  teardown(state);
+}
+void BM_check_phone_replica(benchmark::State& state) {
+  setup(state, client_mode::replica);
+  check_phone(state, client_mode::replica);
+  teardown(state);
+}
+void BM_check_phone_filter(benchmark::State& state) {
+  setup(state, client_mode::filter);
+  check_phone(state, client_mode::filter);
+  teardown(state);
+}
+
+// Bootstrap from bytes in memory: decode (validate, checksum, digest) + build.
+void bootstrap(benchmark::State& state, client_mode mode) {
+  const auto& f = fixture(static_cast<std::size_t>(state.range(0)));
+  const auto bytes = mode == client_mode::replica ? f.exact_bytes() : f.filter_bytes();
+  double bytes_per_ban = 0;
+  for (auto _ : state) {
+    local_replica r(mode);
+    auto snap = decode_snapshot(bytes);
+    if (!snap || !r.load_snapshot(std::move(*snap)))
+      std::abort();
+    const auto st = r.status();
+    bytes_per_ban = static_cast<double>(st.memory_bytes) / static_cast<double>(st.count);
+  }
+  state.counters["bytes_per_ban"] = bytes_per_ban;
+  state.counters["snapshot_MB"] = static_cast<double>(bytes.size()) / 1e6;
+}
+void BM_bootstrap_replica(benchmark::State& state) {
+  bootstrap(state, client_mode::replica);
+}
+void BM_bootstrap_filter(benchmark::State& state) {
+  bootstrap(state, client_mode::filter);
+}
+
+}  // namespace
+
+// Arguments: list size, deltas applied meanwhile (0 or 1).
+BENCHMARK(BM_check_fingerprint_replica)
+    ->ArgsProduct({{1'000'000, 10'000'000}, {0, 1}})
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+BENCHMARK(BM_check_fingerprint_filter)
+    ->ArgsProduct({{1'000'000, 10'000'000}, {0, 1}})
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+BENCHMARK(BM_check_phone_replica)
+    ->ArgsProduct({{1'000'000}, {0, 1}})
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+BENCHMARK(BM_check_phone_filter)
+    ->ArgsProduct({{1'000'000}, {0, 1}})
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+BENCHMARK(BM_bootstrap_replica)
+    ->Arg(1'000'000)
+    ->Arg(10'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2);
+BENCHMARK(BM_bootstrap_filter)
+    ->Arg(1'000'000)
+    ->Arg(10'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2);
+
+BENCHMARK_MAIN();
