@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "log.hpp"
+#include "subscription_feed.hpp"
 #include "service_state.hpp"
 
 namespace banlist::service {
@@ -87,6 +88,41 @@ asio::awaitable<bool> change_follower::rebuild(store& s) {
   co_return true;
 }
 
+void change_follower::publish(std::uint64_t after, const std::vector<change>& changes) {
+  sdk::delta_batch batch;
+  batch.epoch = state_.epoch();
+  batch.from = after;
+  batch.to = changes.back().seq;
+  batch.head = batch.to;
+  batch.digest = changes.back().digest;
+  batch.changes.reserve(changes.size());
+  for (const auto& c : changes)
+    batch.changes.push_back(wire_change(c));
+  if (!sdk::validate(batch)) {
+    // Seqs beyond 2^53 or out of order: never expected from our own scripts.
+    log_line(log_level::error, "change log batch after seq " + std::to_string(after) +
+                                   " is not a valid delta batch; not published");
+    return;
+  }
+  state_.hub().publish(make_published_batch(std::move(batch)));
+}
+
+asio::awaitable<bool> change_follower::rewound(store& s, std::uint64_t after) {
+  auto head = co_await s.head_seq();
+  if (!head || *head >= after)
+    co_return false;
+  log_line(log_level::warning, "Redis's change log head " + std::to_string(*head) +
+                                   " is below our seq " + std::to_string(after) +
+                                   " (Redis lost writes or the list was rebuilt); resyncing");
+  // A rebuilt list has a new epoch; init_list returns what Redis holds (and
+  // stores one if the list vanished altogether).
+  const std::uint64_t seed = *state_.seed();
+  auto id = co_await s.init_list(seed);
+  if (id && id->epoch != state_.epoch())
+    state_.set_epoch(id->epoch);
+  co_return true;
+}
+
 asio::awaitable<void> change_follower::run() {
   std::chrono::milliseconds backoff{100};
   bool need_rebuild = true;
@@ -103,6 +139,7 @@ asio::awaitable<void> change_follower::run() {
         continue;
       }
       need_rebuild = false;
+      state_.hub().set_head(state_.filter().seq());
     }
     const std::uint64_t after = state_.filter().seq();
     auto changes = co_await s->read_changes(after, kBatch, kBlock);
@@ -118,6 +155,15 @@ asio::awaitable<void> change_follower::run() {
       log_line(log_level::warning,
                "change log gap after seq " + std::to_string(after) + "; rebuilding the filter");
       need_rebuild = true;
+      state_.hub().reset_all(sdk::reset_reason::resync_required);
+      continue;
+    }
+    if (changes->empty()) {
+      const bool went_back = co_await rewound(*s, after);
+      if (went_back) {
+        need_rebuild = true;
+        state_.hub().reset_all(sdk::reset_reason::resync_required);
+      }
       continue;
     }
     for (const auto& c : *changes) {
@@ -128,6 +174,7 @@ asio::awaitable<void> change_follower::run() {
       }
       state_.filter().advance_seq(c.seq);
     }
+    publish(after, *changes);
   }
   finished_.store(true, std::memory_order_release);
 }

@@ -5,6 +5,13 @@
 // keeps answering) when it outgrows its capacity, when lifts have made >10%
 // of it stale, or when the log has a gap (trimmed past our seq).
 //
+// Every batch it applies is also published to the subscriber hub, encoded
+// once. When the log stops being a continuation of what it applied — a gap
+// (trimmed past it, a seq jump) or a rewind (Redis's head below ours after a
+// restart that lost writes, or a new epoch) — it resyncs from Redis and the
+// hub resets every subscriber (resync_required) instead of rewinding them
+// silently.
+//
 // Thread-safety: runs as one coroutine; stop() may be called from any thread.
 #pragma once
 
@@ -41,6 +48,11 @@ class change_follower : public std::enable_shared_from_this<change_follower> {
   // and installs it. Returns false on a store error (the caller retries).
   boost::asio::awaitable<bool> rebuild(store& s);
   boost::asio::awaitable<void> pause(std::chrono::milliseconds how_long);
+  // Publishes `changes` (applied after seq `after`) to the hub.
+  void publish(std::uint64_t after, const std::vector<change>& changes);
+  // Called when the log was idle: true when Redis went backwards (head below
+  // our seq, or another epoch), which needs a resync.
+  boost::asio::awaitable<bool> rewound(store& s, std::uint64_t after);
 
   service_state& state_;
   boost::asio::any_io_executor executor_;

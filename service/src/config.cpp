@@ -52,7 +52,10 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
   std::string listen = "127.0.0.1:8080";
   std::string seed;
   std::size_t read_timeout_ms = 10000, idle_timeout_ms = 60000, shutdown_timeout_ms = 25000,
-              redis_timeout_ms = 2000, key_cache_ttl_ms = 5000;
+              redis_timeout_ms = 2000, key_cache_ttl_ms = 5000, heartbeat_ms = 15000,
+              stream_idle_timeout_ms = 30000;
+  std::size_t snapshot_max_age_ms = 60000, log_retain_age_s = 7 * 86400,
+              retention_interval_ms = 60000;
 
   po::options_description desc("banlistd options (each also read from BANLIST_<NAME>)");
   // clang-format off
@@ -93,6 +96,34 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
      "Bloom filter design false-positive rate")
     ("key-cache-ttl-ms", po::value(&key_cache_ttl_ms)->default_value(key_cache_ttl_ms),
      "how long an API key lookup is cached")
+    ("stream-queue-messages",
+     po::value(&c.stream_queue_messages)->default_value(c.stream_queue_messages),
+     "messages queued per subscriber before it is reset as a slow consumer")
+    ("stream-queue-bytes", po::value(&c.stream_queue_bytes)->default_value(c.stream_queue_bytes),
+     "bytes queued per subscriber before it is reset as a slow consumer")
+    ("heartbeat-ms", po::value(&heartbeat_ms)->default_value(heartbeat_ms),
+     "subscription heartbeat interval")
+    ("stream-idle-timeout-ms",
+     po::value(&stream_idle_timeout_ms)->default_value(stream_idle_timeout_ms),
+     "WebSocket: ping after half of this without traffic, close after all of it")
+    ("stream-send-buffer", po::value(&c.stream_send_buffer)->default_value(0),
+     "SO_SNDBUF of subscription sockets in bytes (0: OS default)")
+    ("instance-name", po::value(&c.instance_name), "name shown by GET /v1/subscribers "
+                                                   "(default: listen host:port)")
+    ("deltas-min-wait-s", po::value(&c.deltas_min_wait_s)->default_value(c.deltas_min_wait_s),
+     "GET /v1/deltas: min_wait_s hint when the client is up to date")
+    ("snapshot-max-changes",
+     po::value(&c.snapshot_max_changes)->default_value(c.snapshot_max_changes),
+     "rebuild the served snapshot once it is this many changes behind")
+    ("snapshot-max-age-ms", po::value(&snapshot_max_age_ms)->default_value(snapshot_max_age_ms),
+     "rebuild the served snapshot once it is this old and behind")
+    ("log-retain-count", po::value(&c.log_retain_count)->default_value(c.log_retain_count),
+     "change-log entries always kept (older ones may be trimmed)")
+    ("log-retain-age", po::value(&log_retain_age_s)->default_value(log_retain_age_s),
+     "seconds: change-log entries younger than this are kept")
+    ("retention-interval-ms",
+     po::value(&retention_interval_ms)->default_value(retention_interval_ms),
+     "how often the change log is trimmed")
     ("tls-cert", po::value(&c.tls_cert), "PEM certificate chain: serve HTTPS")
     ("tls-key", po::value(&c.tls_key), "PEM private key for --tls-cert");
   // clang-format on
@@ -178,6 +209,23 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
   c.shutdown_timeout = std::chrono::milliseconds(shutdown_timeout_ms);
   c.redis_timeout = std::chrono::milliseconds(redis_timeout_ms);
   c.key_cache_ttl = std::chrono::milliseconds(key_cache_ttl_ms);
+  if (c.stream_queue_messages == 0 || c.stream_queue_bytes < 4096 || heartbeat_ms < 100 ||
+      stream_idle_timeout_ms < 1000) {
+    return std::unexpected(std::string(
+        "subscriptions: stream-queue-messages > 0, stream-queue-bytes >= 4096, "
+        "heartbeat-ms >= 100, stream-idle-timeout-ms >= 1000"));
+  }
+  c.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
+  c.stream_idle_timeout = std::chrono::milliseconds(stream_idle_timeout_ms);
+  if (c.deltas_min_wait_s > 86400 || c.snapshot_max_changes == 0 || snapshot_max_age_ms < 100 ||
+      c.log_retain_count == 0 || retention_interval_ms < 100) {
+    return std::unexpected(std::string(
+        "deltas: deltas-min-wait-s <= 86400, snapshot-max-changes and log-retain-count > 0, "
+        "snapshot-max-age-ms and retention-interval-ms >= 100"));
+  }
+  c.snapshot_max_age = std::chrono::milliseconds(snapshot_max_age_ms);
+  c.log_retain_age = std::chrono::seconds(log_retain_age_s);
+  c.retention_interval = std::chrono::milliseconds(retention_interval_ms);
   if (const char* admin = getenv("BANLIST_ADMIN_KEY"))
     c.admin_key = admin;
   return out;

@@ -43,6 +43,23 @@ struct service_config {
   // Auth.
   std::chrono::milliseconds key_cache_ttl{5000};
 
+  // Subscriptions (GET /v1/stream, GET /v1/events).
+  std::size_t stream_queue_messages = 256;      // per subscriber; full: reset slow_consumer
+  std::size_t stream_queue_bytes = 1024 * 1024;  // per subscriber
+  std::chrono::milliseconds heartbeat_interval{15000};
+  // WebSocket: a ping after half of it without traffic, closed after all of it.
+  std::chrono::milliseconds stream_idle_timeout{30000};
+  std::size_t stream_send_buffer = 0;  // SO_SNDBUF of subscription sockets; 0: OS default
+  std::string instance_name;           // shown by GET /v1/subscribers; default host:port
+
+  // Polling, snapshots, retention (GET /v1/deltas, GET /v1/snapshot).
+  std::uint32_t deltas_min_wait_s = 5;                // min_wait_s hint of an up-to-date poll
+  std::uint64_t snapshot_max_changes = 10000;         // rebuild after this many changes...
+  std::chrono::milliseconds snapshot_max_age{60000};  // ...or when older than this (and stale)
+  std::uint64_t log_retain_count = 1'000'000;         // change-log entries kept at least...
+  std::chrono::seconds log_retain_age{7 * 86400};     // ...or younger than this
+  std::chrono::milliseconds retention_interval{60000};
+
   // TLS: both set, or neither.
   std::string tls_cert;
   std::string tls_key;

@@ -8,12 +8,14 @@ void filter_state::install(bloom::filter built, std::uint64_t capacity, std::uin
   lifted_.store(0, std::memory_order_relaxed);
   seq_.store(seq, std::memory_order_release);
   loaded_.store(true, std::memory_order_release);
+  seq_advanced_.notify(seq);
 }
 
 void filter_state::advance_seq(std::uint64_t seq) noexcept {
   std::uint64_t now = seq_.load(std::memory_order_relaxed);
   while (now < seq && !seq_.compare_exchange_weak(now, seq, std::memory_order_acq_rel)) {
   }
+  seq_advanced_.notify(seq);
 }
 
 void filter_state::insert(const fingerprint& fp) noexcept {

@@ -14,6 +14,7 @@
 
 #include "banlist/bloom/filter.hpp"
 #include "banlist/bloom/fingerprint.hpp"
+#include "deltas/seq_signal.hpp"
 
 namespace banlist::service {
 
@@ -60,6 +61,10 @@ class filter_state {
 
   stats snapshot() const noexcept;
 
+  // Signalled whenever seq() advances (install and advance_seq), so
+  // long-polls can wait for a change without asking Redis.
+  seq_signal& seq_advanced() noexcept { return seq_advanced_; }
+
  private:
   struct built_filter {
     bloom::filter filter;
@@ -69,6 +74,7 @@ class filter_state {
   std::atomic<bool> loaded_{false};
   std::atomic<std::uint64_t> seq_{0};
   std::atomic<std::uint64_t> lifted_{0};  // lifts since the current filter was built
+  seq_signal seq_advanced_;
 };
 
 }  // namespace banlist::service

@@ -14,6 +14,7 @@
 #include "json.hpp"
 #include "log.hpp"
 #include "service_state.hpp"
+#include "subscription_handoff.hpp"
 #include "url.hpp"
 
 namespace banlist::service {
@@ -106,6 +107,16 @@ asio::awaitable<void> http_session<Stream>::run() {
     const std::string request_id = request_id_for(to_std(req["X-Request-Id"]));
     std::string route_label = "unmatched";
     http_response res = co_await respond(req, route_label, request_id);
+    if (auto handoff = read_handoff(res)) {
+      // GET /v1/stream or /v1/events: the stream leaves this session.
+      state_.metrics().record(std::string(req.method_string()), route_label,
+                              handoff->kind == subscription_handoff::transport::websocket ? 101
+                                                                                          : 200,
+                              std::chrono::steady_clock::now() - started);
+      start_subscription(std::move(stream_), state_, std::move(req), std::move(*handoff),
+                         request_id);
+      co_return;
+    }
     res.set("X-Request-Id", request_id);
     const bool keep_alive = req.keep_alive() && !close_requested_ && !state_.shutting_down();
     const unsigned status = res.result_int();

@@ -23,6 +23,11 @@ void metrics::record_store_error(const std::string& kind) {
   ++store_errors_[kind];
 }
 
+void metrics::add_source(std::function<void(std::string&)> source) {
+  std::lock_guard lock(mutex_);
+  sources_.push_back(std::move(source));
+}
+
 void metrics::render(std::string& out) const {
   char number[64];
   std::lock_guard lock(mutex_);
@@ -58,6 +63,8 @@ void metrics::render(std::string& out) const {
     std::snprintf(number, sizeof number, "%llu\n", static_cast<unsigned long long>(count));
     out += "banlist_store_errors_total{kind=\"" + kind + "\"} " + number;
   }
+  for (const auto& source : sources_)
+    source(out);
 }
 
 }  // namespace banlist::service

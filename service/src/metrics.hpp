@@ -7,10 +7,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <vector>
 
 namespace banlist::service {
 
@@ -28,8 +30,12 @@ class metrics {
   // Store failures, by kind ("unavailable", "outcome_unknown", ...).
   void record_store_error(const std::string& kind);
 
-  // Appends the request and store families to `out`.
+  // Appends the request and store families to `out`, then each added source's.
   void render(std::string& out) const;
+
+  // Adds a source of more families (e.g. the subscriber hub's); called
+  // under mutex_, so it must not call back into this object.
+  void add_source(std::function<void(std::string&)> source);
 
  private:
   struct histogram {
@@ -42,6 +48,7 @@ class metrics {
       requests_;                                                      // guarded by mutex_
   std::map<std::pair<std::string, std::string>, histogram> latency_;  // guarded by mutex_
   std::map<std::string, std::uint64_t> store_errors_;                 // guarded by mutex_
+  std::vector<std::function<void(std::string&)>> sources_;            // guarded by mutex_
 };
 
 }  // namespace banlist::service

@@ -73,6 +73,14 @@ std::expected<std::unique_ptr<server>, std::string> server::start(service_config
     return std::unexpected(bound.error());
   self->listener_ = std::move(*bound);
   self->port_ = self->listener_->port();
+  // Subscriptions: this instance's name for GET /v1/subscribers and the
+  // hub's families in /metrics (WebSocket and SSE sessions close themselves
+  // with a "shutdown" reset when drain() asks the registry to close).
+  self->state_->set_instance_name(c.instance_name.empty()
+                                      ? c.listen_host + ":" + std::to_string(self->port_)
+                                      : c.instance_name);
+  self->state_->metrics().add_source(
+      [hub = &self->state_->hub()](std::string& out) { hub->render_metrics(out); });
   self->listener_->start();
 
   self->work_.emplace(self->ioc_.get_executor());
@@ -180,6 +188,7 @@ asio::awaitable<void> server::connect_store() {
   state_->set_store(s);
   state_->set_startup_status("loading the filter");
   follower_->start();
+  state_->snapshots().start(*state_, ioc_.get_executor());
 }
 
 void server::stop() {
@@ -242,6 +251,8 @@ std::expected<void, std::string> server::wait() {
     // parked in it are destroyed with it.
     listener_.reset();
     follower_.reset();
+    // Its worker may still hand a result to the io_context: finish it first.
+    state_->snapshots().stop();
     signals_.reset();
     state_->set_store(nullptr);
     if (redis_)

@@ -13,7 +13,9 @@
 
 #include "auth.hpp"
 #include "config.hpp"
+#include "deltas/snapshot_cache.hpp"
 #include "filter_state.hpp"
+#include "hub.hpp"
 #include "metrics.hpp"
 #include "router.hpp"
 #include "session_registry.hpp"
@@ -70,8 +72,19 @@ class service_state {
     startup_status_ = std::move(status);
   }
 
+  // The snapshot GET /v1/snapshot serves, kept fresh in the background.
+  snapshot_cache& snapshots() noexcept { return snapshots_; }
+
   // Open connections, for the max-connections limit and shutdown.
   session_registry& sessions() noexcept { return sessions_; }
+
+  // Live subscribers (WebSocket, SSE) and the fan-out of change batches.
+  class hub& hub() noexcept {
+    return hub_;
+  }
+  // This instance's name in GET /v1/subscribers; set before the first connection.
+  const std::string& instance_name() const noexcept { return instance_name_; }
+  void set_instance_name(std::string name) { instance_name_ = std::move(name); }
 
  private:
   service_config config_;
@@ -85,6 +98,9 @@ class service_state {
   std::atomic<std::uint64_t> epoch_{0};
   std::atomic<bool> shutting_down_{false};
   session_registry sessions_;
+  class hub hub_;
+  std::string instance_name_;
+  snapshot_cache snapshots_;
   mutable std::mutex status_mutex_;
   std::string startup_status_ = "starting";  // guarded by status_mutex_
 };

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <set>
+#include <thread>
 
 #include "service_fixture.hpp"
 
@@ -42,7 +43,7 @@ TEST_CASE("auth matrix: every route x every caller", "[http][redis][auth]") {
   auto banned_fp = [&] {
     const std::string email = unique_email();
     auto r = admin_client.post("/v1/bans", kAdminKey,
-                               R"({"type":"email","value":")" + email + R"(","reason":"fraud"})");
+                               R"({"type":"email","value":")" + email + R"(","reason":"phishing"})");
     if (r.status != 201)
       throw std::runtime_error("setup ban: " + r.body);
     return json_string(r, "/fp");
@@ -57,7 +58,7 @@ TEST_CASE("auth matrix: every route x every caller", "[http][redis][auth]") {
       {http::verb::post, "/v1/bans", "moderator", 201,
        [&] {
          return prepared{"/v1/bans", R"({"type":"email","value":")" + unique_email() +
-                                         R"(","reason":"fraud"})"};
+                                         R"(","reason":"phishing"})"};
        }},
       {http::verb::get, "/v1/bans", "moderator", 200,
        [] {
@@ -94,6 +95,32 @@ TEST_CASE("auth matrix: every route x every caller", "[http][redis][auth]") {
       {http::verb::get, "/v1/audit", "moderator", 200,
        [] {
          return prepared{"/v1/audit", ""};
+       }},
+      // A plain GET of the WebSocket route is refused with 426 once the
+      // caller may use it; a far cursor makes the SSE stream end at once
+      // (reset event), so the keep-alive client can read it whole.
+      {http::verb::get, "/v1/stream", "partner", 426,
+       [] {
+         return prepared{"/v1/stream?since=0", ""};
+       }},
+      {http::verb::get, "/v1/events", "partner", 200,
+       [] {
+         return prepared{"/v1/events?since=9007199254740991", ""};
+       }},
+      {http::verb::get, "/v1/subscribers", "admin", 200,
+       [] {
+         return prepared{"/v1/subscribers", ""};
+       }},
+      {http::verb::get, "/v1/deltas", "partner", 200,
+       [] {
+         return prepared{"/v1/deltas?since=0", ""};
+       }},
+      // The snapshot is built in the background just after start: wait for it.
+      {http::verb::get, "/v1/snapshot", "partner", 200,
+       [&] {
+         for (int i = 0; i < 500 && !f.server().state().snapshots().current(); ++i)
+           std::this_thread::sleep_for(std::chrono::milliseconds(10));
+         return prepared{"/v1/snapshot", ""};
        }},
       {http::verb::get, "/healthz", std::nullopt, 200,
        [] {

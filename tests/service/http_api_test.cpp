@@ -41,7 +41,7 @@ TEST_CASE("ban, check, lift, check", "[http][redis]") {
   CHECK_FALSE(json_bool(before, "/banned", true));
 
   auto ban = c.post("/v1/bans", mod,
-                    R"({"type":"email","value":" Scammer@Example.com ","reason":"fraud",)"
+                    R"({"type":"email","value":" Scammer@Example.com ","reason":"phishing",)"
                     R"("note":"case 17","case_id":"C-17","public":true})");
   REQUIRE(ban.status == 201);
   CHECK(json_string(ban, "/fp") == fp);
@@ -54,7 +54,7 @@ TEST_CASE("ban, check, lift, check", "[http][redis]") {
   auto after = c.get("/v1/check?type=email&value=SCAMMER%40example.com", partner);
   REQUIRE(after.status == 200);
   CHECK(json_bool(after, "/banned"));
-  CHECK(json_string(after, "/reason") == "fraud");
+  CHECK(json_string(after, "/reason") == "phishing");
   CHECK_FALSE(json_string(after, "/since").empty());
   CHECK(after.body.find("scammer@") == std::string::npos);  // partners never see the value
   auto by_fp = c.get("/v1/check?fp=" + fp, partner);
@@ -83,7 +83,7 @@ TEST_CASE("re-banning is idempotent: 200, same seq, no new change", "[http][redi
   service_fixture f;
   const std::string mod = f.issue_key("moderator");
   auto c = f.client();
-  const std::string body = R"({"type":"email","value":"dup@example.com","reason":"fraud"})";
+  const std::string body = R"({"type":"email","value":"dup@example.com","reason":"phishing"})";
   auto first = c.post("/v1/bans", mod, body);
   REQUIRE(first.status == 201);
   auto second = c.post("/v1/bans", mod, body);
@@ -103,13 +103,13 @@ TEST_CASE("list bans with filters and a cursor; audit records who did it", "[htt
   const std::string mod = f.issue_key("moderator", &mod_id);
   auto c = f.client();
   for (int i = 0; i < 5; ++i) {
-    const std::string reason = i % 2 ? "spam" : "fraud";
+    const std::string reason = i % 2 ? "spam" : "phishing";
     auto r = c.post("/v1/bans", mod,
                     R"({"type":"email","value":"u)" + std::to_string(i) +
                         R"(@example.com","reason":")" + reason + R"("})");
     REQUIRE(r.status == 201);
   }
-  REQUIRE(c.post("/v1/bans", mod, R"({"type":"domain","value":"scam.example","reason":"fraud"})")
+  REQUIRE(c.post("/v1/bans", mod, R"({"type":"domain","value":"scam.example","reason":"phishing"})")
               .status == 201);
 
   auto page1 = c.get("/v1/bans?type=email&limit=2", mod);
@@ -159,7 +159,7 @@ TEST_CASE("batch check mixes values, fingerprints and per-item errors", "[http][
   const std::string mod = f.issue_key("moderator");
   const std::string partner = f.issue_key("partner");
   auto c = f.client();
-  REQUIRE(c.post("/v1/bans", mod, R"({"type":"email","value":"bad@example.com","reason":"fraud"})")
+  REQUIRE(c.post("/v1/bans", mod, R"({"type":"email","value":"bad@example.com","reason":"phishing"})")
               .status == 201);
   const std::string fp = fp_of(identifier_type::email, "bad@example.com");
   auto r = c.post("/v1/check", partner,
@@ -190,21 +190,21 @@ TEST_CASE("bad input is a 400 that names the problem and changes nothing", "[htt
   CHECK(malformed.status == 400);
   CHECK(malformed.error_code() == "malformed_json");
   auto unknown = c.post("/v1/bans", mod,
-                        R"({"type":"email","value":"a@example.com","reason":"x","colour":"red"})");
+                        R"({"type":"email","value":"a@example.com","reason":"spam","colour":"red"})");
   CHECK(unknown.status == 400);
   CHECK(unknown.error_code() == "unknown_field");
   CHECK(unknown.body.find("colour") != std::string::npos);
   auto luhn = c.post("/v1/bans", mod,
-                     R"({"type":"bank_card","value":"4111111111111112","reason":"fraud"})");
+                     R"({"type":"bank_card","value":"4111111111111112","reason":"phishing"})");
   CHECK(luhn.status == 400);
   CHECK(luhn.error_code() == "invalid_identifier");
   CHECK_FALSE(json_string(luhn, "/error/rule").empty());
-  auto type = c.post("/v1/bans", mod, R"({"type":"pager","value":"1","reason":"fraud"})");
+  auto type = c.post("/v1/bans", mod, R"({"type":"pager","value":"1","reason":"phishing"})");
   CHECK(type.error_code() == "invalid_type");
   auto missing = c.post("/v1/bans", mod, R"({"type":"email","value":"a@example.com"})");
   CHECK(missing.error_code() == "missing_field");
   auto wrong_type = c.post("/v1/bans", mod,
-                           R"({"type":"email","value":"a@example.com","reason":"x","public":1})");
+                           R"({"type":"email","value":"a@example.com","reason":"spam","public":1})");
   CHECK(wrong_type.error_code() == "invalid_field");
   CHECK(c.post("/v1/bans", mod, "[]").status == 400);
   CHECK(c.get("/v1/check?type=email", partner).status == 400);
@@ -257,7 +257,7 @@ TEST_CASE("a ban through one instance reaches another's filter", "[http][redis]"
   const std::string partner = a.issue_key("partner");
   auto ca = a.client();
   auto cb = b.client();
-  REQUIRE(ca.post("/v1/bans", mod, R"({"type":"domain","value":"evil.example","reason":"fraud"})")
+  REQUIRE(ca.post("/v1/bans", mod, R"({"type":"domain","value":"evil.example","reason":"phishing"})")
               .status == 201);
   const std::string fp = fp_of(identifier_type::domain, "evil.example");
   bool seen = false;

@@ -59,7 +59,7 @@ TEST_CASE("Redis down: writes 503 with Retry-After, checks answer from memory",
   const std::string mod = f.issue_key("moderator");
   const std::string partner = f.issue_key("partner");
   auto c = f.client();
-  REQUIRE(c.post("/v1/bans", mod, R"({"type":"email","value":"down@example.com","reason":"fraud"})")
+  REQUIRE(c.post("/v1/bans", mod, R"({"type":"email","value":"down@example.com","reason":"phishing"})")
               .status == 201);
   // Warm the key cache for the partner (it stays usable while Redis is out).
   REQUIRE(c.get("/v1/check?type=email&value=x%40example.com", partner).status == 200);
@@ -67,7 +67,7 @@ TEST_CASE("Redis down: writes 503 with Retry-After, checks answer from memory",
 
   f.redis().stop();
   auto write =
-      c.post("/v1/bans", mod, R"({"type":"email","value":"new@example.com","reason":"fraud"})");
+      c.post("/v1/bans", mod, R"({"type":"email","value":"new@example.com","reason":"phishing"})");
   CHECK(write.status == 503);
   CHECK_FALSE(write.header("retry-after").empty());
   CHECK((write.error_code() == "store_unavailable" || write.error_code() == "outcome_unknown"));
@@ -102,7 +102,7 @@ TEST_CASE("a restarted banlistd keeps bans and keys", "[http][redis][lifecycle]"
   const std::string mod = f.issue_key("moderator");
   {
     auto c = f.client();
-    REQUIRE(c.post("/v1/bans", mod, R"({"type":"domain","value":"kept.example","reason":"fraud"})")
+    REQUIRE(c.post("/v1/bans", mod, R"({"type":"domain","value":"kept.example","reason":"phishing"})")
                 .status == 201);
   }
   f.stop_server();
@@ -129,7 +129,7 @@ TEST_CASE("embedded mode: one command, data survives a restart", "[http][redis][
     REQUIRE((*s)->wait_ready(std::chrono::seconds(20)));
     http_client c((*s)->port());
     auto ban =
-        c.post("/v1/bans", kAdminKey, R"({"type":"app","value":"com.scam.app","reason":"fraud"})");
+        c.post("/v1/bans", kAdminKey, R"({"type":"app","value":"com.scam.app","reason":"phishing"})");
     REQUIRE(ban.status == 201);
     fp = json_string(ban, "/fp");
     (*s)->stop();
@@ -172,7 +172,7 @@ TEST_CASE("graceful shutdown finishes the request in flight and closes idle conn
   auto in_flight = std::async(std::launch::async, [&] {
     http_client c(f.port());
     return c.post("/v1/bans", mod,
-                  R"({"type":"email","value":"late@example.com","reason":"fraud"})");
+                  R"({"type":"email","value":"late@example.com","reason":"phishing"})");
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const auto port = f.port();

@@ -19,7 +19,7 @@ TEST_CASE("oversize bodies and too many batch items are 413", "[http][redis][lim
   const std::string big_note(8000, 'n');
   auto big = c.post(
       "/v1/bans", mod,
-      R"({"type":"email","value":"a@example.com","reason":"x","note":")" + big_note + R"("})");
+      R"({"type":"email","value":"a@example.com","reason":"spam","note":")" + big_note + R"("})");
   CHECK(big.status == 413);
   CHECK(big.error_code() == "body_too_large");
   CHECK(big.closed);

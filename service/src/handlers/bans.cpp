@@ -2,6 +2,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "banlist/sdk/reason.hpp"
 #include "handlers/handlers.hpp"
 #include "json.hpp"
 #include "service_state.hpp"
@@ -32,6 +33,20 @@ bool valid_reason(std::string_view reason) {
       return false;
   }
   return true;
+}
+
+// "telecom_fraud, phishing, ..., other": the names a 400 invalid_reason lists.
+std::string allowed_reasons(sdk::change_op op) {
+  std::string names;
+  for (unsigned code = 1; code <= 255; ++code) {
+    const auto name = sdk::reason_name(op, static_cast<std::uint8_t>(code));
+    if (name.empty())
+      continue;
+    if (!names.empty())
+      names += ", ";
+    names += name;
+  }
+  return names;
 }
 
 bool has_control_chars(std::string_view text) {
@@ -103,9 +118,10 @@ std::expected<ban_request, http_response> decode_ban(const request_context& ctx,
     return std::unexpected(
         bad_request(ctx, "invalid_type", "unknown identifier type '" + **type + "'"));
   }
-  if (!valid_reason(**reason)) {
-    return std::unexpected(bad_request(ctx, "invalid_field",
-                                       "reason must be 1-64 characters of letters, digits, _ - ."));
+  // Partners receive reasons as codes of a fixed vocabulary (sdk/reason.hpp).
+  if (!sdk::parse_reason(**reason)) {
+    return std::unexpected(bad_request(
+        ctx, "invalid_reason", "reason must be one of: " + allowed_reasons(sdk::change_op::ban)));
   }
   if ((*note && ((*note)->size() > kMaxNote || has_control_chars(**note))) ||
       (*case_id && ((*case_id)->size() > kMaxShortText || has_control_chars(**case_id))) ||
@@ -203,11 +219,12 @@ boost::asio::awaitable<http_response> lift_ban(request_context& ctx) {
   const auto fp = path_fp(ctx);
   if (!fp)
     co_return bad_request(ctx, "invalid_fingerprint", "expected 32 hex digits");
-  std::string reason = "lifted";
+  // Without ?reason= a lift is recorded as `other` (the audit log says who).
+  std::string reason(sdk::to_string(sdk::lift_reason::other));
   if (const auto* given = ctx.query.find("reason")) {
-    if (!valid_reason(*given)) {
-      co_return bad_request(ctx, "invalid_parameter",
-                            "reason must be 1-64 characters of letters, digits, _ - .");
+    if (!sdk::parse_lift_reason(*given)) {
+      co_return bad_request(ctx, "invalid_reason",
+                            "reason must be one of: " + allowed_reasons(sdk::change_op::lift));
     }
     reason = *given;
   }

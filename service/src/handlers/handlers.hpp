@@ -17,6 +17,9 @@ void add_check_routes(router& r);  // /v1/check
 void add_key_routes(router& r);    // /v1/keys...
 void add_audit_routes(router& r);  // /v1/audit
 void add_ops_routes(router& r);    // /healthz, /readyz, /metrics
+void add_stream_routes(router& r);  // /v1/stream, /v1/events, /v1/subscribers
+void add_delta_routes(router& r);     // /v1/deltas
+void add_snapshot_routes(router& r);  // /v1/snapshot
 
 // Adds every route above.
 void add_all_routes(router& r);

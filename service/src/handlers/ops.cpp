@@ -94,6 +94,9 @@ void add_all_routes(router& r) {
   add_key_routes(r);
   add_audit_routes(r);
   add_ops_routes(r);
+  add_delta_routes(r);
+  add_snapshot_routes(r);
+  add_stream_routes(r);
 }
 
 std::optional<http_response> reject_unknown_params(

@@ -5,6 +5,7 @@
 
 #include <boost/asio/use_awaitable.hpp>
 
+#include "banlist/sdk/reason.hpp"
 #include "store/record_codec.hpp"
 #include "store/resp.hpp"
 #include "store/scripts.hpp"
@@ -42,6 +43,17 @@ store_result<const redis_array*> script_reply(const redis_value& value) {
   return items;
 }
 
+// The two bytes bl:banned keeps per fingerprint: type code, ban reason code.
+// The HTTP layer accepts only wire reason names; a record written by other
+// means gets `other`, so a snapshot never carries an invalid code.
+std::string banned_codes(sdk::identifier_type type, std::string_view reason) {
+  const auto code = sdk::parse_reason(reason).value_or(sdk::ban_reason::other);
+  std::string out(2, '\0');
+  out[0] = static_cast<char>(static_cast<std::uint8_t>(type));
+  out[1] = static_cast<char>(static_cast<std::uint8_t>(code));
+  return out;
+}
+
 }  // namespace
 
 redis_store::redis_store(asio::any_io_executor executor, redis_endpoint endpoint,
@@ -52,6 +64,7 @@ redis_store::redis_store(asio::any_io_executor executor, redis_endpoint endpoint
   scripts_[static_cast<std::size_t>(script_id::key_create)].source = scripts::key_create;
   scripts_[static_cast<std::size_t>(script_id::key_revoke)].source = scripts::key_revoke;
   scripts_[static_cast<std::size_t>(script_id::init_list)].source = scripts::init_list;
+  scripts_[static_cast<std::size_t>(script_id::trim_log)].source = scripts::trim_log;
   redis_connection::config cfg;
   cfg.endpoint = endpoint;
   cfg.handshake_timeout = options_.command_timeout;
@@ -164,6 +177,7 @@ asio::awaitable<store_result<ban_outcome>> redis_store::ban_impl(ban_record prop
       who.key_id,
       who.address,
       who.request_id,
+      banned_codes(proposed.type, proposed.reason),
   };
   auto reply = co_await run_script(script_id::ban, ban_keys(proposed.fp), std::move(args));
   if (!reply)
@@ -335,38 +349,137 @@ asio::awaitable<store_result<std::uint64_t>> redis_store::head_seq_impl() {
 }
 
 asio::awaitable<store_result<banned_set>> redis_store::load_banned_impl() {
+  auto loaded = co_await load_banned_entries_impl();
+  if (!loaded)
+    co_return std::unexpected(std::move(loaded.error()));
+  banned_set result;
+  result.seq = loaded->seq;
+  result.fps.reserve(loaded->entries.size());
+  for (const auto& e : loaded->entries)
+    result.fps.push_back(e.fp);
+  co_return result;
+}
+
+asio::awaitable<store_result<banned_entries>> redis_store::load_banned_entries_impl() {
   // seq first: the caller follows the log from it, so a change that lands
   // during the scan is applied again from the log (bans and lifts are
   // idempotent on a set), and none is missed.
   auto seq = co_await head_seq_impl();
   if (!seq)
     co_return std::unexpected(std::move(seq.error()));
-  banned_set result;
+  banned_entries result;
   result.seq = *seq;
   std::unordered_set<fingerprint> seen;
   std::string cursor = "0";
   do {
-    std::vector<std::string> args4{"SSCAN", key("banned"), cursor, "COUNT",
+    std::vector<std::string> args4{"HSCAN", key("banned"), cursor, "COUNT",
                                    std::to_string(kScanCount)};
     auto reply = co_await command(std::move(args4));
     if (!reply)
       co_return std::unexpected(std::move(reply.error()));
     const auto* parts = reply->array();
-    if (!parts || parts->size() != 2 || !(*parts)[0].string() || !(*parts)[1].array()) {
-      co_return std::unexpected(unexpected_reply("SSCAN"));
+    if (!parts || parts->size() != 2 || !(*parts)[0].string() || !(*parts)[1].array() ||
+        (*parts)[1].array()->size() % 2 != 0) {
+      co_return std::unexpected(unexpected_reply("HSCAN"));
     }
     cursor = *(*parts)[0].string();
-    for (const auto& member : *(*parts)[1].array()) {
-      const auto* text = member.string();
+    const auto& items = *(*parts)[1].array();
+    for (std::size_t i = 0; i < items.size(); i += 2) {
+      const auto* text = items[i].string();
+      const auto* codes = items[i + 1].string();
       auto fp = text ? fingerprint::from_hex(*text) : std::nullopt;
-      if (!fp)
-        co_return std::unexpected(unexpected_reply("banned member"));
-      // SSCAN may return an element more than once.
-      if (seen.insert(*fp).second)
-        result.fps.push_back(*fp);
+      if (!fp || !codes || codes->size() != 2)
+        co_return std::unexpected(unexpected_reply("banned entry"));
+      // HSCAN may return an element more than once.
+      if (seen.insert(*fp).second) {
+        result.entries.push_back(banned_entry{*fp, static_cast<std::uint8_t>((*codes)[0]),
+                                              static_cast<std::uint8_t>((*codes)[1])});
+      }
     }
   } while (cursor != "0");
   co_return result;
+}
+
+asio::awaitable<store_result<change_log_state>> redis_store::log_state_impl() {
+  std::vector<std::string> args{"MGET", key("seq"), key("digest"), key("log_oldest")};
+  auto reply = co_await command(std::move(args));
+  if (!reply)
+    co_return std::unexpected(std::move(reply.error()));
+  const auto* items = reply->array();
+  if (!items || items->size() != 3)
+    co_return std::unexpected(unexpected_reply("MGET log state"));
+  change_log_state state;
+  if (const auto* head = (*items)[0].string()) {
+    const auto parsed = parse_u64(*head);
+    if (!parsed)
+      co_return std::unexpected(unexpected_reply("seq"));
+    state.head = *parsed;
+  }
+  if (const auto* digest = (*items)[1].string()) {
+    const auto parsed = fingerprint::from_hex(*digest);
+    if (!parsed)
+      co_return std::unexpected(unexpected_reply("digest"));
+    state.digest = *parsed;
+  }
+  if (const auto* oldest = (*items)[2].string()) {
+    const auto parsed = parse_u64(*oldest);
+    if (!parsed || *parsed == 0)
+      co_return std::unexpected(unexpected_reply("log_oldest"));
+    state.oldest = *parsed;
+  }
+  co_return state;
+}
+
+asio::awaitable<store_result<std::uint64_t>> redis_store::trim_log_impl(std::uint64_t oldest) {
+  std::vector<std::string> keys{key("log"), key("log_oldest"), key("seq")};
+  std::vector<std::string> args{std::to_string(oldest)};
+  auto reply = co_await run_script(script_id::trim_log, std::move(keys), std::move(args));
+  if (!reply)
+    co_return std::unexpected(std::move(reply.error()));
+  const auto* items = reply->array();
+  if (!items || items->size() != 2 || !(*items)[0].integer() || *(*items)[0].integer() < 1)
+    co_return std::unexpected(unexpected_reply("trim_log reply"));
+  co_return static_cast<std::uint64_t>(*(*items)[0].integer());
+}
+
+asio::awaitable<store_result<void>> redis_store::record_snapshot_impl(std::string instance_id,
+                                                                      std::uint64_t seq) {
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  std::vector<std::string> args{"HSET", key("snapshots"), std::move(instance_id),
+                                std::to_string(seq) + ":" + std::to_string(now)};
+  auto reply = co_await command(std::move(args));
+  if (!reply)
+    co_return std::unexpected(std::move(reply.error()));
+  co_return store_result<void>{};
+}
+
+asio::awaitable<store_result<std::optional<std::uint64_t>>> redis_store::oldest_snapshot_seq_impl(
+    std::chrono::milliseconds max_age) {
+  std::vector<std::string> args{"HGETALL", key("snapshots")};
+  auto reply = co_await command(std::move(args));
+  if (!reply)
+    co_return std::unexpected(std::move(reply.error()));
+  auto fields = to_field_map(*reply);
+  if (!fields)
+    co_return std::unexpected(fields.error());
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  std::optional<std::uint64_t> oldest;
+  for (const auto& [instance, value] : *fields) {
+    const auto colon = value.find(':');
+    if (colon == std::string::npos)
+      continue;  // not ours: ignore rather than stop trimming forever
+    const auto seq = parse_u64(std::string_view(value).substr(0, colon));
+    const auto at = parse_i64(std::string_view(value).substr(colon + 1));
+    if (!seq || !at || now - *at > max_age.count())
+      continue;  // an instance that stopped publishing no longer holds the log back
+    if (!oldest || *seq < *oldest)
+      oldest = *seq;
+  }
+  co_return oldest;
 }
 
 asio::awaitable<store_result<std::vector<change>>> redis_store::read_changes_impl(

@@ -19,7 +19,15 @@ namespace banlist::service {
 
 class redis_store final : public store {
  public:
-  enum class script_id : std::size_t { ban, lift, key_create, key_revoke, init_list, count };
+  enum class script_id : std::size_t {
+    ban,
+    lift,
+    key_create,
+    key_revoke,
+    init_list,
+    trim_log,
+    count
+  };
 
   redis_store(boost::asio::any_io_executor executor, redis_endpoint endpoint,
               store_options options);
@@ -55,6 +63,23 @@ class redis_store final : public store {
   }
   boost::asio::awaitable<store_result<banned_set>> load_banned() override {
     return load_banned_impl();
+  }
+  boost::asio::awaitable<store_result<banned_entries>> load_banned_entries() override {
+    return load_banned_entries_impl();
+  }
+  boost::asio::awaitable<store_result<change_log_state>> log_state() override {
+    return log_state_impl();
+  }
+  boost::asio::awaitable<store_result<std::uint64_t>> trim_log(std::uint64_t oldest) override {
+    return trim_log_impl(oldest);
+  }
+  boost::asio::awaitable<store_result<void>> record_snapshot(std::string instance_id,
+                                                            std::uint64_t seq) override {
+    return record_snapshot_impl(std::move(instance_id), seq);
+  }
+  boost::asio::awaitable<store_result<std::optional<std::uint64_t>>> oldest_snapshot_seq(
+      std::chrono::milliseconds max_age) override {
+    return oldest_snapshot_seq_impl(max_age);
   }
   boost::asio::awaitable<store_result<std::vector<change>>> read_changes(
       std::uint64_t after_seq, std::size_t count, std::chrono::milliseconds block) override {
@@ -98,6 +123,13 @@ class redis_store final : public store {
       std::vector<fingerprint> fps);
   boost::asio::awaitable<store_result<std::uint64_t>> head_seq_impl();
   boost::asio::awaitable<store_result<banned_set>> load_banned_impl();
+  boost::asio::awaitable<store_result<banned_entries>> load_banned_entries_impl();
+  boost::asio::awaitable<store_result<change_log_state>> log_state_impl();
+  boost::asio::awaitable<store_result<std::uint64_t>> trim_log_impl(std::uint64_t oldest);
+  boost::asio::awaitable<store_result<void>> record_snapshot_impl(std::string instance_id,
+                                                                 std::uint64_t seq);
+  boost::asio::awaitable<store_result<std::optional<std::uint64_t>>> oldest_snapshot_seq_impl(
+      std::chrono::milliseconds max_age);
   boost::asio::awaitable<store_result<std::vector<change>>> read_changes_impl(
       std::uint64_t after_seq, std::size_t count, std::chrono::milliseconds block);
   boost::asio::awaitable<store_result<created_key>> create_key_impl(role key_role, std::string name,

@@ -11,5 +11,6 @@ extern const std::string_view lift;
 extern const std::string_view key_create;
 extern const std::string_view key_revoke;
 extern const std::string_view init_list;
+extern const std::string_view trim_log;
 
 }  // namespace banlist::service::scripts

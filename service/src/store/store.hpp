@@ -117,6 +117,31 @@ struct banned_set {
   std::uint64_t seq = 0;
 };
 
+// One banned fingerprint with the wire codes a snapshot carries
+// (sdk/reason.hpp): the identifier type code and the ban reason code.
+struct banned_entry {
+  fingerprint fp;
+  std::uint8_t type = 0;
+  std::uint8_t reason = 0;
+};
+
+// The banned set with codes, as HSCAN saw it, and the seq read before the
+// scan began (see load_banned_entries for what that guarantees).
+struct banned_entries {
+  std::vector<banned_entry> entries;
+  std::uint64_t seq = 0;
+};
+
+// The change log's ends, read atomically (one MGET): the newest seq, the set
+// digest there, and the oldest seq still in the log (1 when nothing was
+// trimmed). A cursor `since` can be served from the log iff
+// oldest - 1 <= since <= head.
+struct change_log_state {
+  std::uint64_t head = 0;
+  fingerprint digest;
+  std::uint64_t oldest = 1;
+};
+
 // The identity of the list kept under one key prefix: set once, when the
 // first banlistd starts on an empty Redis, and checked by every later start.
 struct list_identity {
@@ -151,6 +176,31 @@ class store {
       std::vector<fingerprint> fps) = 0;
   virtual boost::asio::awaitable<store_result<std::uint64_t>> head_seq() = 0;
   virtual boost::asio::awaitable<store_result<banned_set>> load_banned() = 0;
+
+  // Like load_banned, with each fingerprint's type and reason codes (one
+  // HSCAN of bl:banned). The scan is not a point-in-time view: it holds the
+  // list at `seq` plus some of the changes made during the scan. Replaying
+  // the log from `seq` to a head read after the scan, as assignments (ban
+  // sets, lift erases), gives the exact list at that head.
+  virtual boost::asio::awaitable<store_result<banned_entries>> load_banned_entries() = 0;
+
+  // The change log's head, digest at head and oldest retained seq (atomic).
+  virtual boost::asio::awaitable<store_result<change_log_state>> log_state() = 0;
+
+  // Trims the change log below seq `oldest` (XTRIM MINID) and records the
+  // new oldest retained seq; never trims past head + 1 and never lowers it.
+  // Returns the oldest retained seq afterwards. Idempotent.
+  virtual boost::asio::awaitable<store_result<std::uint64_t>> trim_log(std::uint64_t oldest) = 0;
+
+  // Records that instance `instance_id` serves a snapshot at `seq` (so the
+  // retention task keeps the log from there). bl:snapshots, a hash
+  // instance -> "seq:unix ms".
+  virtual boost::asio::awaitable<store_result<void>> record_snapshot(std::string instance_id,
+                                                                    std::uint64_t seq) = 0;
+  // The smallest snapshot seq recorded within `max_age`, or nullopt when
+  // no instance recorded one that recently.
+  virtual boost::asio::awaitable<store_result<std::optional<std::uint64_t>>> oldest_snapshot_seq(
+      std::chrono::milliseconds max_age) = 0;
 
   // Change log: entries with seq > after_seq, at most `count`; waits up to
   // `block` for one to arrive (0: do not wait). Uses a dedicated connection.

@@ -126,7 +126,7 @@ TEST_CASE("kill -9 during 1,000 concurrent bans loses no acknowledged ban and ha
     CHECK(logged.size() == head);
 
     // bl:banned is exactly the logged set; the digest matches it.
-    auto members = co_await raw(c, "SMEMBERS", "bl:banned");
+    auto members = co_await raw(c, "HKEYS", "bl:banned");
     REQUIRE(members.has_value());
     std::set<fingerprint> banned;
     fingerprint recomputed;

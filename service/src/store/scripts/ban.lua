@@ -6,6 +6,8 @@
 -- ARGV: 1 fp  2 type  3 value  4 masked  5 reason  6 note  7 case_id  8 source
 --       9 public ("1"/"0")  10 expires_at (unix s, "" = none)
 --       11 actor key id  12 actor address  13 request id
+--       14 wire codes: two bytes, identifier type code then ban reason code
+--          (bl:banned maps fp -> these, so snapshots need no record reads)
 -- Returns {1, HGETALL} when banned now, {0, HGETALL} when it already was.
 
 if redis.call('HGET', KEYS[1], 'status') == 'banned' then
@@ -43,7 +45,7 @@ local digest = redis.call('GET', KEYS[7]) or '00000000000000000000000000000000'
 digest = xor_hex(digest, fp)
 redis.call('SET', KEYS[7], digest)
 
-redis.call('SADD', KEYS[4], fp)
+redis.call('HSET', KEYS[4], fp, ARGV[14])
 if ARGV[9] == '1' then
   redis.call('ZADD', KEYS[5], now, fp)
 end

@@ -34,7 +34,7 @@ local digest = redis.call('GET', KEYS[7]) or '00000000000000000000000000000000'
 digest = xor_hex(digest, fp)
 redis.call('SET', KEYS[7], digest)
 
-redis.call('SREM', KEYS[4], fp)
+redis.call('HDEL', KEYS[4], fp)
 redis.call('ZREM', KEYS[5], fp)
 redis.call('ZREM', KEYS[6], fp)
 

@@ -1,0 +1,158 @@
+#include "deltas/snapshot_cache.hpp"
+
+#include <random>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "deltas/log_retention.hpp"
+#include "log.hpp"
+#include "service_state.hpp"
+
+namespace banlist::service {
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::size_t kReplayBatch = 10000;
+constexpr std::chrono::milliseconds kTick{100};
+
+std::string random_instance_id() {
+  std::random_device rd;
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string id;
+  for (int i = 0; i < 16; ++i)
+    id.push_back(kDigits[rd() & 0xf]);
+  return id;
+}
+
+// Runs the CPU part on the worker thread; the caller resumes on its own
+// executor when it is done.
+asio::awaitable<std::expected<built_snapshot, std::string>> build_on(asio::thread_pool& worker,
+                                                                     snapshot_input input) {
+  auto work = [in = std::move(input)]() mutable
+      -> asio::awaitable<std::expected<built_snapshot, std::string>> {
+    co_return build_snapshot(std::move(in));
+  };
+  co_return co_await asio::co_spawn(worker.get_executor(), std::move(work), asio::use_awaitable);
+}
+
+}  // namespace
+
+snapshot_cache::snapshot_cache() : instance_id_(random_instance_id()) {}
+
+snapshot_cache::~snapshot_cache() {
+  stop();
+}
+
+void snapshot_cache::stop() {
+  worker_.stop();
+  worker_.join();
+}
+
+void snapshot_cache::start(service_state& state, asio::any_io_executor executor) {
+  asio::co_spawn(
+      executor, [this, &state] { return run(state); }, asio::detached);
+}
+
+asio::awaitable<std::expected<void, std::string>> snapshot_cache::rebuild(service_state& state) {
+  using result = std::expected<void, std::string>;
+  auto s = state.current_store();
+  const auto seed = state.seed();
+  if (!s || !seed)
+    co_return result(std::unexpect, "the store is not open yet");
+  const auto started = std::chrono::steady_clock::now();
+  auto scanned = co_await s->load_banned_entries();
+  if (!scanned)
+    co_return result(std::unexpect, "loading bl:banned: " + scanned.error().message);
+  // Read after the scan: every change the scan may have seen is <= head.
+  auto head = co_await s->log_state();
+  if (!head)
+    co_return result(std::unexpect, "reading the log head: " + head.error().message);
+  snapshot_input input;
+  input.epoch = state.epoch();
+  input.seed = *seed;
+  input.fp_rate = state.config().filter_fp_rate;
+  input.seq = head->head;
+  input.digest = head->digest;
+  input.scanned = std::move(scanned->entries);
+  std::uint64_t after = scanned->seq;
+  while (after < input.seq) {
+    auto changes = co_await s->read_changes(after, kReplayBatch, std::chrono::milliseconds(0));
+    if (!changes)
+      co_return result(std::unexpect, "reading the log: " + changes.error().message);
+    if (changes->empty() || changes->front().seq != after + 1)
+      co_return result(std::unexpect, "the log was trimmed during the build");
+    for (auto& c : *changes) {
+      if (c.seq > input.seq)
+        break;
+      after = c.seq;
+      input.replay.push_back(std::move(c));
+    }
+  }
+  auto built = co_await build_on(worker_, std::move(input));
+  if (!built)
+    co_return result(std::unexpect, built.error());
+  auto published = std::make_shared<published_snapshot>();
+  published->snapshot = std::move(*built);
+  published->built_at = std::chrono::steady_clock::now();
+  published->build_time =
+      std::chrono::duration_cast<std::chrono::milliseconds>(published->built_at - started);
+  const std::uint64_t seq = published->snapshot.seq;
+  // Record before serving it, so retention never trims what it needs.
+  auto recorded = co_await s->record_snapshot(instance_id_, seq);
+  if (!recorded)
+    co_return result(std::unexpect, "recording the snapshot seq: " + recorded.error().message);
+  current_.store(std::move(published), std::memory_order_release);
+  co_return result{};
+}
+
+asio::awaitable<void> snapshot_cache::run(service_state& state) {
+  const auto& config = state.config();
+  asio::steady_timer tick(co_await asio::this_coro::executor);
+  auto last_retention = std::chrono::steady_clock::now() - config.retention_interval;
+  auto last_record = std::chrono::steady_clock::now();
+  while (!state.shutting_down()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (state.current_store() && state.filter().loaded()) {
+      const auto cur = current();
+      const std::uint64_t head = state.filter().seq();
+      const bool stale =
+          !cur || cur->snapshot.epoch != state.epoch() ||
+          (head > cur->snapshot.seq && (head - cur->snapshot.seq >= config.snapshot_max_changes ||
+                                        now - cur->built_at >= config.snapshot_max_age));
+      if (stale) {
+        auto rebuilt = co_await rebuild(state);
+        if (!rebuilt)
+          log_line(log_level::warning, "snapshot build failed: " + rebuilt.error());
+        last_record = std::chrono::steady_clock::now();
+      } else if (cur && now - last_record >= config.snapshot_max_age) {
+        // Still current: refresh the record so retention keeps honouring it.
+        auto s = state.current_store();
+        (void)co_await s->record_snapshot(instance_id_, cur->snapshot.seq);
+        last_record = now;
+      }
+      if (now - last_retention >= config.retention_interval) {
+        last_retention = now;
+        retention_policy policy;
+        policy.retain_count = config.log_retain_count;
+        policy.retain_age = config.log_retain_age;
+        policy.snapshot_freshness = std::max<std::chrono::milliseconds>(
+            10 * config.snapshot_max_age, std::chrono::minutes(10));
+        auto s = state.current_store();
+        auto trimmed = co_await trim_change_log(*s, policy);
+        if (!trimmed)
+          log_line(log_level::warning, "log retention failed: " + trimmed.error().message);
+      }
+    }
+    tick.expires_after(kTick);
+    boost::system::error_code ec;
+    co_await tick.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+}  // namespace banlist::service

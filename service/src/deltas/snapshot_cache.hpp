@@ -1,0 +1,71 @@
+// snapshot_cache: the snapshot GET /v1/snapshot serves, and the background
+// loop that keeps it fresh and trims the change log.
+//
+// The loop (start()) rebuilds the snapshot when it is snapshot_max_changes
+// behind the filter's seq, or older than snapshot_max_age and behind at
+// all. A rebuild reads Redis on the I/O executor and does the CPU work
+// (sort, filter, encoding) on the cache's own worker thread, while the
+// previous snapshot keeps being served. After publishing it records its seq
+// in Redis (store::record_snapshot) and runs log retention (log_retention.hpp),
+// which never trims what a published snapshot still needs.
+//
+// Thread-safety: current() may be called from any thread (atomic
+// shared_ptr); start() and stop() once each, from the owner.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>  // before Boost 1.74 Asio: awaitable.hpp uses std::exchange
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "deltas/snapshot_builder.hpp"
+
+namespace banlist::service {
+
+class service_state;
+
+struct published_snapshot {
+  built_snapshot snapshot;
+  std::chrono::steady_clock::time_point built_at;
+  std::chrono::milliseconds build_time{0};  // load + replay + CPU
+};
+
+class snapshot_cache {
+ public:
+  snapshot_cache();
+  ~snapshot_cache();
+  snapshot_cache(const snapshot_cache&) = delete;
+  snapshot_cache& operator=(const snapshot_cache&) = delete;
+
+  // The newest published snapshot, or null before the first build.
+  std::shared_ptr<const published_snapshot> current() const noexcept {
+    return current_.load(std::memory_order_acquire);
+  }
+
+  // Starts the refresh-and-retention loop on `executor`; it ends when the
+  // state begins shutting down.
+  void start(service_state& state, boost::asio::any_io_executor executor);
+  // Waits for the worker thread (call before the io_context is destroyed).
+  void stop();
+
+  // This instance's id in bl:snapshots.
+  const std::string& instance_id() const noexcept { return instance_id_; }
+
+  // Builds and publishes a snapshot now (the loop's step; also for tests).
+  // Returns an error message when the build failed (the old one stays).
+  boost::asio::awaitable<std::expected<void, std::string>> rebuild(service_state& state);
+
+ private:
+  boost::asio::awaitable<void> run(service_state& state);
+
+  std::string instance_id_;
+  boost::asio::thread_pool worker_{1};
+  std::atomic<std::shared_ptr<const published_snapshot>> current_;
+};
+
+}  // namespace banlist::service

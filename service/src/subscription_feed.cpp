@@ -1,0 +1,246 @@
+#include "subscription_feed.hpp"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "deltas/delta_change.hpp"
+#include "log.hpp"
+#include "service_state.hpp"
+
+namespace banlist::service {
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::uint8_t kOtherReason = 255;  // `other` in both reason vocabularies
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+sdk::delta_change wire_change(const change& entry) {
+  if (auto converted = to_delta_change(entry))
+    return *converted;
+  sdk::delta_change out;
+  out.seq = entry.seq;
+  out.op = entry.op == change_op::ban ? sdk::change_op::ban : sdk::change_op::lift;
+  out.fp = entry.fp;
+  out.type = entry.type;
+  out.reason = kOtherReason;
+  out.at_ms = std::clamp<std::int64_t>(entry.at_ms, 0, sdk::kMaxTimeMs);
+  return out;
+}
+
+subscription_feed::subscription_feed(service_state& state, asio::any_io_executor strand,
+                                     std::shared_ptr<subscriber_stats> stats)
+    : state_(state), stats_(std::move(stats)), wake_(std::move(strand)) {}
+
+void subscription_feed::wake() noexcept {
+  wake_.cancel();
+}
+
+void subscription_feed::push_live(std::shared_ptr<const published_batch> batch) {
+  if (peer_gone_ || pending_reset_)
+    return;
+  const auto& config = state_.config();
+  const std::size_t size = batch->message->size();
+  if (live_.size() + 1 > config.stream_queue_messages ||
+      live_bytes_ + size > config.stream_queue_bytes) {
+    live_.clear();
+    live_bytes_ = 0;
+    if (!replaying_) {
+      // Live and not keeping up: its resume point is what it was sent.
+      pending_reset_ = sdk::reset_reason::slow_consumer;
+      stats_->queued.store(0, std::memory_order_relaxed);
+      wake();
+      return;
+    }
+    // Replaying: the log holds all of it; replay() reads it from there.
+  }
+  live_bytes_ += size;
+  live_.push_back(std::move(batch));
+  stats_->queued.store(live_.size(), std::memory_order_relaxed);
+  wake();
+}
+
+void subscription_feed::request_reset(sdk::reset_reason reason) {
+  if (!pending_reset_)
+    pending_reset_ = reason;
+  wake();
+}
+
+void subscription_feed::peer_gone() {
+  peer_gone_ = true;
+  wake();
+}
+
+asio::awaitable<subscription_feed::step> subscription_feed::locate(store& s, std::uint64_t since) {
+  cursor_ = since;
+  digest_ = fingerprint{};
+  if (since == 0)
+    co_return step::ok;
+  // The digest at `since` is in its log entry, or is the next entry's with
+  // that entry's fingerprint toggled out again (ban and lift both XOR).
+  auto page = co_await s.read_changes(since - 1, 2, std::chrono::milliseconds(0));
+  if (!page)
+    co_return step::store_failed;
+  if (page->empty())
+    co_return step::resync;  // beyond the head: another history of the list
+  const change& first = page->front();
+  if (first.seq == since) {
+    digest_ = first.digest;
+  } else if (first.seq == since + 1) {
+    digest_ = fingerprint{first.digest.high ^ first.fp.high, first.digest.low ^ first.fp.low};
+  } else {
+    co_return step::resync;  // trimmed past `since`
+  }
+  co_return step::ok;
+}
+
+asio::awaitable<subscription_feed::step> subscription_feed::send_batch(
+    subscription_sink& sink, std::shared_ptr<const std::string> message,
+    const sdk::delta_batch& batch) {
+  // g++ 12: no temporaries or conditions around co_await (see store.hpp).
+  const std::uint64_t last = batch.to;
+  const bool sent = co_await sink.send_changes(message, last);
+  if (!sent)
+    co_return step::peer_failed;
+  cursor_ = batch.to;
+  digest_ = batch.digest;
+  last_send_ = std::chrono::steady_clock::now();
+  stats_->sent_seq.store(cursor_, std::memory_order_relaxed);
+  state_.hub().count_messages(1);
+  co_return step::ok;
+}
+
+asio::awaitable<subscription_feed::step> subscription_feed::replay(subscription_sink& sink,
+                                                                   store& s) {
+  replaying_ = true;
+  while (!peer_gone_ && !pending_reset_) {
+    auto page = co_await s.read_changes(cursor_, kReplayPage, std::chrono::milliseconds(0));
+    if (!page)
+      co_return step::store_failed;
+    if (page->empty())
+      break;
+    if (page->front().seq != cursor_ + 1)
+      co_return step::resync;  // the log was trimmed past the cursor
+    sdk::delta_batch batch;
+    batch.epoch = state_.epoch();
+    batch.from = cursor_;
+    batch.to = page->back().seq;
+    batch.head = std::max(batch.to, state_.hub().head());
+    batch.more = batch.to < batch.head;
+    batch.digest = page->back().digest;
+    batch.changes.reserve(page->size());
+    for (const auto& entry : *page)
+      batch.changes.push_back(wire_change(entry));
+    auto message = std::make_shared<const std::string>(sdk::encode_changes_message(batch));
+    const step r = co_await send_batch(sink, message, batch);
+    if (r != step::ok)
+      co_return r;
+  }
+  replaying_ = false;
+  co_return step::ok;
+}
+
+asio::awaitable<subscription_feed::step> subscription_feed::take_live(
+    subscription_sink& sink, store& s, std::shared_ptr<const published_batch> live) {
+  const sdk::delta_batch& b = live->batch;
+  if (b.epoch != state_.epoch())
+    co_return step::resync;
+  if (b.to <= cursor_)
+    co_return step::ok;  // already sent by the replay
+  if (b.from > cursor_) {
+    // Changes between the cursor and this batch never reached the queue:
+    // read them (and whatever followed) from the log.
+    const step r = co_await replay(sink, s);
+    if (r != step::ok)
+      co_return r;
+    if (cursor_ < b.from)
+      co_return step::resync;  // the log lacks what the follower saw: Redis lost data
+    if (b.to <= cursor_)
+      co_return step::ok;
+  }
+  if (b.from == cursor_) {
+    std::shared_ptr<const std::string> shared = live->message;
+    const step r = co_await send_batch(sink, shared, b);
+    co_return r;
+  }
+  // Part of it was replayed: send the rest, encoded for this session only.
+  sdk::delta_batch rest = b;
+  std::erase_if(rest.changes, [&](const sdk::delta_change& c) { return c.seq <= cursor_; });
+  rest.from = cursor_;
+  auto message = std::make_shared<const std::string>(sdk::encode_changes_message(rest));
+  const step r = co_await send_batch(sink, message, rest);
+  co_return r;
+}
+
+asio::awaitable<void> subscription_feed::run(subscription_sink& sink, std::uint64_t since,
+                                             std::optional<std::uint64_t> epoch) {
+  const auto& config = state_.config();
+  stats_->since.store(since, std::memory_order_relaxed);
+  stats_->sent_seq.store(since, std::memory_order_relaxed);
+  last_send_ = std::chrono::steady_clock::now();
+  auto s = state_.current_store();
+  step r = step::store_failed;
+  if (s) {
+    if (epoch && *epoch != state_.epoch()) {
+      r = step::resync;
+    } else {
+      r = co_await locate(*s, since);
+    }
+    if (r == step::ok)
+      r = co_await replay(sink, *s);
+  }
+  while (r == step::ok && !peer_gone_ && !pending_reset_) {
+    if (!live_.empty()) {
+      auto next = std::move(live_.front());
+      live_.pop_front();
+      live_bytes_ -= next->message->size();
+      stats_->queued.store(live_.size(), std::memory_order_relaxed);
+      r = co_await take_live(sink, *s, next);
+      continue;
+    }
+    const auto due = last_send_ + config.heartbeat_interval;
+    if (std::chrono::steady_clock::now() >= due) {
+      sdk::heartbeat beat;
+      beat.epoch = state_.epoch();
+      beat.head = cursor_;
+      beat.digest = digest_;
+      beat.at_ms = now_ms();
+      last_send_ = std::chrono::steady_clock::now();
+      std::string text = sdk::encode_heartbeat_message(beat);
+      const bool sent = co_await sink.send_heartbeat(std::move(text));
+      if (!sent)
+        r = step::peer_failed;
+      continue;
+    }
+    wake_.expires_at(due);
+    boost::system::error_code ec;
+    co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (peer_gone_ || r == step::peer_failed) {
+    co_await sink.finish(false);
+    co_return;
+  }
+  if (r == step::store_failed) {
+    log_line(log_level::warning, "subscription ended: the change log could not be read");
+    co_await sink.finish(true);
+    co_return;
+  }
+  const sdk::reset_reason reason =
+      r == step::resync ? sdk::reset_reason::resync_required : *pending_reset_;
+  state_.hub().count_reset(reason);
+  sdk::reset_notice notice;
+  notice.last_seq = cursor_;
+  notice.reason = reason;
+  std::string text = sdk::encode_reset_message(notice);
+  const std::uint64_t last = cursor_;
+  co_await sink.send_reset(std::move(text), reason, last);
+}
+
+}  // namespace banlist::service

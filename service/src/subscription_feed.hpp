@@ -1,0 +1,112 @@
+// subscription_feed: what both subscription transports share — where the
+// subscriber is (cursor seq and the digest there), the replay from the
+// change log, the hand-over to the live batches the hub delivers (without a
+// gap or a duplicate), the bounded live queue, heartbeats and resets. A
+// session (websocket_session, sse_session) supplies the framing through
+// subscription_sink and owns the feed.
+//
+// Hand-over: the session registers with the hub *before* run() starts, so
+// every batch published from then on lands in the live queue. run() replays
+// the log until a read comes back empty, then takes live batches in order:
+// one ending at or before the cursor is skipped, one starting at the cursor
+// is sent as is (the shared buffer), one overlapping the cursor is re-encoded
+// without its sent part, and one starting after the cursor means changes are
+// missing (published before registration, or dropped) and are read from the
+// log first. While replaying, a full live queue is simply dropped (the log
+// has everything in it); once live, a full queue is a slow consumer.
+//
+// Thread-safety: none; strand-confined. Every member but the constructor
+// runs on the owning session's strand.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>  // before Boost 1.74 Asio: awaitable.hpp uses std::exchange
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "hub.hpp"
+#include "store/store.hpp"
+
+namespace banlist::service {
+
+class service_state;
+
+// The framing of one transport. The feed awaits one call at a time.
+class subscription_sink {
+ public:
+  virtual ~subscription_sink() = default;
+  // Send one {"type":"changes"} message whose last seq is `last_seq`.
+  // Returns false when the connection failed.
+  virtual boost::asio::awaitable<bool> send_changes(std::shared_ptr<const std::string> message,
+                                                    std::uint64_t last_seq) = 0;
+  virtual boost::asio::awaitable<bool> send_heartbeat(std::string message) = 0;
+  // The last message of the subscription; the sink closes the connection after it.
+  virtual boost::asio::awaitable<void> send_reset(std::string message, sdk::reset_reason reason,
+                                                  std::uint64_t last_seq) = 0;
+  // Ends the connection without a reset (the peer left, or the store failed).
+  virtual boost::asio::awaitable<void> finish(bool server_error) = 0;
+};
+
+class subscription_feed {
+ public:
+  // Changes per replay read (and so at most per replayed message).
+  static constexpr std::size_t kReplayPage = 1000;
+
+  subscription_feed(service_state& state, boost::asio::any_io_executor strand,
+                    std::shared_ptr<subscriber_stats> stats);
+
+  // A batch from the hub. Over the limits while live: the subscriber is reset
+  // as a slow consumer.
+  void push_live(std::shared_ptr<const published_batch> batch);
+  // Ends the subscription with a reset (shutdown, resync): idempotent.
+  void request_reset(sdk::reset_reason reason);
+  // The peer went away: ends run() without writing anything more.
+  void peer_gone();
+
+  // Serves the subscription from `since` until it ends. `epoch`, when the
+  // client named one, must be the list's.
+  boost::asio::awaitable<void> run(subscription_sink& sink, std::uint64_t since,
+                                   std::optional<std::uint64_t> epoch);
+
+  std::uint64_t cursor() const noexcept { return cursor_; }
+
+ private:
+  enum class step { ok, peer_failed, resync, store_failed };
+
+  // Sets cursor_ to `since` and digest_ to the digest there.
+  boost::asio::awaitable<step> locate(store& s, std::uint64_t since);
+  // Sends everything the log holds after cursor_, page by page.
+  boost::asio::awaitable<step> replay(subscription_sink& sink, store& s);
+  boost::asio::awaitable<step> send_batch(subscription_sink& sink,
+                                          std::shared_ptr<const std::string> message,
+                                          const sdk::delta_batch& batch);
+  boost::asio::awaitable<step> take_live(subscription_sink& sink, store& s,
+                                         std::shared_ptr<const published_batch> live);
+  void wake() noexcept;
+
+  service_state& state_;
+  std::shared_ptr<subscriber_stats> stats_;
+  boost::asio::steady_timer wake_;
+  std::deque<std::shared_ptr<const published_batch>> live_;
+  std::size_t live_bytes_ = 0;
+  bool replaying_ = true;
+  bool peer_gone_ = false;
+  std::optional<sdk::reset_reason> pending_reset_;
+  std::uint64_t cursor_ = 0;
+  fingerprint digest_;
+  std::chrono::steady_clock::time_point last_send_;
+};
+
+// The wire form of a log entry; a reason outside the wire vocabulary (an
+// entry written before reasons were validated) is sent as `other`, so the
+// digest chain stays intact for the client.
+sdk::delta_change wire_change(const change& entry);
+
+}  // namespace banlist::service
