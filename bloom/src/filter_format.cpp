@@ -1,4 +1,4 @@
-// Serialization of filter, format version 1 (format.hpp, docs/protocol-filter.md).
+// Serialization of filter, format version 1 (format.hpp, docs/protocol.md (section 2)).
 #define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack
 #include <xxhash.h>
 

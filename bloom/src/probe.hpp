@@ -51,7 +51,7 @@ const kernel_family& avx512_kernels() noexcept;
 // Prefetch this many fingerprints ahead in a batch. A negative lookup costs
 // about 5-10 ns of instructions, a block miss 80-150 ns on the machines we
 // measured, so 32 misses in flight keep the core busy; more gains nothing
-// (docs/benchmarks-bloom.md).
+// (docs/benchmarks.md).
 inline constexpr std::size_t kPrefetchAhead = 32;
 
 // The batch loop shared by every family: out[i] = Covers::covers(block of

@@ -1,4 +1,4 @@
-// Binary delta batch, format version 1 (delta_binary.hpp, docs/protocol-wire.md).
+// Binary delta batch, format version 1 (delta_binary.hpp, docs/protocol.md (section 3)).
 #include "banlist/sdk/delta_binary.hpp"
 
 #include <algorithm>

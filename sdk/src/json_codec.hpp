@@ -1,5 +1,5 @@
 // Pieces shared by the JSON encoders and decoders of delta batches and
-// subscription messages (docs/protocol-wire.md, "JSON"): hex fields, the
+// subscription messages (docs/protocol.md (section 3), "JSON"): hex fields, the
 // delta-batch members written with RapidJSON and read back with simdjson's
 // DOM, and the per-thread simdjson parser.
 //

@@ -1,4 +1,4 @@
-// Snapshot container, format version 1 (snapshot.hpp, docs/protocol-wire.md).
+// Snapshot container, format version 1 (snapshot.hpp, docs/protocol.md (section 3)).
 #include "banlist/sdk/snapshot.hpp"
 
 #include <algorithm>

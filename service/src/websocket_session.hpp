@@ -1,6 +1,6 @@
 // websocket_session: one GET /v1/stream subscriber over WebSocket (plain or
 // TLS), after http_session handed its stream over. Text frames carry the
-// subscription messages of docs/protocol-wire.md; the client may send
+// subscription messages of docs/protocol.md (section 3); the client may send
 // {"op":"ack","seq":N} (at most 4 KiB per message). Beast's timeout settings
 // ping an idle peer and drop a dead one. The session registers with the hub
 // (live batches) and the session registry (max-connections, shutdown: a

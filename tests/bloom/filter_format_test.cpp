@@ -30,7 +30,7 @@ void put_u64(std::vector<std::uint8_t>& bytes, std::size_t offset, std::uint64_t
     bytes[offset + i] = static_cast<std::uint8_t>(value >> (8 * i));
 }
 
-// Recomputes the checksum as docs/protocol-filter.md defines it, independently
+// Recomputes the checksum as docs/protocol.md (section 2) defines it, independently
 // of the library: XXH3-64 of header bytes [0, 32) followed by the payload.
 void reseal(std::vector<std::uint8_t>& bytes) {
   std::vector<std::uint8_t> covered(bytes.begin(), bytes.begin() + format::kChecksumOffset);
@@ -43,7 +43,7 @@ std::error_code deserialize_error(const std::vector<std::uint8_t>& bytes) {
   return result ? std::error_code{} : result.error();
 }
 
-// The tiny filter of docs/protocol-filter.md: one block, k = 3, two fingerprints.
+// The tiny filter of docs/protocol.md (section 2): one block, k = 3, two fingerprints.
 const fingerprint kDocFingerprintA = *fingerprint::from_hex("0123456789abcdeffedcba9876543210");
 const fingerprint kDocFingerprintB = *fingerprint::from_hex("ffffffffffffffff0000000000000001");
 constexpr std::uint64_t kDocSeed = 0x0123456789abcdef;

@@ -11,7 +11,7 @@ using namespace banlist::bloom;
 
 namespace {
 
-// The vectors printed in docs/protocol-filter.md ("Test vectors"), for a
+// The vectors printed in docs/protocol.md (section 2) ("Test vectors"), for a
 // filter of 1000 blocks and k = 7. They pin the layout: if either side
 // changes, this test fails.
 struct layout_vector {

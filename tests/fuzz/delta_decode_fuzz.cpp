@@ -6,7 +6,7 @@
 // replica either succeeds or leaves the replica unchanged.
 //
 // Random bytes almost never carry a valid checksum, so binary input is also
-// tried resealed (checksum recomputed as docs/protocol-wire.md defines it).
+// tried resealed (checksum recomputed as docs/protocol.md (section 3) defines it).
 #include <xxhash.h>
 
 #include <cstdint>

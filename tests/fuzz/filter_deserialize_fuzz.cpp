@@ -3,7 +3,7 @@
 // must behave as a filter and serialize back to exactly the same bytes.
 //
 // Random bytes almost never carry a valid checksum, so each input is also
-// tried "resealed" (checksum recomputed as docs/protocol-filter.md defines
+// tried "resealed" (checksum recomputed as docs/protocol.md (section 2) defines
 // it); that lets the fuzzer reach the geometry checks and the accepted path.
 #include <xxhash.h>
 

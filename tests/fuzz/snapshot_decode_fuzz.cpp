@@ -5,7 +5,7 @@
 //
 // Random bytes almost never carry valid checksums, so each input is also
 // tried resealed: the embedded filter's checksum (kind filter) and then the
-// container's, as docs/protocol-wire.md and docs/protocol-filter.md define them.
+// container's, as docs/protocol.md (section 3) and docs/protocol.md (section 2) define them.
 #include <xxhash.h>
 
 #include <cstdint>

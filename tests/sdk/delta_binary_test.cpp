@@ -15,7 +15,7 @@ namespace {
 using namespace wire_test;
 namespace fmt = banlist::sdk::delta_format;
 
-// Recomputes the checksum as docs/protocol-wire.md defines it.
+// Recomputes the checksum as docs/protocol.md (section 3) defines it.
 void reseal(std::vector<std::uint8_t>& bytes) {
   std::vector<std::uint8_t> covered(bytes.begin(), bytes.begin() + 8);
   covered.insert(covered.end(), bytes.begin() + 16, bytes.end());
@@ -54,7 +54,7 @@ TEST_CASE("binary delta: round trip of random batches", "[sdk][wire]") {
 
 TEST_CASE("binary delta: test vector", "[sdk][wire]") {
   const auto bytes = encode_delta_binary(vector_batch());
-  // Same bytes as docs/protocol-wire.md, "Test vectors".
+  // Same bytes as docs/protocol.md (section 3), "Test vectors".
   CHECK(hex(bytes) ==
         "424c444c01010000"
         "5edb3d27206a35cf"

@@ -11,7 +11,7 @@ namespace {
 
 using namespace wire_test;
 
-// docs/protocol-wire.md, "Test vectors": the JSON form of vector_batch().
+// docs/protocol.md (section 3), "Test vectors": the JSON form of vector_batch().
 const std::string kVectorJson =
     R"({"epoch":"0123456789abcdef","from":41,"to":43,"head":50,"more":true,)"
     R"("digest":"00112233445566778899aabbccddeeff","min_wait_s":5,"changes":[)"

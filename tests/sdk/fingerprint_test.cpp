@@ -1,5 +1,5 @@
 // Fingerprints: XXH3-128(seed, "type:normalized"), 32 hex digits, high half
-// first. The vectors are the ones published in docs/protocol-identifiers.md.
+// first. The vectors are the ones published in docs/protocol.md (section 1).
 #include <catch2/catch.hpp>
 
 #include <xxhash.h>
@@ -23,7 +23,7 @@ struct test_vector {
   const char* fp_seed;  // seed 0x0123456789abcdef
 };
 
-// Same table as docs/protocol-identifiers.md, "Test vectors".
+// Same table as docs/protocol.md (section 1), "Test vectors".
 const test_vector kVectors[] = {
     {identifier_type::phone, "13800138000", "+8613800138000", "f98f17f4277ac2cc5b111e6e6d88502f",
      "b924069871630c1902327f0da48e7486"},

@@ -1,4 +1,4 @@
-// Masked forms for public display (docs/protocol-identifiers.md, "Masking").
+// Masked forms for public display (docs/protocol.md (section 1), "Masking").
 #include <catch2/catch.hpp>
 
 #include <string>

@@ -1,5 +1,5 @@
 // Normalization rules of every identifier type: what each accepts, what it
-// rejects and under which rule code (docs/protocol-identifiers.md).
+// rejects and under which rule code (docs/protocol.md (section 1)).
 #include <catch2/catch.hpp>
 
 #include <string>

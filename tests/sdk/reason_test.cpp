@@ -31,7 +31,7 @@ TEST_CASE("reason: names and codes round trip", "[sdk][wire]") {
 }
 
 TEST_CASE("reason: the published codes never change", "[sdk][wire]") {
-  // docs/protocol-wire.md, "Reason codes".
+  // docs/protocol.md (section 3), "Reason codes".
   CHECK(static_cast<int>(ban_reason::telecom_fraud) == 1);
   CHECK(static_cast<int>(ban_reason::spam) == 14);
   CHECK(static_cast<int>(ban_reason::other) == 255);

@@ -29,7 +29,7 @@ std::error_code decode_error(const std::vector<std::uint8_t>& bytes) {
 
 constexpr std::uint64_t kSeed = 0x0123456789abcdefULL;
 
-// docs/protocol-wire.md's vector: two entries.
+// docs/protocol.md (section 3)'s vector: two entries.
 std::vector<snapshot_entry> vector_entries() {
   return {{*fingerprint::from_hex("0123456789abcdeffedcba9876543210"), identifier_type::phone,
            ban_reason::telecom_fraud},
@@ -247,8 +247,8 @@ TEST_CASE("snapshot filter: header must agree with the embedded filter", "[sdk][
 }
 
 TEST_CASE("snapshot filter: test vector", "[sdk][wire]") {
-  // docs/protocol-filter.md's tiny filter (one block, k = 3, two fps) in a
-  // container at seq 2; docs/protocol-wire.md prints this header.
+  // docs/protocol.md (section 2)'s tiny filter (one block, k = 3, two fps) in a
+  // container at seq 2; docs/protocol.md (section 3) prints this header.
   auto f = bloom::filter::with_geometry(1, 3, kSeed);
   REQUIRE(f);
   for (const auto& e : vector_entries())

@@ -1,4 +1,4 @@
-// Subscription messages: exact JSON shapes (docs/protocol-wire.md), round
+// Subscription messages: exact JSON shapes (docs/protocol.md (section 3)), round
 // trips, and rejection of unknown or malformed messages.
 #include <catch2/catch.hpp>
 

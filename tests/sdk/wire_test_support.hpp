@@ -156,7 +156,7 @@ class list_model {
   std::map<fingerprint, snapshot_entry> set_;
 };
 
-// The batch of docs/protocol-wire.md's test vectors.
+// The batch of docs/protocol.md (section 3)'s test vectors.
 inline delta_batch vector_batch() {
   delta_batch b;
   b.epoch = 0x0123456789abcdefULL;

@@ -9,7 +9,7 @@
 // iteration, except in the *_insert benchmarks that measure building.
 //
 // Counters: ns_per_op (per lookup or insert), bits_per_item, fp_pct (false
-// positives measured over 4M never-inserted fingerprints). docs/benchmarks-bloom.md
+// positives measured over 4M never-inserted fingerprints). docs/benchmarks.md
 // records a run and the command.
 #include <benchmark/benchmark.h>
 

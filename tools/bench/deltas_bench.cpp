@@ -1,4 +1,4 @@
-// deltas_bench: figures for docs/benchmarks-deltas.md.
+// deltas_bench: figures for docs/benchmarks.md.
 //   1. snapshot build (service/src/deltas/snapshot_builder): sort, merge the
 //      replayed log, verify the digest, build the filter and encode both
 //      containers, for N random bans (N from the command line).

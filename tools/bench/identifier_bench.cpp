@@ -1,6 +1,6 @@
 // Identifier normalization and fingerprinting throughput: the phone fast path
 // next to libphonenumber, and e-mail. Figures are recorded in
-// docs/benchmarks-identifiers.md.
+// docs/benchmarks.md.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Partner client benchmarks (docs/benchmarks-sdk.md records the figures):
+// Partner client benchmarks (docs/benchmarks.md records the figures):
 //   - ns per local_replica::check(fingerprint) and check(phone, value) (the
 //     fast-path phone form), from 1 and 2 threads while a writer thread
 //     applies delta batches (100 changes every millisecond, bans and lifts);

@@ -1,5 +1,5 @@
 // sync_loop: the coroutine that keeps a stored replica current, following
-// docs/protocol-wire.md's client algorithm: bootstrap from GET /v1/snapshot,
+// docs/protocol.md (section 3)'s client algorithm: bootstrap from GET /v1/snapshot,
 // then follow GET /v1/stream (WebSocket; acks each applied seq) or, while a
 // socket cannot be held, long-poll GET /v1/deltas; resync from a snapshot
 // on an epoch change, a digest mismatch, a ban/lift conflict, a 410 or a

@@ -1,6 +1,6 @@
 // GET /v1/deltas (partner): one page of the change log after the client's
 // cursor, as JSON or, with Accept: application/vnd.banlist.delta.v1, in the
-// binary form (docs/protocol-wire.md). `wait=S` long-polls: the request is
+// binary form (docs/protocol.md (section 3)). `wait=S` long-polls: the request is
 // parked on a timer until the filter state's seq advances (the change
 // follower moves it) or S seconds pass — no Redis command while it waits.
 #include <charconv>

@@ -1,5 +1,5 @@
 // GET /v1/snapshot (partner): the whole list at a recent seq, in the
-// snapshot container (docs/protocol-wire.md): kind filter by default,
+// snapshot container (docs/protocol.md (section 3)): kind filter by default,
 // kind fps with ?format=fps. Served from the snapshot cache, which a
 // background loop keeps fresh; a request never builds one. ETag
 // "<epoch hex>:<seq>"; If-None-Match with it answers 304.

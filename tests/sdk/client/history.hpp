@@ -1,6 +1,6 @@
 // Test support: a random ban history — the list as a sorted map, the delta
 // batches that lead through it and the snapshots of it — computed the way
-// docs/protocol-wire.md defines them, to feed local_replica and
+// docs/protocol.md (section 3) defines them, to feed local_replica and
 // stored_replica without a network. (The integration tests use banlistd.)
 // Not thread-safe: one per test.
 #pragma once

@@ -3,7 +3,7 @@
 // a negative lookup on a filter far larger than the caches costs one memory
 // access; batch lookups prefetch a group of blocks first to overlap those
 // accesses. The layout is in layout.hpp, the wire format in format.hpp, and
-// the sizing rule in docs/protocol-filter.md.
+// the sizing rule in docs/protocol.md (section 2).
 //
 // Thread-safety: insert() may run concurrently with lookups, serialize() and
 // other inserts from any number of threads without a lock (relaxed atomic

@@ -1,4 +1,4 @@
-// The binary form of a filter, format version 1 (docs/protocol-filter.md has
+// The binary form of a filter, format version 1 (docs/protocol.md (section 2) has
 // the byte-by-byte description and a worked example). All integers are
 // little-endian on the wire, whatever the host.
 //

@@ -1,5 +1,5 @@
 // The block layout of banlist's Bloom filter: how a fingerprint picks its block
-// and the bits inside it. This is part of the wire contract (docs/protocol-filter.md);
+// and the bits inside it. This is part of the wire contract (docs/protocol.md (section 2));
 // a filter built by one implementation is read by another, so these functions
 // must never change for format version 1.
 //

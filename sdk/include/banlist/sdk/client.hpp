@@ -14,7 +14,7 @@
 //   auto r = (*c)->check(banlist::sdk::identifier_type::phone, "13800138000");
 //
 // docs/sdk.md describes the modes, the answers, the sync algorithm
-// (docs/protocol-wire.md's), persistence and TLS. Boost and OpenSSL are
+// (docs/protocol.md (section 3)'s), persistence and TLS. Boost and OpenSSL are
 // used inside the library only; this header needs neither.
 //
 // Thread-safety: check(), check_online(), status() may be called from any

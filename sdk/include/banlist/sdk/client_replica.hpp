@@ -13,7 +13,7 @@
 //     small exact set consulted on a filter hit, so a lifted account stops
 //     matching as soon as its delta is applied.
 //
-// apply() follows docs/protocol-wire.md's algorithm: a batch of another
+// apply() follows docs/protocol.md (section 3)'s algorithm: a batch of another
 // epoch, one that does not start at seq(), one that bans a fingerprint
 // known to be banned or lifts one known not to be, or whose resulting digest
 // differs from the batch's, is refused and changes nothing. Everything is

@@ -2,7 +2,7 @@
 // and catches up from its seq instead of downloading the list again.
 //
 // A storage directory holds two files (docs/sdk.md has the byte layout):
-//   replica.snapshot  a snapshot container exactly as docs/protocol-wire.md
+//   replica.snapshot  a snapshot container exactly as docs/protocol.md (section 3)
 //                     defines it (as received, or re-encoded from the exact
 //                     replica when the log is compacted);
 //   replica.deltas    the delta log: the batches applied since that snapshot,

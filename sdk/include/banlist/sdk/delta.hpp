@@ -2,7 +2,7 @@
 // follow the list, as served by GET /v1/deltas and the subscriptions. This
 // header holds the value types and the rules every encoding shares;
 // delta_json.hpp and delta_binary.hpp are the two encodings
-// (docs/protocol-wire.md specifies all of it).
+// (docs/protocol.md (section 3) specifies all of it).
 //
 // Plain value types and pure functions: safe from any thread.
 #pragma once

@@ -1,5 +1,5 @@
 // The binary encoding of a delta batch, format version 1, media type
-// application/vnd.banlist.delta.v1 (docs/protocol-wire.md has it byte by byte).
+// application/vnd.banlist.delta.v1 (docs/protocol.md (section 3) has it byte by byte).
 // Fixed-size little-endian records, so encoding is a flat loop; an XXH3-64
 // checksum covers every byte but itself.
 //

@@ -1,5 +1,5 @@
 // The JSON encoding of a delta batch (GET /v1/deltas, media type
-// application/json), specified in docs/protocol-wire.md:
+// application/json), specified in docs/protocol.md (section 3):
 //
 //   {"epoch":"<16 hex>","from":N,"to":N,"head":N,"more":bool,
 //    "digest":"<32 hex>","min_wait_s":N,

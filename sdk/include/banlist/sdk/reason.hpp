@@ -1,7 +1,7 @@
 // The fixed vocabularies a change carries on the wire: what a change does
 // (change_op), why an account was banned (ban_reason) and why a ban was lifted
 // (lift_reason). Each value has a stable one-byte code (binary formats) and a
-// stable snake_case name (JSON); docs/protocol-wire.md is the table. Code 0 is
+// stable snake_case name (JSON); docs/protocol.md (section 3) is the table. Code 0 is
 // never valid, so zeroed bytes are caught. New values may be added in a later
 // format version; existing codes never change meaning.
 //

@@ -4,7 +4,7 @@
 // at the replica's seq, that bans a fingerprint already held or lifts one
 // not held, or whose resulting digest differs from the batch's, is refused
 // and the replica is left exactly as it was. The client's algorithm around
-// it (what to do on each error) is in docs/protocol-wire.md.
+// it (what to do on each error) is in docs/protocol.md (section 3).
 //
 // Thread-safety: none; a value type. Guard a shared replica with its owner's
 // lock (readers may share a const one).

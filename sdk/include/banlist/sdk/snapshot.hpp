@@ -2,7 +2,7 @@
 // versioned container (media type application/vnd.banlist.snapshot.v1)
 // around one of two payloads: the Bloom filter's own v1 encoding
 // (kind filter), or the exact sorted fingerprint list with each entry's
-// type and reason (kind fps, `?format=fps`). docs/protocol-wire.md has the
+// type and reason (kind fps, `?format=fps`). docs/protocol.md (section 3) has the
 // layout byte by byte; all integers are little-endian.
 //
 //   offset size  field
@@ -20,7 +20,7 @@
 //       72    1  geometry: probes k (kind filter), 0 (kind fps)
 //       73    7  reserved, zero
 //       80    8  payload length in bytes
-//       88       payload: kind filter: the filter's v1 bytes (docs/protocol-filter.md);
+//       88       payload: kind filter: the filter's v1 bytes (docs/protocol.md (section 2));
 //                kind fps: count entries of 18 bytes, ascending by fingerprint:
 //                  +0 fp high u64, +8 fp low u64, +16 type u8, +17 ban reason u8
 //

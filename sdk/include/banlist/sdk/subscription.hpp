@@ -1,7 +1,7 @@
 // Subscription messages: what GET /v1/stream (WebSocket text frames) and
 // GET /v1/events (Server-Sent Events `data:` lines) carry, and what a
 // WebSocket client sends back. One JSON object per message, on one line.
-// docs/protocol-wire.md specifies them:
+// docs/protocol.md (section 3) specifies them:
 //
 //   server -> client
 //     {"type":"changes", <every member of a delta batch, as in delta_json.hpp>}
