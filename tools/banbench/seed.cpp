@@ -119,11 +119,11 @@ asio::awaitable<int> seed_main(const service::redis_endpoint& endpoint, std::str
     stores.push_back(*opened);
   }
   std::shared_ptr<store> s = stores.front();
-  const std::uint64_t proposed = wanted_seed ? *wanted_seed : std::random_device{}() * 0x100000001ULL;
+  const std::uint64_t proposed =
+      wanted_seed ? *wanted_seed : std::random_device{}() * 0x100000001ULL;
   auto identity = co_await s->init_list(proposed);
   if (!identity) {
-    std::fprintf(stderr, "banbench seed: init_list failed: %s\n",
-                 identity.error().message.c_str());
+    std::fprintf(stderr, "banbench seed: init_list failed: %s\n", identity.error().message.c_str());
     co_return 1;
   }
   if (wanted_seed && identity->seed != *wanted_seed) {
@@ -150,19 +150,17 @@ asio::awaitable<int> seed_main(const service::redis_endpoint& endpoint, std::str
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - progress.began).count();
   const std::uint64_t total = progress.created + progress.existed;
-  std::printf("banbench seed: %llu bans (%llu new, %llu already banned, %llu failed) in %.1f s, "
-              "%.0f bans/s, %zu in flight on %zu connections, seed %llu\n",
-              static_cast<unsigned long long>(total),
-              static_cast<unsigned long long>(progress.created),
-              static_cast<unsigned long long>(progress.existed),
-              static_cast<unsigned long long>(progress.failed), secs,
-              static_cast<double>(total) / secs, plan.concurrency, plan.stores,
-              static_cast<unsigned long long>(identity->seed));
-  std::printf("RESULT seed count=%llu created=%llu failed=%llu seconds=%.2f bans_per_s=%.1f\n",
-              static_cast<unsigned long long>(total),
-              static_cast<unsigned long long>(progress.created),
-              static_cast<unsigned long long>(progress.failed), secs,
-              static_cast<double>(total) / secs);
+  std::printf(
+      "banbench seed: %llu bans (%llu new, %llu already banned, %llu failed) in %.1f s, "
+      "%.0f bans/s, %zu in flight on %zu connections, seed %llu\n",
+      static_cast<unsigned long long>(total), static_cast<unsigned long long>(progress.created),
+      static_cast<unsigned long long>(progress.existed),
+      static_cast<unsigned long long>(progress.failed), secs, static_cast<double>(total) / secs,
+      plan.concurrency, plan.stores, static_cast<unsigned long long>(identity->seed));
+  std::printf(
+      "RESULT seed count=%llu created=%llu failed=%llu seconds=%.2f bans_per_s=%.1f\n",
+      static_cast<unsigned long long>(total), static_cast<unsigned long long>(progress.created),
+      static_cast<unsigned long long>(progress.failed), secs, static_cast<double>(total) / secs);
   if (!progress.first_error.empty())
     std::fprintf(stderr, "banbench seed: first error: %s\n", progress.first_error.c_str());
   co_return progress.failed == 0 ? 0 : 1;

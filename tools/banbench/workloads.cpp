@@ -11,16 +11,14 @@ namespace http = boost::beast::http;
 
 // Every ban reason name in sdk/reason.hpp except `other`.
 constexpr std::array<std::string_view, 14> kReasons = {
-    "telecom_fraud",    "phishing",      "fake_shop",    "loan_fraud",      "investment_fraud",
-    "impersonation",    "romance_scam",  "task_scam",    "dispute_fraud",   "money_mule",
-    "account_trading",  "gambling",      "malware",      "spam"};
+    "telecom_fraud",   "phishing",     "fake_shop", "loan_fraud",    "investment_fraud",
+    "impersonation",   "romance_scam", "task_scam", "dispute_fraud", "money_mule",
+    "account_trading", "gambling",     "malware",   "spam"};
 
 // Notes a moderator would write, ~40 characters.
 constexpr std::array<std::string_view, 4> kNotes = {
-    "posed as courier refund agent, 3 victims",
-    "fake investment app link sent via SMS   ",
-    "asked for bank card code, police notified",
-    "reported by 5 users for advance-fee loan"};
+    "posed as courier refund agent, 3 victims", "fake investment app link sent via SMS   ",
+    "asked for bank card code, police notified", "reported by 5 users for advance-fee loan"};
 
 constexpr std::array<std::string_view, 4> kSources = {"complaint-platform", "partner-shop",
                                                       "partner-bank", "hotline"};
@@ -170,8 +168,8 @@ generated_ban make_ban(std::uint64_t run_id, std::uint64_t number) {
   return b;
 }
 
-std::unique_ptr<request_maker> make_check_maker(std::uint64_t seed,
-                                                std::shared_ptr<const std::vector<std::string>> fps) {
+std::unique_ptr<request_maker> make_check_maker(
+    std::uint64_t seed, std::shared_ptr<const std::vector<std::string>> fps) {
   return std::make_unique<check_maker>(seed, std::move(fps));
 }
 

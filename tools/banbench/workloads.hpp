@@ -42,8 +42,8 @@ generated_ban make_ban(std::uint64_t run_id, std::uint64_t number);
 
 // GET /v1/check?fp=...: random fingerprints (negatives), or the given ones
 // (positives, e.g. a file written by `seed --fps-out`), cycled.
-std::unique_ptr<request_maker> make_check_maker(std::uint64_t seed,
-                                                std::shared_ptr<const std::vector<std::string>> fps);
+std::unique_ptr<request_maker> make_check_maker(
+    std::uint64_t seed, std::shared_ptr<const std::vector<std::string>> fps);
 
 // POST /v1/check with `items` random fingerprints per request. A few bodies
 // are built up front and cycled, so the client spends its CPU on I/O.
