@@ -9,8 +9,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "log.hpp"
-#include "subscription_feed.hpp"
 #include "service_state.hpp"
+#include "subscription_feed.hpp"
 
 namespace banlist::service {
 namespace asio = boost::asio;

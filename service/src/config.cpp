@@ -211,9 +211,9 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
   c.key_cache_ttl = std::chrono::milliseconds(key_cache_ttl_ms);
   if (c.stream_queue_messages == 0 || c.stream_queue_bytes < 4096 || heartbeat_ms < 100 ||
       stream_idle_timeout_ms < 1000) {
-    return std::unexpected(std::string(
-        "subscriptions: stream-queue-messages > 0, stream-queue-bytes >= 4096, "
-        "heartbeat-ms >= 100, stream-idle-timeout-ms >= 1000"));
+    return std::unexpected(
+        std::string("subscriptions: stream-queue-messages > 0, stream-queue-bytes >= 4096, "
+                    "heartbeat-ms >= 100, stream-idle-timeout-ms >= 1000"));
   }
   c.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
   c.stream_idle_timeout = std::chrono::milliseconds(stream_idle_timeout_ms);

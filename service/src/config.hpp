@@ -44,7 +44,7 @@ struct service_config {
   std::chrono::milliseconds key_cache_ttl{5000};
 
   // Subscriptions (GET /v1/stream, GET /v1/events).
-  std::size_t stream_queue_messages = 256;      // per subscriber; full: reset slow_consumer
+  std::size_t stream_queue_messages = 256;       // per subscriber; full: reset slow_consumer
   std::size_t stream_queue_bytes = 1024 * 1024;  // per subscriber
   std::chrono::milliseconds heartbeat_interval{15000};
   // WebSocket: a ping after half of it without traffic, closed after all of it.

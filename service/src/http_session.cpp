@@ -109,10 +109,10 @@ asio::awaitable<void> http_session<Stream>::run() {
     http_response res = co_await respond(req, route_label, request_id);
     if (auto handoff = read_handoff(res)) {
       // GET /v1/stream or /v1/events: the stream leaves this session.
-      state_.metrics().record(std::string(req.method_string()), route_label,
-                              handoff->kind == subscription_handoff::transport::websocket ? 101
-                                                                                          : 200,
-                              std::chrono::steady_clock::now() - started);
+      state_.metrics().record(
+          std::string(req.method_string()), route_label,
+          handoff->kind == subscription_handoff::transport::websocket ? 101 : 200,
+          std::chrono::steady_clock::now() - started);
       start_subscription(std::move(stream_), state_, std::move(req), std::move(*handoff),
                          request_id);
       co_return;

@@ -42,8 +42,9 @@ TEST_CASE("auth matrix: every route x every caller", "[http][redis][auth]") {
   auto unique_email = [&] { return "user" + std::to_string(++counter) + "@example.com"; };
   auto banned_fp = [&] {
     const std::string email = unique_email();
-    auto r = admin_client.post("/v1/bans", kAdminKey,
-                               R"({"type":"email","value":")" + email + R"(","reason":"phishing"})");
+    auto r =
+        admin_client.post("/v1/bans", kAdminKey,
+                          R"({"type":"email","value":")" + email + R"(","reason":"phishing"})");
     if (r.status != 201)
       throw std::runtime_error("setup ban: " + r.body);
     return json_string(r, "/fp");

@@ -159,8 +159,9 @@ TEST_CASE("batch check mixes values, fingerprints and per-item errors", "[http][
   const std::string mod = f.issue_key("moderator");
   const std::string partner = f.issue_key("partner");
   auto c = f.client();
-  REQUIRE(c.post("/v1/bans", mod, R"({"type":"email","value":"bad@example.com","reason":"phishing"})")
-              .status == 201);
+  REQUIRE(
+      c.post("/v1/bans", mod, R"({"type":"email","value":"bad@example.com","reason":"phishing"})")
+          .status == 201);
   const std::string fp = fp_of(identifier_type::email, "bad@example.com");
   auto r = c.post("/v1/check", partner,
                   R"({"items":[{"type":"email","value":"BAD@example.com"},)"
@@ -189,8 +190,9 @@ TEST_CASE("bad input is a 400 that names the problem and changes nothing", "[htt
   auto malformed = c.post("/v1/bans", mod, R"({"type":"email",)");
   CHECK(malformed.status == 400);
   CHECK(malformed.error_code() == "malformed_json");
-  auto unknown = c.post("/v1/bans", mod,
-                        R"({"type":"email","value":"a@example.com","reason":"spam","colour":"red"})");
+  auto unknown =
+      c.post("/v1/bans", mod,
+             R"({"type":"email","value":"a@example.com","reason":"spam","colour":"red"})");
   CHECK(unknown.status == 400);
   CHECK(unknown.error_code() == "unknown_field");
   CHECK(unknown.body.find("colour") != std::string::npos);
@@ -203,8 +205,8 @@ TEST_CASE("bad input is a 400 that names the problem and changes nothing", "[htt
   CHECK(type.error_code() == "invalid_type");
   auto missing = c.post("/v1/bans", mod, R"({"type":"email","value":"a@example.com"})");
   CHECK(missing.error_code() == "missing_field");
-  auto wrong_type = c.post("/v1/bans", mod,
-                           R"({"type":"email","value":"a@example.com","reason":"spam","public":1})");
+  auto wrong_type = c.post(
+      "/v1/bans", mod, R"({"type":"email","value":"a@example.com","reason":"spam","public":1})");
   CHECK(wrong_type.error_code() == "invalid_field");
   CHECK(c.post("/v1/bans", mod, "[]").status == 400);
   CHECK(c.get("/v1/check?type=email", partner).status == 400);
@@ -257,8 +259,9 @@ TEST_CASE("a ban through one instance reaches another's filter", "[http][redis]"
   const std::string partner = a.issue_key("partner");
   auto ca = a.client();
   auto cb = b.client();
-  REQUIRE(ca.post("/v1/bans", mod, R"({"type":"domain","value":"evil.example","reason":"phishing"})")
-              .status == 201);
+  REQUIRE(
+      ca.post("/v1/bans", mod, R"({"type":"domain","value":"evil.example","reason":"phishing"})")
+          .status == 201);
   const std::string fp = fp_of(identifier_type::domain, "evil.example");
   bool seen = false;
   for (int i = 0; i < 200 && !seen; ++i) {

@@ -12,12 +12,12 @@
 
 namespace banlist::service::handlers {
 
-void add_ban_routes(router& r);    // /v1/bans...
-void add_check_routes(router& r);  // /v1/check
-void add_key_routes(router& r);    // /v1/keys...
-void add_audit_routes(router& r);  // /v1/audit
-void add_ops_routes(router& r);    // /healthz, /readyz, /metrics
-void add_stream_routes(router& r);  // /v1/stream, /v1/events, /v1/subscribers
+void add_ban_routes(router& r);       // /v1/bans...
+void add_check_routes(router& r);     // /v1/check
+void add_key_routes(router& r);       // /v1/keys...
+void add_audit_routes(router& r);     // /v1/audit
+void add_ops_routes(router& r);       // /healthz, /readyz, /metrics
+void add_stream_routes(router& r);    // /v1/stream, /v1/events, /v1/subscribers
 void add_delta_routes(router& r);     // /v1/deltas
 void add_snapshot_routes(router& r);  // /v1/snapshot
 

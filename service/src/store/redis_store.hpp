@@ -74,7 +74,7 @@ class redis_store final : public store {
     return trim_log_impl(oldest);
   }
   boost::asio::awaitable<store_result<void>> record_snapshot(std::string instance_id,
-                                                            std::uint64_t seq) override {
+                                                             std::uint64_t seq) override {
     return record_snapshot_impl(std::move(instance_id), seq);
   }
   boost::asio::awaitable<store_result<std::optional<std::uint64_t>>> oldest_snapshot_seq(
@@ -127,7 +127,7 @@ class redis_store final : public store {
   boost::asio::awaitable<store_result<change_log_state>> log_state_impl();
   boost::asio::awaitable<store_result<std::uint64_t>> trim_log_impl(std::uint64_t oldest);
   boost::asio::awaitable<store_result<void>> record_snapshot_impl(std::string instance_id,
-                                                                 std::uint64_t seq);
+                                                                  std::uint64_t seq);
   boost::asio::awaitable<store_result<std::optional<std::uint64_t>>> oldest_snapshot_seq_impl(
       std::chrono::milliseconds max_age);
   boost::asio::awaitable<store_result<std::vector<change>>> read_changes_impl(

@@ -196,7 +196,7 @@ class store {
   // retention task keeps the log from there). bl:snapshots, a hash
   // instance -> "seq:unix ms".
   virtual boost::asio::awaitable<store_result<void>> record_snapshot(std::string instance_id,
-                                                                    std::uint64_t seq) = 0;
+                                                                     std::uint64_t seq) = 0;
   // The smallest snapshot seq recorded within `max_age`, or nullopt when
   // no instance recorded one that recently.
   virtual boost::asio::awaitable<store_result<std::optional<std::uint64_t>>> oldest_snapshot_seq(
