@@ -59,8 +59,9 @@ TEST_CASE("Redis down: writes 503 with Retry-After, checks answer from memory",
   const std::string mod = f.issue_key("moderator");
   const std::string partner = f.issue_key("partner");
   auto c = f.client();
-  REQUIRE(c.post("/v1/bans", mod, R"({"type":"email","value":"down@example.com","reason":"phishing"})")
-              .status == 201);
+  REQUIRE(
+      c.post("/v1/bans", mod, R"({"type":"email","value":"down@example.com","reason":"phishing"})")
+          .status == 201);
   // Warm the key cache for the partner (it stays usable while Redis is out).
   REQUIRE(c.get("/v1/check?type=email&value=x%40example.com", partner).status == 200);
   REQUIRE(c.get("/v1/bans", mod).status == 200);
@@ -102,8 +103,9 @@ TEST_CASE("a restarted banlistd keeps bans and keys", "[http][redis][lifecycle]"
   const std::string mod = f.issue_key("moderator");
   {
     auto c = f.client();
-    REQUIRE(c.post("/v1/bans", mod, R"({"type":"domain","value":"kept.example","reason":"phishing"})")
-                .status == 201);
+    REQUIRE(
+        c.post("/v1/bans", mod, R"({"type":"domain","value":"kept.example","reason":"phishing"})")
+            .status == 201);
   }
   f.stop_server();
   f.start_server();
@@ -128,8 +130,8 @@ TEST_CASE("embedded mode: one command, data survives a restart", "[http][redis][
     REQUIRE((*s)->embedded_redis());
     REQUIRE((*s)->wait_ready(std::chrono::seconds(20)));
     http_client c((*s)->port());
-    auto ban =
-        c.post("/v1/bans", kAdminKey, R"({"type":"app","value":"com.scam.app","reason":"phishing"})");
+    auto ban = c.post("/v1/bans", kAdminKey,
+                      R"({"type":"app","value":"com.scam.app","reason":"phishing"})");
     REQUIRE(ban.status == 201);
     fp = json_string(ban, "/fp");
     (*s)->stop();
