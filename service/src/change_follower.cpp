@@ -51,6 +51,8 @@ asio::awaitable<void> change_follower::pause(std::chrono::milliseconds how_long)
 
 asio::awaitable<bool> change_follower::rebuild(store& s) {
   const auto& config = state_.config();
+  // Whatever the window holds may belong to the history being replaced.
+  state_.recent_changes().clear();
   auto loaded = co_await s.load_banned();
   if (!loaded) {
     state_.metrics().record_store_error(errc_name(loaded.error().code));
@@ -166,6 +168,9 @@ asio::awaitable<void> change_follower::run() {
       }
       continue;
     }
+    // The window first: a long poll woken by the seq advancing below then
+    // finds its answer in memory.
+    state_.recent_changes().append(state_.epoch(), *changes);
     for (const auto& c : *changes) {
       if (c.op == change_op::ban) {
         state_.filter().insert(c.fp);

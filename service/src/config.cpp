@@ -117,6 +117,9 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
      "rebuild the served snapshot once it is this many changes behind")
     ("snapshot-max-age-ms", po::value(&snapshot_max_age_ms)->default_value(snapshot_max_age_ms),
      "rebuild the served snapshot once it is this old and behind")
+    ("delta-window", po::value(&c.delta_window)->default_value(c.delta_window),
+     "newest changes kept in memory for GET /v1/deltas (capped at --log-retain-count; "
+     "0 reads every poll from Redis)")
     ("log-retain-count", po::value(&c.log_retain_count)->default_value(c.log_retain_count),
      "change-log entries always kept (older ones may be trimmed)")
     ("log-retain-age", po::value(&log_retain_age_s)->default_value(log_retain_age_s),

@@ -56,8 +56,9 @@ struct service_config {
   std::uint32_t deltas_min_wait_s = 5;                // min_wait_s hint of an up-to-date poll
   std::uint64_t snapshot_max_changes = 10000;         // rebuild after this many changes...
   std::chrono::milliseconds snapshot_max_age{60000};  // ...or when older than this (and stale)
-  std::uint64_t log_retain_count = 1'000'000;         // change-log entries kept at least...
-  std::chrono::seconds log_retain_age{7 * 86400};     // ...or younger than this
+  std::uint64_t delta_window = 100'000;        // newest changes GET /v1/deltas serves from memory
+  std::uint64_t log_retain_count = 1'000'000;  // change-log entries kept at least...
+  std::chrono::seconds log_retain_age{7 * 86400};  // ...or younger than this
   std::chrono::milliseconds retention_interval{60000};
 
   // TLS: both set, or neither.

@@ -5,6 +5,7 @@
 // read-only after; everything else is atomic or internally synchronized.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -13,6 +14,7 @@
 
 #include "auth.hpp"
 #include "config.hpp"
+#include "deltas/change_window.hpp"
 #include "deltas/snapshot_cache.hpp"
 #include "filter_state.hpp"
 #include "hub.hpp"
@@ -26,7 +28,9 @@ namespace banlist::service {
 class service_state {
  public:
   explicit service_state(service_config config)
-      : config_(std::move(config)), keys_(config_.key_cache_ttl) {}
+      : config_(std::move(config)),
+        keys_(config_.key_cache_ttl),
+        recent_changes_(std::min<std::uint64_t>(config_.delta_window, config_.log_retain_count)) {}
 
   const service_config& config() const noexcept { return config_; }
   router& routes() noexcept { return router_; }
@@ -75,6 +79,9 @@ class service_state {
   // The snapshot GET /v1/snapshot serves, kept fresh in the background.
   snapshot_cache& snapshots() noexcept { return snapshots_; }
 
+  // The newest applied changes in wire form, for GET /v1/deltas.
+  change_window& recent_changes() noexcept { return recent_changes_; }
+
   // Open connections, for the max-connections limit and shutdown.
   session_registry& sessions() noexcept { return sessions_; }
 
@@ -101,6 +108,7 @@ class service_state {
   class hub hub_;
   std::string instance_name_;
   snapshot_cache snapshots_;
+  change_window recent_changes_;
   mutable std::mutex status_mutex_;
   std::string startup_status_ = "starting";  // guarded by status_mutex_
 };

@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <random>
+#include <set>
 #include <thread>
 
 #include "banlist/sdk/delta_binary.hpp"
@@ -27,6 +29,9 @@ service::change log_entry(std::uint64_t seq, service::change_op op, fingerprint 
 
 std::span<const std::uint8_t> bytes_of(const std::string& body) {
   return {reinterpret_cast<const std::uint8_t*>(body.data()), body.size()};
+}
+std::span<const std::uint8_t> bytes_of(const std::vector<std::uint8_t>& body) {
+  return body;
 }
 
 // Waits until the served snapshot covers `seq`; returns its fps reply.
@@ -81,6 +86,41 @@ TEST_CASE("snapshot builder: scan plus replay is the exact set at seq", "[snapsh
     in.scanned[0].reason = 200;
     CHECK_FALSE(service::build_snapshot(in).has_value());
   }
+}
+
+TEST_CASE("snapshot builder: large unsorted scans come out sorted and whole", "[snapshot]") {
+  // Enough entries for the radix path (two levels, two threads), with runs
+  // that share their top 22 bits so the insertion-sort finish has work.
+  std::mt19937_64 rng(5);
+  service::snapshot_input in;
+  in.seq = 1;
+  std::set<fingerprint> expected;
+  fingerprint digest;
+  for (int i = 0; i < 100000; ++i) {
+    fingerprint fp{rng(), rng()};
+    if (i % 10 == 0)
+      fp.high = (fp.high & ~0xfffffULL) | 0x12345;  // same top bits as others
+    if (!expected.insert(fp).second)
+      continue;
+    in.scanned.push_back({fp, 1, 1});
+    digest.high ^= fp.high;
+    digest.low ^= fp.low;
+  }
+  in.digest = digest;
+  auto built = service::build_snapshot(in);
+  REQUIRE(built.has_value());
+  auto fps = sdk::decode_snapshot(bytes_of(built->fps_body));  // checks strict order
+  REQUIRE(fps.has_value());
+  REQUIRE(fps->entries.size() == expected.size());
+  auto it = expected.begin();
+  for (const auto& e : fps->entries)
+    REQUIRE(e.fp == *it++);
+  // And it is its own base: entries_of gives the list back, sorted.
+  auto entries = service::entries_of(*built);
+  REQUIRE(entries.has_value());
+  REQUIRE(entries->size() == expected.size());
+  CHECK(entries->front().fp == *expected.begin());
+  CHECK(entries->back().fp == *expected.rbegin());
 }
 
 TEST_CASE("snapshot: served filter and exact list match the list", "[snapshot][redis]") {
@@ -177,6 +217,64 @@ TEST_CASE("retention: trims by count, never past the snapshot", "[snapshot][redi
   CHECK(oldest == snap_seq + 1);
   CHECK(c.get("/v1/deltas?since=" + std::to_string(snap_seq), partner).status == 200);
   CHECK(c.get("/v1/deltas?since=" + std::to_string(snap_seq - 1), partner).status == 410);
+}
+
+}  // namespace banlist::test
+
+namespace banlist::test {
+
+TEST_CASE("snapshot: rebuilds start from the previous snapshot and stay exact",
+          "[snapshot][redis]") {
+  // The loop builds only the first snapshot (before or during the history
+  // below); the test runs every later build itself, so which kind each one
+  // is does not depend on timing.
+  service_fixture f([](service::service_config& c) {
+    c.snapshot_max_age = std::chrono::hours(1);
+    c.snapshot_max_changes = 1'000'000'000;
+    c.retention_interval = std::chrono::hours(1);
+  });
+  const auto partner = f.issue_key("partner");
+  delta_history history(78);
+  history.run(f, 1000);
+  auto& state = f.server().state();
+  auto rebuild = [&] {
+    auto done = store_call([&state] { return state.snapshots().rebuild(state); });
+    INFO("rebuild: " << (done ? std::string("ok") : done.error()));
+    REQUIRE(done.has_value());
+    return state.snapshots().current();
+  };
+  auto check_exact = [&](const service::published_snapshot& snap, std::uint64_t seq) {
+    auto fps = sdk::decode_snapshot(bytes_of(snap.snapshot.fps_body));
+    REQUIRE(fps.has_value());
+    REQUIRE(fps->seq == seq);
+    CHECK(fps->digest == history.digest());
+    REQUIRE(fps->entries.size() == history.banned().size());
+    auto it = history.banned().begin();
+    for (const auto& e : fps->entries) {
+      REQUIRE(e.fp == it->first);
+      CHECK(e.reason == it->second.reason);
+      ++it;
+    }
+  };
+  auto c = f.client();
+  wait_for_snapshot(c, partner, 0);  // the loop's one build is done
+  auto first = rebuild();
+  check_exact(*first, 1000);
+
+  // Bans, re-bans and lifts after it: replayed onto its list.
+  history.run(f, 1500);
+  auto second = rebuild();
+  CHECK(second->incremental);
+  check_exact(*second, 2500);
+
+  // The log trimmed past the published snapshot: the next one scans again.
+  history.run(f, 200);
+  auto s = state.current_store();
+  auto oldest = store_call([s] { return s->trim_log(2650); });
+  REQUIRE(oldest.has_value());
+  auto third = rebuild();
+  CHECK_FALSE(third->incremental);
+  check_exact(*third, 2700);
 }
 
 }  // namespace banlist::test

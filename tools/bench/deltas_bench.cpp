@@ -1,10 +1,14 @@
 // deltas_bench: figures for docs/benchmarks.md.
 //   1. snapshot build (service/src/deltas/snapshot_builder): sort, merge the
 //      replayed log, verify the digest, build the filter and encode both
-//      containers, for N random bans (N from the command line).
+//      containers, for N random bans (N from the command line); then the
+//      cache's incremental rebuild: decode that snapshot's list, replay
+//      10,000 changes, build again.
 //   2. GET /v1/deltas served throughput, binary form: an in-process banlistd
 //      with its embedded redis-server, 10,000 changes in the log, C client
-//      threads fetching since=0&limit=10000 in a loop for D seconds.
+//      threads fetching since=0&limit=10000 in a loop for D seconds, first
+//      with the in-memory change window, then with --delta-window 0 (every
+//      page from Redis), side by side.
 // Usage: deltas_bench [snapshot N...] [poll C D]
 #include <atomic>
 #include <chrono>
@@ -63,6 +67,48 @@ void bench_snapshot(std::size_t n) {
       "fps container %zu bytes\n",
       n, took, built->filter_body.size(), 8.0 * double(built->filter_body.size()) / double(n),
       built->fps_body.size());
+
+  // The cache's usual rebuild: the previous snapshot's list plus the next
+  // snapshot_max_changes (10,000) changes, half new bans and half lifts.
+  const auto base_start = clock_type::now();
+  auto base = service::entries_of(*built);
+  if (!base) {
+    std::printf("snapshot %zu: base: %s\n", n, base.error().c_str());
+    return;
+  }
+  service::snapshot_input next;
+  next.epoch = 1;
+  next.seed = 2;
+  next.scanned = std::move(*base);
+  next.scanned_sorted = true;
+  next.digest = digest;
+  for (std::uint64_t i = 0; i < 10000; ++i) {
+    service::change c;
+    c.seq = n + 1 + i;
+    c.type = sdk::identifier_type::phone;
+    if (i % 2 == 0) {
+      c.op = service::change_op::ban;
+      c.fp = fingerprint{rng(), rng()};
+      c.reason = "telecom_fraud";
+    } else {
+      c.op = service::change_op::lift;
+      c.fp = next.scanned[i * 97].fp;
+      c.reason = "mistake";
+    }
+    digest.high ^= c.fp.high;
+    digest.low ^= c.fp.low;
+    next.replay.push_back(c);
+  }
+  next.seq = n + 10000;
+  next.digest = digest;
+  auto rebuilt = service::build_snapshot(std::move(next));
+  const double rebuild_took = seconds_since(base_start);
+  if (!rebuilt) {
+    std::printf("snapshot %zu: incremental: %s\n", n, rebuilt.error().c_str());
+    return;
+  }
+  std::printf("snapshot rebuild, %zu bans + 10,000 changes (from the previous snapshot): %.3f s\n",
+              n, rebuild_took);
 }
 
 boost::asio::awaitable<void> seed_log(std::shared_ptr<service::store> s, std::size_t n) {
@@ -79,7 +125,9 @@ boost::asio::awaitable<void> seed_log(std::shared_ptr<service::store> s, std::si
   }
 }
 
-void bench_poll(unsigned clients, double duration_s) {
+// `window` is --delta-window: 0 reads every page from Redis (the baseline
+// the in-memory window is measured against).
+void bench_poll(unsigned clients, double duration_s, std::uint64_t window) {
   namespace http = boost::beast::http;
   const auto dir = std::filesystem::temp_directory_path() / "banlist-deltas-bench";
   std::filesystem::remove_all(dir);
@@ -87,6 +135,7 @@ void bench_poll(unsigned clients, double duration_s) {
   config.listen_port = 0;
   config.data_dir = dir.string();
   config.threads = 1;
+  config.delta_window = window;
   config.admin_key = "bench-admin-key-0123456789";
   auto server = service::server::start(config, {});
   if (!server || !(*server)->wait_ready(std::chrono::seconds(30))) {
@@ -133,8 +182,10 @@ void bench_poll(unsigned clients, double duration_s) {
   for (auto& t : threads)
     t.join();
   const double took = seconds_since(start);
-  std::printf("poll, binary, %u clients, %.1f s: %.0f requests/s, %.0f changes/s served\n", clients,
-              took, double(requests) / took, double(changes) / took);
+  std::printf(
+      "poll, binary, window %llu, %u clients, %.1f s: %.0f requests/s, %.0f changes/s served\n",
+      static_cast<unsigned long long>(window), clients, took, double(requests) / took,
+      double(changes) / took);
   (*server)->stop();
   (void)(*server)->wait();
   std::filesystem::remove_all(dir);
@@ -151,7 +202,11 @@ int main(int argc, char** argv) {
       while (i + 1 < args.size() && std::isdigit(static_cast<unsigned char>(args[i + 1][0])))
         bench_snapshot(std::stoull(args[++i]));
     } else if (args[i] == "poll" && i + 2 < args.size()) {
-      bench_poll(static_cast<unsigned>(std::stoul(args[i + 1])), std::stod(args[i + 2]));
+      // Side by side in one run: the window, then every page from Redis.
+      const auto clients = static_cast<unsigned>(std::stoul(args[i + 1]));
+      const double duration_s = std::stod(args[i + 2]);
+      bench_poll(clients, duration_s, service::service_config{}.delta_window);
+      bench_poll(clients, duration_s, 0);
       i += 2;
     }
   }

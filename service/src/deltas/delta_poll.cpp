@@ -8,7 +8,7 @@ namespace banlist::service {
 namespace asio = boost::asio;
 
 asio::awaitable<std::expected<sdk::delta_batch, poll_failure>> read_delta_batch(
-    store& s, poll_request request) {
+    store& s, const change_window* recent, poll_request request) {
   using result = std::expected<sdk::delta_batch, poll_failure>;
   auto state = co_await s.log_state();
   if (!state)
@@ -32,6 +32,16 @@ asio::awaitable<std::expected<sdk::delta_batch, poll_failure>> read_delta_batch(
     batch.digest = state->digest;
     batch.min_wait_s = request.min_wait_s;
     co_return batch;
+  }
+  if (recent) {
+    if (auto page = recent->read(request.epoch, since, request.limit, request.min_wait_s)) {
+      // The window may trail Redis by the follower's few milliseconds, or
+      // lead the MGET above by a change or two: head covers both.
+      page->head = std::max(state->head, page->head);
+      page->more = page->to < page->head;
+      page->min_wait_s = page->more ? 0 : request.min_wait_s;
+      co_return *page;
+    }
   }
   // One more than asked, so `more` is known without a second read.
   auto changes = co_await s.read_changes(since, request.limit + 1, std::chrono::milliseconds(0));

@@ -16,6 +16,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "banlist/sdk/delta.hpp"
+#include "deltas/change_window.hpp"
 #include "store/store.hpp"
 
 namespace banlist::service {
@@ -44,7 +45,10 @@ struct poll_request {
 // Returns the changes in (since, to] with `to` as far as `limit` allows.
 // `digest` is the set digest at `to` (the log entry's, or the head's when
 // the page is empty and since == head); min_wait_s is 0 when `more`.
+// The cursor is always checked against Redis's head and oldest retained seq
+// (one MGET); the page itself comes from `recent` (may be null) when it holds
+// it, else from the log (XRANGE), so both paths give the same answer.
 boost::asio::awaitable<std::expected<sdk::delta_batch, poll_failure>> read_delta_batch(
-    store& s, poll_request request);
+    store& s, const change_window* recent, poll_request request);
 
 }  // namespace banlist::service

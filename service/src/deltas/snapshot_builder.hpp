@@ -25,6 +25,7 @@ struct snapshot_input {
   // The scan (store::load_banned_entries): the list at some seq <= `seq`
   // plus part of the changes up to `seq`.
   std::vector<banned_entry> scanned;
+  bool scanned_sorted = false;  // scanned is ascending by fp (an earlier snapshot's list)
   // Every change-log entry after the scan's start seq up to `seq`, ascending.
   std::vector<change> replay;
   std::uint64_t seq = 0;
@@ -36,13 +37,18 @@ struct built_snapshot {
   std::uint64_t seq = 0;
   fingerprint digest;
   std::uint64_t count = 0;
-  std::string filter_body;  // container, kind filter
-  std::string fps_body;     // container, kind fps
+  std::vector<std::uint8_t> filter_body;  // container, kind filter
+  std::vector<std::uint8_t> fps_body;     // container, kind fps
 };
 
 // Returns both encodings of the list at input.seq. Errors (a message): the
 // digest does not match the set (the caller rebuilds), an unknown type or
 // reason code, or the filter cannot be sized.
 std::expected<built_snapshot, std::string> build_snapshot(snapshot_input input);
+
+// The list a built snapshot holds, ascending by fp (decoded from its fps
+// container): the base of an incremental build, which then only replays the
+// changes after its seq instead of scanning Redis again.
+std::expected<std::vector<banned_entry>, std::string> entries_of(const built_snapshot& built);
 
 }  // namespace banlist::service

@@ -31,11 +31,20 @@ std::string random_instance_id() {
 }
 
 // Runs the CPU part on the worker thread; the caller resumes on its own
-// executor when it is done.
-asio::awaitable<std::expected<built_snapshot, std::string>> build_on(asio::thread_pool& worker,
-                                                                     snapshot_input input) {
-  auto work = [in = std::move(input)]() mutable
+// executor when it is done. With `base`, the list starts from that earlier
+// snapshot (decoded there too) instead of input.scanned.
+asio::awaitable<std::expected<built_snapshot, std::string>> build_on(
+    asio::thread_pool& worker, snapshot_input input,
+    std::shared_ptr<const published_snapshot> base) {
+  auto work = [in = std::move(input), base = std::move(base)]() mutable
       -> asio::awaitable<std::expected<built_snapshot, std::string>> {
+    if (base) {
+      auto entries = entries_of(base->snapshot);
+      if (!entries)
+        co_return std::unexpected(entries.error());
+      in.scanned = std::move(*entries);
+      in.scanned_sorted = true;
+    }
     co_return build_snapshot(std::move(in));
   };
   co_return co_await asio::co_spawn(worker.get_executor(), std::move(work), asio::use_awaitable);
@@ -66,21 +75,43 @@ asio::awaitable<std::expected<void, std::string>> snapshot_cache::rebuild(servic
   if (!s || !seed)
     co_return result(std::unexpect, "the store is not open yet");
   const auto started = std::chrono::steady_clock::now();
-  auto scanned = co_await s->load_banned_entries();
-  if (!scanned)
-    co_return result(std::unexpect, "loading bl:banned: " + scanned.error().message);
-  // Read after the scan: every change the scan may have seen is <= head.
-  auto head = co_await s->log_state();
-  if (!head)
-    co_return result(std::unexpect, "reading the log head: " + head.error().message);
   snapshot_input input;
   input.epoch = state.epoch();
   input.seed = *seed;
   input.fp_rate = state.config().filter_fp_rate;
-  input.seq = head->head;
-  input.digest = head->digest;
-  input.scanned = std::move(scanned->entries);
-  std::uint64_t after = scanned->seq;
+  // Incremental when the last snapshot is of this epoch and the log still
+  // holds every change after it: its list plus those changes, no scan of
+  // bl:banned. The digest check in build_snapshot proves the result, and a
+  // failure makes the next build a full scan.
+  auto base = current();
+  if (!base || base->snapshot.epoch != input.epoch || full_scan_next_.exchange(false))
+    base = nullptr;
+  std::uint64_t after = 0;
+  if (base) {
+    auto head = co_await s->log_state();
+    if (!head)
+      co_return result(std::unexpect, "reading the log head: " + head.error().message);
+    if (base->snapshot.seq + 1 < head->oldest || base->snapshot.seq > head->head) {
+      base = nullptr;  // trimmed past it, or Redis went back: scan
+    } else {
+      input.seq = head->head;
+      input.digest = head->digest;
+      after = base->snapshot.seq;
+    }
+  }
+  if (!base) {
+    auto scanned = co_await s->load_banned_entries();
+    if (!scanned)
+      co_return result(std::unexpect, "loading bl:banned: " + scanned.error().message);
+    // Read after the scan: every change the scan may have seen is <= head.
+    auto head = co_await s->log_state();
+    if (!head)
+      co_return result(std::unexpect, "reading the log head: " + head.error().message);
+    input.seq = head->head;
+    input.digest = head->digest;
+    input.scanned = std::move(scanned->entries);
+    after = scanned->seq;
+  }
   while (after < input.seq) {
     auto changes = co_await s->read_changes(after, kReplayBatch, std::chrono::milliseconds(0));
     if (!changes)
@@ -94,14 +125,19 @@ asio::awaitable<std::expected<void, std::string>> snapshot_cache::rebuild(servic
       input.replay.push_back(std::move(c));
     }
   }
-  auto built = co_await build_on(worker_, std::move(input));
-  if (!built)
+  const bool incremental = base != nullptr;
+  auto built = co_await build_on(worker_, std::move(input), std::move(base));
+  if (!built) {
+    if (incremental)
+      full_scan_next_.store(true);
     co_return result(std::unexpect, built.error());
+  }
   auto published = std::make_shared<published_snapshot>();
   published->snapshot = std::move(*built);
   published->built_at = std::chrono::steady_clock::now();
   published->build_time =
       std::chrono::duration_cast<std::chrono::milliseconds>(published->built_at - started);
+  published->incremental = incremental;
   const std::uint64_t seq = published->snapshot.seq;
   // Record before serving it, so retention never trims what it needs.
   auto recorded = co_await s->record_snapshot(instance_id_, seq);

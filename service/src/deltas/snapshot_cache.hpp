@@ -3,9 +3,12 @@
 //
 // The loop (start()) rebuilds the snapshot when it is snapshot_max_changes
 // behind the filter's seq, or older than snapshot_max_age and behind at
-// all. A rebuild reads Redis on the I/O executor and does the CPU work
-// (sort, filter, encoding) on the cache's own worker thread, while the
-// previous snapshot keeps being served. After publishing it records its seq
+// all. A rebuild starts from the previous snapshot's list and replays the
+// change log after it (a full scan of bl:banned only for the first build, a
+// new epoch, a trimmed log, or after a failed incremental build). It reads
+// Redis on the I/O executor and does the CPU work (decode, sort, filter,
+// encoding) on the cache's own worker thread, while the previous snapshot
+// keeps being served. After publishing it records its seq
 // in Redis (store::record_snapshot) and runs log retention (log_retention.hpp),
 // which never trims what a published snapshot still needs.
 //
@@ -33,6 +36,7 @@ struct published_snapshot {
   built_snapshot snapshot;
   std::chrono::steady_clock::time_point built_at;
   std::chrono::milliseconds build_time{0};  // load + replay + CPU
+  bool incremental = false;                 // from the previous snapshot, not a scan
 };
 
 class snapshot_cache {
@@ -66,6 +70,7 @@ class snapshot_cache {
   std::string instance_id_;
   boost::asio::thread_pool worker_{1};
   std::atomic<std::shared_ptr<const published_snapshot>> current_;
+  std::atomic<bool> full_scan_next_{false};  // the last incremental build failed
 };
 
 }  // namespace banlist::service

@@ -1,6 +1,7 @@
 // GET /v1/deltas (partner): one page of the change log after the client's
 // cursor, as JSON or, with Accept: application/vnd.banlist.delta.v1, in the
-// binary form (docs/protocol.md (section 3)). `wait=S` long-polls: the request is
+// binary form (docs/protocol.md (section 3)); pages near the head come from the
+// change follower's in-memory window. `wait=S` long-polls: the request is
 // parked on a timer until the filter state's seq advances (the change
 // follower moves it) or S seconds pass — no Redis command while it waits.
 #include <charconv>
@@ -109,7 +110,7 @@ boost::asio::awaitable<http_response> get_deltas(request_context& ctx) {
   auto& signal = ctx.state.filter().seq_advanced();
   std::expected<sdk::delta_batch, poll_failure> batch;
   while (true) {
-    batch = co_await read_delta_batch(*s.handle, request);
+    batch = co_await read_delta_batch(*s.handle, &ctx.state.recent_changes(), request);
     if (!batch || !batch->changes.empty() || batch->to != request.since)
       break;
     const auto now = std::chrono::steady_clock::now();

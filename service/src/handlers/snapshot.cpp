@@ -72,7 +72,8 @@ boost::asio::awaitable<http_response> get_snapshot(request_context& ctx) {
     co_return res;
   }
   res.set(http::field::content_type, std::string(sdk::kSnapshotMediaType));
-  res.body() = fps ? snap.fps_body : snap.filter_body;
+  const auto& body = fps ? snap.fps_body : snap.filter_body;
+  res.body().assign(reinterpret_cast<const char*>(body.data()), body.size());
   co_return res;
 }
 
