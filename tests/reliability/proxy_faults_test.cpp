@@ -1,0 +1,131 @@
+// Resets and delays between banlistd and Redis, through tcp_proxy: clients
+// retry every ban until it is acknowledged (a retry is always safe), the
+// proxy resets all connections or delays past the command deadline at
+// random for four seconds, and afterwards every ban is in Redis exactly once (the log holds
+// one ban per fingerprint: nothing double-applied), the answers were only
+// 2xx or 503, and the service is ready again.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "banlist/sdk/identifier.hpp"
+#include "final_state.hpp"
+#include "history_checker.hpp"
+#include "service_fixture.hpp"
+#include "tcp_proxy.hpp"
+
+namespace banlist::test {
+namespace {
+using namespace std::chrono_literals;
+
+fingerprint email_fp(const std::string& email) {
+  return *fingerprint::from_hex(fp_of(sdk::identifier_type::email, email));
+}
+}  // namespace
+
+TEST_CASE("resets and delays between banlistd and Redis: retries land exactly once",
+          "[reliability][redis]") {
+  std::unique_ptr<tcp_proxy> proxy;
+  service_fixture f([&](service::service_config& c) {
+    // c.redis_url is the fixture's Redis (unix socket): put the proxy in front.
+    proxy = std::make_unique<tcp_proxy>(c.redis_url.substr(std::string("unix://").size()));
+    c.redis_url = "redis://127.0.0.1:" + std::to_string(proxy->port()) + "/0";
+    c.redis_timeout = 500ms;
+  });
+  const auto mod = f.issue_key("moderator");
+  history_checker history;
+  std::atomic<int> unexpected{0}, retries{0}, already{0};
+  std::atomic<bool> faults_on{true};
+  std::mutex stuck_mutex;
+  std::vector<std::string> stuck;  // guarded by stuck_mutex
+  // Four seconds of faults, then the network heals and every ban must land.
+  std::thread faults([&] {
+    std::mt19937 rng(8);
+    const auto until = std::chrono::steady_clock::now() + 4s;
+    while (faults_on && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 100));
+      if (rng() % 2) {
+        proxy->reset_all();
+      } else {
+        proxy->set_delay(800ms);  // past the 500 ms command deadline
+        std::this_thread::sleep_for(300ms);
+        proxy->set_delay(0ms);
+      }
+    }
+    proxy->set_delay(0ms);
+  });
+  std::vector<std::thread> clients;
+  std::atomic<int> next{0};
+  constexpr int kBans = 2000;
+  for (int t = 0; t < 8; ++t) {
+    clients.emplace_back([&] {
+      std::optional<http_client> c;
+      for (int i = next++; i < kBans; i = next++) {
+        const std::string email = "proxied" + std::to_string(i) + "@example.com";
+        const std::string body =
+            R"({"type":"email","value":")" + email + R"(","reason":"phishing"})";
+        std::string last_answer;
+        for (int attempt = 0;; ++attempt) {
+          if (attempt == 1500) {
+            // Not acknowledged ~30 s after the faults began: the service is stuck.
+            std::lock_guard lock(stuck_mutex);
+            stuck.push_back(email + ": " + last_answer);
+            break;
+          }
+          try {
+            if (!c)
+              c.emplace(f.port());
+            const auto reply = c->post("/v1/bans", mod, body);
+            if (reply.status == 201 || reply.status == 200) {
+              already += reply.status == 200;  // an earlier "unknown" attempt had landed
+              history.record(email_fp(email), op_kind::ban, op_outcome::ok);
+              break;
+            }
+            if (reply.status != 503)
+              ++unexpected;
+            last_answer = std::to_string(reply.status) + " " + reply.body;
+            history.record(
+                email_fp(email), op_kind::ban,
+                reply.error_code() == "outcome_unknown" ? op_outcome::unknown : op_outcome::failed);
+          } catch (const std::exception& e) {
+            c.reset();
+            last_answer = e.what();
+            history.record(email_fp(email), op_kind::ban, op_outcome::unknown);
+          }
+          ++retries;
+          std::this_thread::sleep_for(20ms);
+        }
+      }
+    });
+  }
+  for (auto& t : clients)
+    t.join();
+  faults_on = false;
+  faults.join();
+
+  for (const auto& s : stuck)
+    FAIL_CHECK("never acknowledged: " << s);
+  CHECK(unexpected == 0);
+  CHECK(proxy->resets() > 0);
+  CHECK(retries > 0);
+  const redis_view redis = redis_state(f.redis().endpoint());
+  for (const auto& p : redis.problems)
+    FAIL_CHECK("Redis is inconsistent: " << p);  // includes a ban applied twice
+  CHECK(redis.head == kBans);                    // one seq per fingerprint, no more
+  const verdict v = history.judge(redis.banned);
+  CHECK(v.clean());
+  CHECK(redis.banned.size() == static_cast<std::size_t>(kBans));
+  WARN(retries << " retries, " << already << " retries found their ban already applied, "
+               << proxy->resets() << " connections reset");
+  // Healed: ready again.
+  auto c = f.client();
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (c.get("/readyz").status != 200 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  CHECK(c.get("/readyz").status == 200);
+}
+
+}  // namespace banlist::test
