@@ -19,13 +19,6 @@ std::uint64_t json_uint(const http_reply& reply, const char* pointer) {
   return v;
 }
 
-bool json_bool(const http_reply& reply, const char* pointer, bool fallback = false) {
-  bool v = fallback;
-  if (reply.json().at_pointer(pointer).get(v))
-    return fallback;
-  return v;
-}
-
 }  // namespace
 
 TEST_CASE("ban, check, lift, check", "[http][redis]") {

@@ -15,13 +15,6 @@ using namespace banlist::test;
 
 namespace {
 
-bool json_bool(const http_reply& reply, const char* pointer, bool fallback = false) {
-  bool v = fallback;
-  if (reply.json().at_pointer(pointer).get(v))
-    return fallback;
-  return v;
-}
-
 std::filesystem::path temp_dir(const char* tag) {
   auto dir = std::filesystem::temp_directory_path() /
              (std::string("banlist-") + tag + "-" + std::to_string(::getpid()) + "-" +

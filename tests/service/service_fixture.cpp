@@ -61,6 +61,13 @@ std::string fp_of(sdk::identifier_type type, const std::string& value) {
   return sdk::fingerprint_of(type, *normalized, kTestSeed).to_hex();
 }
 
+bool json_bool(const http_reply& reply, const char* pointer, bool fallback) {
+  bool v = fallback;
+  if (reply.json().at_pointer(pointer).get(v))
+    return fallback;
+  return v;
+}
+
 std::string json_string(const http_reply& reply, const char* pointer) {
   std::string_view text;
   if (reply.json().at_pointer(pointer).get(text))

@@ -48,5 +48,7 @@ std::string fp_of(sdk::identifier_type type, const std::string& value);
 
 // Returns a string field of a JSON reply ("" if absent).
 std::string json_string(const http_reply& reply, const char* pointer);
+// The boolean at `pointer`, or `fallback` when there is none.
+bool json_bool(const http_reply& reply, const char* pointer, bool fallback = false);
 
 }  // namespace banlist::test
