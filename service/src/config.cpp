@@ -138,7 +138,11 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
      "acknowledge a ban or lift only once this many replicas have it (WAIT); 0: primary only")
     ("replica-ack-timeout-ms",
      po::value(&replica_ack_timeout_ms)->default_value(replica_ack_timeout_ms),
-     "how long WAIT waits for --replica-acks replicas before answering 503 outcome_unknown");
+     "how long WAIT waits for --replica-acks replicas before answering 503 outcome_unknown")
+    ("read-from-replicas",
+     po::value(&c.read_from_replicas)->default_value(false)->implicit_value(true),
+     "confirm filter hits on a replica Sentinel lists (a 'not banned' is re-asked on the "
+     "primary)");
   // clang-format on
 
   po::variables_map vm;
@@ -251,6 +255,9 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
   }
   if (c.redis_sentinels.empty() != c.redis_master_name.empty()) {
     return std::unexpected(std::string("--redis-sentinel and --redis-master-name go together"));
+  }
+  if (c.read_from_replicas && c.redis_sentinels.empty()) {
+    return std::unexpected(std::string("--read-from-replicas needs --redis-sentinel"));
   }
   if (!c.redis_sentinels.empty() && !c.redis_url.empty()) {
     return std::unexpected(

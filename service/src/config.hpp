@@ -71,6 +71,7 @@ struct service_config {
   std::chrono::milliseconds sentinel_timeout{1000};
   unsigned replica_acks = 0;  // 0: acknowledged once the primary applied it
   std::chrono::milliseconds replica_ack_timeout{1000};
+  bool read_from_replicas = false;  // filter-hit confirmations from a replica (Sentinel only)
 
   // Bootstrap admin secret (BANLIST_ADMIN_KEY only: never a flag, so it does
   // not show up in process listings).

@@ -144,6 +144,7 @@ asio::awaitable<void> server::connect_store() {
   so.sentinel.timeout = c.sentinel_timeout;
   so.replica_acks = c.replica_acks;
   so.replica_ack_timeout = c.replica_ack_timeout;
+  so.read_from_replicas = c.read_from_replicas;
   std::chrono::milliseconds backoff{100};
   std::shared_ptr<store> s;
   while (!state_->shutting_down()) {

@@ -274,3 +274,66 @@ TEST_CASE("a store on Sentinel follows a failover and keeps every replicated ban
   CHECK(redis_cli(*new_primary, "HGET " + key_b + " status") == "banned");
   CHECK(redis_cli(*new_primary, "ROLE").starts_with("master"));
 }
+
+TEST_CASE("--read-from-replicas confirms hits on a replica and re-asks 'not banned' on the primary",
+          "[ha][sentinel][redis]") {
+  ha_cluster_options o;
+  o.replicas = 1;
+  o.sentinels = 1;
+  o.quorum = 1;
+  ha_cluster cluster(o);
+  REQUIRE(cluster.wait_replicas_synced(10s));
+  REQUIRE(cluster.wait_sentinels_ready(15s));
+  const auto primary = cluster.port(0);
+  const auto replica = cluster.port(1);
+  auto hmget_calls = [](std::uint16_t port) {
+    const auto stats = redis_cli(port, "INFO commandstats");
+    const auto at = stats.find("cmdstat_hmget:calls=");
+    return at == std::string::npos ? 0 : std::stoi(stats.substr(at + 20));
+  };
+
+  store_options so;
+  so.sentinel = options_for(cluster.sentinel_ports(), kMasterName);
+  so.replica_acks = 1;  // so the ban is on the replica when we check
+  so.read_from_replicas = true;
+  auto answers = run_async([&](auto ex) -> asio::awaitable<std::vector<check_answer>> {
+    redis_endpoint placeholder;
+    auto opened = co_await open_redis_store(ex, placeholder, so);
+    if (!opened)
+      co_return std::vector<check_answer>{};
+    auto s = *opened;
+    auto* rs = dynamic_cast<redis_store*>(s.get());
+    actor who{"k", "127.0.0.1", "r"};
+    auto banned = co_await s->ban(record_for("r@example.com", 5), who);
+    if (!banned || !rs)
+      co_return std::vector<check_answer>{};
+    // Let the replica connection come up (it connects in the background).
+    for (int i = 0; i < 200 && hmget_calls(replica) == 0; ++i) {
+      std::vector<fingerprint> probe{record_for("", 5).fp};
+      (void)co_await s->check(probe);
+      asio::steady_timer pause(ex, 20ms);
+      co_await pause.async_wait(asio::use_awaitable);
+    }
+    std::vector<fingerprint> fps{record_for("", 5).fp, record_for("", 6).fp};
+    auto checked = co_await s->check(fps);
+    co_return checked ? *checked : std::vector<check_answer>{};
+  });
+  REQUIRE(answers.size() == 2);
+  CHECK(answers[0].banned);
+  CHECK(answers[0].reason == "fraud");
+  CHECK_FALSE(answers[1].banned);
+  CHECK(hmget_calls(replica) > 0);  // hits were confirmed on the replica
+  CHECK(hmget_calls(primary) > 0);  // the "not banned" was asked again on the primary
+}
+
+TEST_CASE("--read-from-replicas needs Sentinel", "[ha][config]") {
+  auto none = [](const char*) -> const char* { return nullptr; };
+  auto alone = parse_config({"banlistd", "--read-from-replicas"}, none);
+  REQUIRE_FALSE(alone);
+  CHECK(alone.error().find("needs --redis-sentinel") != std::string::npos);
+  auto ok = parse_config({"banlistd", "--read-from-replicas", "--redis-sentinel", "127.0.0.1:1",
+                          "--redis-master-name", "m"},
+                         none);
+  REQUIRE(ok);
+  CHECK(ok->config.read_from_replicas);
+}

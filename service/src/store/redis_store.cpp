@@ -84,6 +84,12 @@ redis_store::redis_store(asio::any_io_executor executor, redis_endpoint endpoint
   commands_ = redis_connection::create(executor, cfg);
   cfg.scripts.clear();
   blocking_ = redis_connection::create(executor, cfg);
+  if (sentinel_ && options_.read_from_replicas) {
+    redis_connection::config replica_cfg = cfg;
+    replica_cfg.require_primary = false;
+    replica_cfg.discover = [resolver = sentinel_] { return resolver->resolve_replica(); };
+    replica_ = redis_connection::create(executor, replica_cfg);
+  }
   if (sentinel_) {
     sentinel_->watch([commands = std::weak_ptr(commands_), blocking = std::weak_ptr(blocking_)](
                          const std::string& host, std::uint16_t port) {
@@ -98,6 +104,8 @@ redis_store::redis_store(asio::any_io_executor executor, redis_endpoint endpoint
 redis_store::~redis_store() {
   if (sentinel_)
     sentinel_->close();
+  if (replica_)
+    replica_->close();
   commands_->close();
   blocking_->close();
 }
@@ -394,13 +402,41 @@ asio::awaitable<store_result<ban_page>> redis_store::list_impl(ban_query query) 
 
 asio::awaitable<store_result<std::vector<check_answer>>> redis_store::check_impl(
     std::vector<fingerprint> fps) {
+  if (!replica_ || !replica_->connected())
+    co_return co_await check_on(commands_, fps);
+  // A replica may lag: its "banned" can be stale only for a lift younger
+  // than the lag (erring toward banned); its "not banned" might miss a
+  // fresh ban the filter already knows, so those are asked on the primary.
+  auto answers = co_await check_on(replica_, fps);
+  if (!answers)
+    co_return co_await check_on(commands_, fps);
+  std::vector<fingerprint> again;
+  std::vector<std::size_t> where;
+  for (std::size_t i = 0; i < fps.size(); ++i) {
+    if (!(*answers)[i].banned) {
+      again.push_back(fps[i]);
+      where.push_back(i);
+    }
+  }
+  if (again.empty())
+    co_return answers;
+  auto primary = co_await check_on(commands_, again);
+  if (!primary)
+    co_return std::unexpected(std::move(primary.error()));
+  for (std::size_t j = 0; j < where.size(); ++j)
+    (*answers)[where[j]] = (*primary)[j];
+  co_return answers;
+}
+
+asio::awaitable<store_result<std::vector<check_answer>>> redis_store::check_on(
+    std::shared_ptr<redis_connection> connection, const std::vector<fingerprint>& fps) {
   std::vector<std::vector<std::string>> reads;
   reads.reserve(fps.size());
   for (const auto& fp : fps) {
     reads.push_back({"HMGET", key("ban:" + fp.to_hex()), "status", "reason", "banned_at", "seq"});
   }
   // One write, one round trip for the whole batch.
-  auto replies = co_await commands_->execute_pipeline(std::move(reads), options_.command_timeout);
+  auto replies = co_await connection->execute_pipeline(std::move(reads), options_.command_timeout);
   if (!replies)
     co_return std::unexpected(std::move(replies.error()));
   std::vector<check_answer> answers(fps.size());

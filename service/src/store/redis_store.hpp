@@ -181,6 +181,11 @@ class redis_store final : public store {
   std::shared_ptr<redis_connection> commands_;
   std::shared_ptr<redis_connection> blocking_;
   std::shared_ptr<sentinel_resolver> sentinel_;  // null without --redis-sentinel
+  std::shared_ptr<redis_connection> replica_;    // --read-from-replicas, else null
+
+  // HMGETs the check fields of `fps` on `connection` (one pipeline).
+  boost::asio::awaitable<store_result<std::vector<check_answer>>> check_on(
+      std::shared_ptr<redis_connection> connection, const std::vector<fingerprint>& fps);
 };
 
 }  // namespace banlist::service

@@ -139,11 +139,15 @@ std::shared_ptr<sentinel_resolver> sentinel_resolver::create(asio::any_io_execut
 }
 
 asio::awaitable<store_result<redis_endpoint>> sentinel_resolver::resolve() {
-  return resolve_from(shared_from_this());
+  return resolve_from(shared_from_this(), false);
+}
+
+asio::awaitable<store_result<redis_endpoint>> sentinel_resolver::resolve_replica() {
+  return resolve_from(shared_from_this(), true);
 }
 
 asio::awaitable<store_result<redis_endpoint>> sentinel_resolver::resolve_from(
-    std::shared_ptr<sentinel_resolver> self) {
+    std::shared_ptr<sentinel_resolver> self, bool replica) {
   const auto& sentinels = self->options_.sentinels;
   if (sentinels.empty())
     co_return std::unexpected(unavailable("no sentinels configured"));
@@ -163,7 +167,7 @@ asio::awaitable<store_result<redis_endpoint>> sentinel_resolver::resolve_from(
     store_result<redis_value> reply = std::unexpected(unavailable("not asked"));
     auto connected = co_await conn->wait_connected(timeout);
     if (connected) {
-      std::vector<std::string> ask{"SENTINEL", "get-master-addr-by-name",
+      std::vector<std::string> ask{"SENTINEL", replica ? "replicas" : "get-master-addr-by-name",
                                    self->options_.master_name};
       reply = co_await conn->execute(std::move(ask), timeout);
     } else {
@@ -175,6 +179,40 @@ asio::awaitable<store_result<redis_endpoint>> sentinel_resolver::resolve_from(
       why = reply.error().message;
     } else if (const auto* error = reply->error()) {
       why = error->message;
+    } else if (replica && reply->array()) {
+      // An array of flat field/value arrays, one per replica.
+      for (const auto& entry : *reply->array()) {
+        const auto* fields = entry.array();
+        if (!fields)
+          continue;
+        std::string ip, port, flags, link;
+        for (std::size_t f = 0; f + 1 < fields->size(); f += 2) {
+          const auto* name = (*fields)[f].string();
+          const auto* value = (*fields)[f + 1].string();
+          if (!name || !value)
+            continue;
+          if (*name == "ip")
+            ip = *value;
+          else if (*name == "port")
+            port = *value;
+          else if (*name == "flags")
+            flags = *value;
+          else if (*name == "master-link-status")
+            link = *value;
+        }
+        const auto number = parse_u64(port);
+        const bool healthy = flags.find("down") == std::string::npos &&
+                             flags.find("disconnected") == std::string::npos && link == "ok";
+        if (healthy && !ip.empty() && number && *number > 0 && *number <= 65535) {
+          redis_endpoint found = self->base_;
+          found.unix_path.clear();
+          found.host = ip;
+          found.port = static_cast<std::uint16_t>(*number);
+          self->preferred_.store(index, std::memory_order_relaxed);
+          co_return found;
+        }
+      }
+      why = "knows no healthy replica of '" + self->options_.master_name + "'";
     } else if (reply->is_nil()) {
       why = "does not know master '" + self->options_.master_name + "'";
     } else {

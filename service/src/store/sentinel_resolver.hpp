@@ -51,6 +51,10 @@ class sentinel_resolver : public std::enable_shared_from_this<sentinel_resolver>
   // sentinel's answer.
   boost::asio::awaitable<store_result<redis_endpoint>> resolve();
 
+  // Like resolve(), for a healthy replica of the master (SENTINEL replicas:
+  // not down, not disconnected, link to the primary up).
+  boost::asio::awaitable<store_result<redis_endpoint>> resolve_replica();
+
   // Subscribes to +switch-master on one sentinel at a time (the next one
   // when it fails or goes silent) and calls `on_switch` for every switch of
   // our master, with the new primary's host and port. Call once; runs until
@@ -74,7 +78,7 @@ class sentinel_resolver : public std::enable_shared_from_this<sentinel_resolver>
                     redis_endpoint base);
 
   static boost::asio::awaitable<store_result<redis_endpoint>> resolve_from(
-      std::shared_ptr<sentinel_resolver> self);
+      std::shared_ptr<sentinel_resolver> self, bool replica);
   static boost::asio::awaitable<void> watch_loop(std::shared_ptr<sentinel_resolver> self,
                                                  switch_handler on_switch);
 

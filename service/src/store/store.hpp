@@ -97,6 +97,9 @@ struct store_options {
   // take it within replica_ack_timeout; fewer is outcome_unknown.
   unsigned replica_acks = 0;
   std::chrono::milliseconds replica_ack_timeout{1000};
+  // With sentinels: confirm filter hits (store::check) on a replica; an
+  // answer of "not banned" is asked again on the primary.
+  bool read_from_replicas = false;
 };
 
 struct ban_outcome {
