@@ -251,6 +251,14 @@ TEST_CASE("a store on Sentinel follows a failover and keeps every replicated ban
         auto before = co_await s->ban(record_for("a@example.com", 1), who);
         if (!before)
           co_return "first ban failed: " + before.error().message;
+        // A second resolver only watches +switch-master.
+        auto watcher = sentinel_resolver::create(ex, so.sentinel, placeholder);
+        auto seen_port = std::make_shared<std::uint16_t>(0);
+        watcher->watch([seen_port](const std::string&, std::uint16_t port) { *seen_port = port; });
+        for (int i = 0; i < 200 && !watcher->watching(); ++i) {
+          asio::steady_timer pause(ex, 10ms);
+          co_await pause.async_wait(asio::use_awaitable);
+        }
         redis_cli(sentinel, "SENTINEL FAILOVER " + kMasterName);
         // Bans are refused (unavailable/outcome unknown) until the store
         // found the new primary and (--replica-acks 1) the demoted primary
@@ -260,8 +268,14 @@ TEST_CASE("a store on Sentinel follows a failover and keeps every replicated ban
         while (std::chrono::steady_clock::now() < until) {
           auto after = co_await s->ban(record_for("b@example.com", 2), who);
           auto* rs = dynamic_cast<redis_store*>(s.get());
-          if (after && rs && rs->connection()->connect_count() > 1)
-            co_return std::string("ok");
+          if (after && rs && rs->connection()->connect_count() > 1) {
+            for (int i = 0; i < 200 && *seen_port == 0; ++i) {
+              asio::steady_timer pause(ex, 10ms);
+              co_await pause.async_wait(asio::use_awaitable);
+            }
+            watcher->close();
+            co_return "ok;switch=" + std::to_string(*seen_port);
+          }
           last = after ? std::string("accepted before reconnecting") : after.error().message;
           asio::steady_timer pause(ex, 50ms);
           co_await pause.async_wait(asio::use_awaitable);
@@ -269,9 +283,10 @@ TEST_CASE("a store on Sentinel follows a failover and keeps every replicated ban
         co_return "never accepted on the new primary; last: " + last;
       },
       90s);
-  REQUIRE(result == "ok");
   const auto new_primary = cluster.wait_switch(old_primary, 5s);
   REQUIRE(new_primary);
+  // The store moved, and the watch saw +switch-master naming the new primary.
+  REQUIRE(result == "ok;switch=" + std::to_string(*new_primary));
   const auto key_a = "bl:ban:" + record_for("", 1).fp.to_hex();
   const auto key_b = "bl:ban:" + record_for("", 2).fp.to_hex();
   CHECK(redis_cli(*new_primary, "HGET " + key_a + " status") == "banned");
@@ -340,4 +355,24 @@ TEST_CASE("read-from-replicas needs Sentinel", "[ha][config]") {
                          none);
   REQUIRE(ok);
   CHECK(ok->config.read_from_replicas);
+}
+
+TEST_CASE("refusals that guarantee nothing ran map to unavailable", "[ha][errors]") {
+  for (const char* reply :
+       {"READONLY You can't write against a read only replica. script: f76996, on @user_script:1.",
+        "UNBLOCKED force unblock from blocking operation, instance state changed",
+        "NOREPLICAS Not enough good replicas to write.",
+        "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+        "LOADING Redis is loading the dataset in memory"}) {
+    redis_value value;
+    value.data = redis_error_reply{reply};
+    auto mapped = reject_error_reply(value);
+    REQUIRE_FALSE(mapped);
+    CHECK(mapped.error().code == store_errc::unavailable);
+  }
+  redis_value other;
+  other.data = redis_error_reply{"ERR unknown command"};
+  auto mapped = reject_error_reply(other);
+  REQUIRE_FALSE(mapped);
+  CHECK(mapped.error().code == store_errc::redis_error);
 }
