@@ -70,6 +70,7 @@ asio::awaitable<bool> change_follower::rebuild(store& s) {
     built->insert(fp);
   // Catch up with what happened while loading, so the swap loses nothing.
   std::uint64_t seq = loaded->seq;
+  last_digest_.reset();  // known again once a change is read
   while (true) {
     auto changes = co_await s.read_changes(seq, kBatch, std::chrono::milliseconds(0));
     if (!changes) {
@@ -80,6 +81,7 @@ asio::awaitable<bool> change_follower::rebuild(store& s) {
       if (c.op == change_op::ban && !built->may_contain(c.fp))
         built->insert(c.fp);
       seq = std::max(seq, c.seq);
+      last_digest_ = c.digest;
     }
     if (changes->size() < kBatch)
       break;
@@ -109,19 +111,51 @@ void change_follower::publish(std::uint64_t after, const std::vector<change>& ch
   state_.hub().publish(make_published_batch(std::move(batch)));
 }
 
-asio::awaitable<bool> change_follower::rewound(store& s, std::uint64_t after) {
-  auto head = co_await s.head_seq();
-  if (!head || *head >= after)
+asio::awaitable<bool> change_follower::rewound(store& s, std::uint64_t after, bool deep) {
+  auto log = co_await s.log_state();
+  if (!log)
+    co_return false;  // cannot tell now; the next round asks again
+  std::string why;
+  if (log->head < after) {
+    why = "the primary's change log head " + std::to_string(log->head) +
+          " is below the applied seq " + std::to_string(after);
+  } else if (deep && last_digest_ && after > 0) {
+    // Same length or longer, but is it the same history? The digest after
+    // seq `after` must be the one we applied.
+    std::optional<fingerprint> there;
+    if (log->head == after) {
+      there = log->digest;
+    } else if (auto entry = co_await s.read_changes(after - 1, 1, std::chrono::milliseconds(0));
+               entry && !entry->empty() && entry->front().seq == after) {
+      there = entry->front().digest;
+    }
+    if (there && *there != *last_digest_) {
+      why = "the primary's change log at seq " + std::to_string(after) +
+            " differs from the applied one (another history)";
+    }
+  }
+  const std::uint64_t seed = *state_.seed();
+  if (why.empty() && deep) {
+    auto id = co_await s.init_list(seed);
+    if (id && id->epoch != state_.epoch())
+      why = "the list's epoch changed (rebuilt list)";
+  }
+  if (why.empty())
     co_return false;
-  log_line(log_level::warning, "Redis's change log head " + std::to_string(*head) +
-                                   " is below our seq " + std::to_string(after) +
-                                   " (Redis lost writes or the list was rebuilt); resyncing");
+  log_line(log_level::error,
+           "history regression: " + why +
+               ". Acknowledged changes may have been lost (failover without --replica-acks, "
+               "or Redis restarted from an older or empty data set); resyncing the filter and "
+               "resetting subscribers");
+  state_.filter().note_regression(why + " (applied seq " + std::to_string(after) + ", epoch " +
+                                  std::to_string(state_.epoch()) + ")");
+  state_.metrics().record_store_error("history_regression");
   // A rebuilt list has a new epoch; init_list returns what Redis holds (and
   // stores one if the list vanished altogether).
-  const std::uint64_t seed = *state_.seed();
   auto id = co_await s.init_list(seed);
   if (id && id->epoch != state_.epoch())
     state_.set_epoch(id->epoch);
+  last_digest_.reset();
   co_return true;
 }
 
@@ -144,8 +178,20 @@ asio::awaitable<void> change_follower::run() {
       state_.hub().set_head(state_.filter().seq());
     }
     const std::uint64_t after = state_.filter().seq();
+    if (verify_history_) {
+      // After a store error (failover, restart), before reading on: is the
+      // primary's log still the continuation of what we applied?
+      if (co_await rewound(*s, after, true)) {
+        verify_history_ = false;
+        need_rebuild = true;
+        state_.hub().reset_all(sdk::reset_reason::resync_required);
+        continue;
+      }
+      verify_history_ = !s->connected();
+    }
     auto changes = co_await s->read_changes(after, kBatch, kBlock);
     if (!changes) {
+      verify_history_ = true;
       state_.metrics().record_store_error(errc_name(changes.error().code));
       co_await pause(backoff);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
@@ -161,7 +207,7 @@ asio::awaitable<void> change_follower::run() {
       continue;
     }
     if (changes->empty()) {
-      const bool went_back = co_await rewound(*s, after);
+      const bool went_back = co_await rewound(*s, after, false);
       if (went_back) {
         need_rebuild = true;
         state_.hub().reset_all(sdk::reset_reason::resync_required);
@@ -179,6 +225,7 @@ asio::awaitable<void> change_follower::run() {
       }
       state_.filter().advance_seq(c.seq);
     }
+    last_digest_ = changes->back().digest;
     publish(after, *changes);
   }
   finished_.store(true, std::memory_order_release);

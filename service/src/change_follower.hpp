@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <utility>  // before Boost 1.74 Asio: awaitable.hpp uses std::exchange
 
 #include <boost/asio/any_io_executor.hpp>
@@ -50,12 +51,17 @@ class change_follower : public std::enable_shared_from_this<change_follower> {
   boost::asio::awaitable<void> pause(std::chrono::milliseconds how_long);
   // Publishes `changes` (applied after seq `after`) to the hub.
   void publish(std::uint64_t after, const std::vector<change>& changes);
-  // Called when the log was idle: true when Redis went backwards (head below
-  // our seq, or another epoch), which needs a resync.
-  boost::asio::awaitable<bool> rewound(store& s, std::uint64_t after);
+  // True when Redis's history is no longer a continuation of what we applied
+  // up to `after`: its head is below it, or (with `deep`, after a store
+  // error, which is when a failover or restart shows up) the list has
+  // another epoch or the entry at `after` carries another digest. Records
+  // the regression (log, filter_state, epoch) before returning true.
+  boost::asio::awaitable<bool> rewound(store& s, std::uint64_t after, bool deep);
 
   service_state& state_;
   boost::asio::any_io_executor executor_;
+  std::optional<fingerprint> last_digest_;  // digest after the last applied change, if known
+  bool verify_history_ = false;             // a store error happened: check continuity
   std::atomic<bool> stopping_{false};
   std::atomic<bool> finished_{false};
 };

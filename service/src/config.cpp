@@ -56,6 +56,8 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
               stream_idle_timeout_ms = 30000;
   std::size_t snapshot_max_age_ms = 60000, log_retain_age_s = 7 * 86400,
               retention_interval_ms = 60000;
+  std::string sentinels;
+  std::size_t sentinel_timeout_ms = 1000, replica_ack_timeout_ms = 1000;
 
   po::options_description desc("banlistd options (each also read from BANLIST_<NAME>)");
   // clang-format off
@@ -128,7 +130,22 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
      po::value(&retention_interval_ms)->default_value(retention_interval_ms),
      "how often the change log is trimmed")
     ("tls-cert", po::value(&c.tls_cert), "PEM certificate chain: serve HTTPS")
-    ("tls-key", po::value(&c.tls_key), "PEM private key for --tls-cert");
+    ("tls-key", po::value(&c.tls_key), "PEM private key for --tls-cert")
+    ("redis-sentinel", po::value(&sentinels),
+     "host:port,... of Redis Sentinels: discover and follow the primary (instead of --redis)")
+    ("redis-master-name", po::value(&c.redis_master_name),
+     "the master name the sentinels monitor (with --redis-sentinel)")
+    ("sentinel-timeout-ms", po::value(&sentinel_timeout_ms)->default_value(sentinel_timeout_ms),
+     "deadline for one sentinel to connect and answer")
+    ("replica-acks", po::value(&c.replica_acks)->default_value(0),
+     "acknowledge a ban or lift only once this many replicas have it (WAIT); 0: primary only")
+    ("replica-ack-timeout-ms",
+     po::value(&replica_ack_timeout_ms)->default_value(replica_ack_timeout_ms),
+     "how long WAIT waits for --replica-acks replicas before answering 503 outcome_unknown")
+    ("read-from-replicas",
+     po::value(&c.read_from_replicas)->default_value(false)->implicit_value(true),
+     "confirm filter hits on a replica Sentinel lists (a 'not banned' is re-asked on the "
+     "primary)");
   // clang-format on
 
   po::variables_map vm;
@@ -229,6 +246,34 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
   c.snapshot_max_age = std::chrono::milliseconds(snapshot_max_age_ms);
   c.log_retain_age = std::chrono::seconds(log_retain_age_s);
   c.retention_interval = std::chrono::milliseconds(retention_interval_ms);
+  if (!sentinels.empty()) {
+    for (std::string_view rest = sentinels; !rest.empty();) {
+      const auto comma = rest.find(',');
+      const auto item = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      if (!parse_listen_address(item) || parse_listen_address(item)->second == 0)
+        return std::unexpected("--redis-sentinel: '" + std::string(item) + "' is not host:port");
+      c.redis_sentinels.emplace_back(item);
+    }
+  }
+  if (c.redis_sentinels.empty() != c.redis_master_name.empty()) {
+    return std::unexpected(std::string("--redis-sentinel and --redis-master-name go together"));
+  }
+  if (c.read_from_replicas && c.redis_sentinels.empty()) {
+    return std::unexpected(std::string("--read-from-replicas needs --redis-sentinel"));
+  }
+  if (!c.redis_sentinels.empty() && !c.redis_url.empty()) {
+    return std::unexpected(
+        std::string("give either --redis or --redis-sentinel: Sentinel names the primary"));
+  }
+  if (sentinel_timeout_ms < 10 || sentinel_timeout_ms > 60000 || replica_ack_timeout_ms < 1 ||
+      replica_ack_timeout_ms > 60000 || c.replica_acks > 100) {
+    return std::unexpected(
+        std::string("high availability: sentinel-timeout-ms in [10, 60000], "
+                    "replica-ack-timeout-ms in [1, 60000], replica-acks <= 100"));
+  }
+  c.sentinel_timeout = std::chrono::milliseconds(sentinel_timeout_ms);
+  c.replica_ack_timeout = std::chrono::milliseconds(replica_ack_timeout_ms);
   if (const char* admin = getenv("BANLIST_ADMIN_KEY"))
     c.admin_key = admin;
   return out;

@@ -65,6 +65,15 @@ struct service_config {
   std::string tls_cert;
   std::string tls_key;
 
+  // High availability (docs/operations.md): discover and follow the primary
+  // through Sentinel instead of --redis; wait for replicas on writes.
+  std::vector<std::string> redis_sentinels;  // host:port each; empty: no Sentinel
+  std::string redis_master_name;
+  std::chrono::milliseconds sentinel_timeout{1000};
+  unsigned replica_acks = 0;  // 0: acknowledged once the primary applied it
+  std::chrono::milliseconds replica_ack_timeout{1000};
+  bool read_from_replicas = false;  // filter-hit confirmations from a replica (Sentinel only)
+
   // Bootstrap admin secret (BANLIST_ADMIN_KEY only: never a flag, so it does
   // not show up in process listings).
   std::string admin_key;

@@ -8,7 +8,30 @@ void filter_state::install(bloom::filter built, std::uint64_t capacity, std::uin
   lifted_.store(0, std::memory_order_relaxed);
   seq_.store(seq, std::memory_order_release);
   loaded_.store(true, std::memory_order_release);
+  {
+    std::lock_guard lock(regression_mutex_);
+    resyncing_ = false;  // a fresh filter from Redis ends any resync
+  }
   seq_advanced_.notify(seq);
+}
+
+void filter_state::note_regression(std::string reason) {
+  regressions_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(regression_mutex_);
+  resyncing_ = true;
+  last_regression_ = std::move(reason);
+}
+
+std::optional<std::string> filter_state::resyncing() const {
+  std::lock_guard lock(regression_mutex_);
+  if (!resyncing_)
+    return std::nullopt;
+  return last_regression_;
+}
+
+std::string filter_state::last_regression() const {
+  std::lock_guard lock(regression_mutex_);
+  return last_regression_;
 }
 
 void filter_state::advance_seq(std::uint64_t seq) noexcept {

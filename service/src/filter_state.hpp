@@ -10,7 +10,10 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <span>
+#include <string>
 
 #include "banlist/bloom/filter.hpp"
 #include "banlist/bloom/fingerprint.hpp"
@@ -61,6 +64,20 @@ class filter_state {
 
   stats snapshot() const noexcept;
 
+  // History regression (docs/operations.md): the primary's change log went
+  // back below what this filter applied (a failover or restart lost writes,
+  // or the list was rebuilt). note_regression() records why and marks a
+  // resync in progress; the next install() ends it. /readyz answers 503
+  // with the reason meanwhile, and /metrics counts regressions.
+  void note_regression(std::string reason);
+  // The reason while a resync after a regression is in progress.
+  std::optional<std::string> resyncing() const;
+  // The last regression's reason (kept after the resync), and how many.
+  std::string last_regression() const;
+  std::uint64_t regressions() const noexcept {
+    return regressions_.load(std::memory_order_relaxed);
+  }
+
   // Signalled whenever seq() advances (install and advance_seq), so
   // long-polls can wait for a change without asking Redis.
   seq_signal& seq_advanced() noexcept { return seq_advanced_; }
@@ -75,6 +92,10 @@ class filter_state {
   std::atomic<std::uint64_t> seq_{0};
   std::atomic<std::uint64_t> lifted_{0};  // lifts since the current filter was built
   seq_signal seq_advanced_;
+  std::atomic<std::uint64_t> regressions_{0};
+  mutable std::mutex regression_mutex_;
+  bool resyncing_ = false;       // guarded by regression_mutex_
+  std::string last_regression_;  // guarded by regression_mutex_
 };
 
 }  // namespace banlist::service

@@ -13,6 +13,7 @@
 #include "auth.hpp"
 #include "handlers/handlers.hpp"
 #include "log.hpp"
+#include "store/sentinel_resolver.hpp"
 
 namespace banlist::service {
 namespace asio = boost::asio;
@@ -57,7 +58,7 @@ std::expected<std::unique_ptr<server>, std::string> server::start(service_config
     self->tls_ = true;
   }
 
-  if (c.redis_url.empty()) {
+  if (c.redis_url.empty() && c.redis_sentinels.empty()) {
     redis_process_options ro;
     ro.data_dir = c.data_dir;
     ro.binary = c.redis_server_path;
@@ -120,7 +121,9 @@ void server::fail(std::string message) {
 
 asio::awaitable<void> server::connect_store() {
   const service_config& c = state_->config();
-  const std::string url = redis_ ? redis_->url() : c.redis_url;
+  // With Sentinel, the endpoint is discovered (host and port are placeholders).
+  const std::string url =
+      redis_ ? redis_->url() : (c.redis_sentinels.empty() ? c.redis_url : "redis://sentinel");
   auto endpoint = redis_endpoint::parse(url);
   if (!endpoint) {
     fail("--redis " + url + ": " + endpoint.error());
@@ -129,6 +132,19 @@ asio::awaitable<void> server::connect_store() {
   store_options so;
   so.key_prefix = c.key_prefix;
   so.command_timeout = c.redis_timeout;
+  for (const auto& text : c.redis_sentinels) {
+    auto parsed = parse_sentinel_list(text);
+    if (!parsed) {
+      fail("--redis-sentinel: " + parsed.error());
+      co_return;
+    }
+    so.sentinel.sentinels.insert(so.sentinel.sentinels.end(), parsed->begin(), parsed->end());
+  }
+  so.sentinel.master_name = c.redis_master_name;
+  so.sentinel.timeout = c.sentinel_timeout;
+  so.replica_acks = c.replica_acks;
+  so.replica_ack_timeout = c.replica_ack_timeout;
+  so.read_from_replicas = c.read_from_replicas;
   std::chrono::milliseconds backoff{100};
   std::shared_ptr<store> s;
   while (!state_->shutting_down()) {

@@ -24,6 +24,8 @@ boost::asio::awaitable<http_response> readyz(request_context& ctx) {
     reason = state.startup_status();
   } else if (!s->connected()) {
     reason = "Redis is unreachable";
+  } else if (auto resync = state.filter().resyncing()) {
+    reason = "history regressed, resyncing the filter: " + *resync;
   } else if (!state.filter().loaded()) {
     reason = "loading the filter";
   }
@@ -33,6 +35,8 @@ boost::asio::awaitable<http_response> readyz(request_context& ctx) {
   if (!reason.empty())
     out.key("reason").string(reason);
   out.key("seq").uint(state.filter().seq());
+  if (state.filter().regressions() > 0)
+    out.key("last_regression").string(state.filter().last_regression());
   out.end_object();
   co_return json_response(
       ctx, reason.empty() ? http::status::ok : http::status::service_unavailable, out.take());
@@ -74,6 +78,12 @@ boost::asio::awaitable<http_response> metrics_text(request_context& ctx) {
         s && s->connected() ? 1 : 0);
   gauge(out, "banlist_connections", "Open HTTP connections.",
         static_cast<double>(state.sessions().size()));
+  // A counter in meaning (it only grows); rendered with the gauge helper.
+  gauge(out, "banlist_history_regressions",
+        "Times Redis's change log went back below the applied seq (lost writes).",
+        static_cast<double>(state.filter().regressions()));
+  gauge(out, "banlist_history_resyncing", "1 while resyncing after a history regression.",
+        state.filter().resyncing() ? 1 : 0);
   auto res = http_response{http::status::ok, ctx.request.version()};
   res.set(http::field::content_type, "text/plain; version=0.0.4");
   res.body() = std::move(out);

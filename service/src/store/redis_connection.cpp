@@ -27,6 +27,7 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 redis_connection::redis_connection(asio::any_io_executor executor, config cfg)
     : strand_(asio::make_strand(executor)),
       config_(std::move(cfg)),
+      endpoint_(config_.endpoint),
       deadline_timer_(strand_),
       backoff_timer_(strand_),
       disconnect_signal_(strand_) {}
@@ -46,6 +47,18 @@ void redis_connection::close() {
     self->fail_connection(failure_kind::connection_lost, "connection closed");
     self->backoff_timer_.cancel();
     self->disconnect_signal_.cancel();
+  });
+}
+
+void redis_connection::follow_switch(std::string host, std::uint16_t port) {
+  asio::dispatch(strand_, [self = shared_from_this(), host = std::move(host), port] {
+    if (self->closed_)
+      return;
+    const bool there = self->state_ != state::disconnected && self->endpoint_.host == host &&
+                       self->endpoint_.port == port;
+    if (!there && self->state_ != state::disconnected)
+      self->fail_connection(failure_kind::connection_lost, "the primary moved (+switch-master)");
+    self->backoff_timer_.cancel();
   });
 }
 
@@ -213,7 +226,23 @@ void redis_connection::on_reply(redis_value value) {
   auto done = std::move(front.done);
   auto received = std::move(front.received);
   pending_.pop_front();
+  // A former primary (now a replica) refuses writes with READONLY and
+  // releases blocked XREADs with UNBLOCKED: the reply is delivered (nothing
+  // was applied), then the link drops so the reconnect re-discovers.
+  std::string demoted;
+  if (config_.require_primary) {
+    for (const auto& r : received) {
+      const auto* error = r.error();
+      if (error &&
+          (error->message.starts_with("READONLY") || error->message.starts_with("UNBLOCKED"))) {
+        demoted = error->message;
+      }
+    }
+  }
   done(std::move(received));
+  if (!demoted.empty())
+    fail_connection(failure_kind::connection_lost,
+                    "the server is no longer the primary: " + demoted);
 }
 
 void redis_connection::arm_deadline(clock::time_point deadline) {
@@ -298,7 +327,13 @@ asio::awaitable<void> redis_connection::run(std::shared_ptr<redis_connection> se
 }
 
 asio::awaitable<store_result<void>> redis_connection::connect_once() {
-  const auto& ep = config_.endpoint;
+  if (config_.discover) {
+    auto found = co_await config_.discover();
+    if (!found)
+      co_return std::unexpected(std::move(found.error()));
+    endpoint_ = std::move(*found);
+  }
+  const auto& ep = endpoint_;
   socket_type socket(strand_);
   boost::system::error_code ec;
 
@@ -363,7 +398,7 @@ asio::awaitable<store_result<void>> redis_connection::connect_once() {
 }
 
 asio::awaitable<store_result<void>> redis_connection::handshake() {
-  const auto& ep = config_.endpoint;
+  const auto& ep = endpoint_;
   std::vector<command> cmds;
   if (!ep.password.empty())
     cmds.push_back({"AUTH", ep.password});
@@ -372,12 +407,26 @@ asio::awaitable<store_result<void>> redis_connection::handshake() {
   for (const auto& script : config_.scripts)
     cmds.push_back({"SCRIPT", "LOAD", script});
   cmds.push_back({"PING"});
+  if (config_.require_primary)
+    cmds.push_back({"ROLE"});
   auto result = co_await submit(std::move(cmds), config_.handshake_timeout, true);
   if (!result)
     co_return std::unexpected(std::move(result.error()));
   for (auto& reply : *result) {
     if (const auto* error = reply.error()) {
       co_return std::unexpected(to_store_error(failure_kind::error_reply, error->message));
+    }
+  }
+  if (config_.require_primary) {
+    // Sentinel may name a server that is not (or no longer) the primary,
+    // e.g. before it noticed a failover: never write to a replica.
+    const auto* role = result->back().array();
+    const auto* name = role && !role->empty() ? role->front().string() : nullptr;
+    if (!name || *name != "master") {
+      co_return std::unexpected(
+          to_store_error(failure_kind::not_connected, ep.host + ":" + std::to_string(ep.port) +
+                                                          " is not the primary (ROLE " +
+                                                          (name ? *name : std::string("?")) + ")"));
     }
   }
   co_return store_result<void>{};

@@ -52,6 +52,13 @@ class redis_connection : public std::enable_shared_from_this<redis_connection> {
     std::chrono::milliseconds reconnect_min{50};
     std::chrono::milliseconds reconnect_max{2000};
     std::vector<std::string> scripts;  // SCRIPT LOADed after every connect
+    // High availability (sentinel_resolver): when set, asked for the
+    // endpoint before every connect, so a reconnect follows a failover.
+    std::function<boost::asio::awaitable<store_result<redis_endpoint>>()> discover;
+    // The handshake checks ROLE is "master"; an error reply saying the
+    // server is no longer the primary (READONLY, UNBLOCKED) drops the link
+    // after it is delivered, so the next connect re-discovers.
+    bool require_primary = false;
   };
 
   // Creates the connection and starts its connect/reconnect loop.
@@ -79,6 +86,10 @@ class redis_connection : public std::enable_shared_from_this<redis_connection> {
       std::vector<command> cmds, std::chrono::milliseconds timeout);
 
   bool connected() const noexcept { return connected_flag_.load(std::memory_order_acquire); }
+
+  // Sentinel announced that the primary moved to host:port: drops the link
+  // unless it already goes there, and cuts a pending backoff short.
+  void follow_switch(std::string host, std::uint16_t port);
 
   // Number of successful connects so far (for tests and metrics).
   std::uint64_t connect_count() const noexcept {
@@ -126,6 +137,7 @@ class redis_connection : public std::enable_shared_from_this<redis_connection> {
 
   strand_type strand_;
   config config_;
+  redis_endpoint endpoint_;  // guarded by strand_: where the current link goes
 
   // guarded by strand_:
   std::optional<socket_type> socket_;

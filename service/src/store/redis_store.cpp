@@ -74,12 +74,38 @@ redis_store::redis_store(asio::any_io_executor executor, redis_endpoint endpoint
     s.sha1 = sha1_hex(s.source);
     cfg.scripts.emplace_back(s.source);
   }
+  if (!options_.sentinel.sentinels.empty()) {
+    // Both connections ask Sentinel before every connect and verify ROLE;
+    // +switch-master makes them move at once.
+    sentinel_ = sentinel_resolver::create(executor, options_.sentinel, endpoint);
+    cfg.discover = [resolver = sentinel_] { return resolver->resolve(); };
+    cfg.require_primary = true;
+  }
   commands_ = redis_connection::create(executor, cfg);
   cfg.scripts.clear();
   blocking_ = redis_connection::create(executor, cfg);
+  if (sentinel_ && options_.read_from_replicas) {
+    redis_connection::config replica_cfg = cfg;
+    replica_cfg.require_primary = false;
+    replica_cfg.discover = [resolver = sentinel_] { return resolver->resolve_replica(); };
+    replica_ = redis_connection::create(executor, replica_cfg);
+  }
+  if (sentinel_) {
+    sentinel_->watch([commands = std::weak_ptr(commands_), blocking = std::weak_ptr(blocking_)](
+                         const std::string& host, std::uint16_t port) {
+      if (auto c = commands.lock())
+        c->follow_switch(host, port);
+      if (auto b = blocking.lock())
+        b->follow_switch(host, port);
+    });
+  }
 }
 
 redis_store::~redis_store() {
+  if (sentinel_)
+    sentinel_->close();
+  if (replica_)
+    replica_->close();
   commands_->close();
   blocking_->close();
 }
@@ -144,6 +170,73 @@ asio::awaitable<store_result<redis_value>> redis_store::run_script(script_id id,
   co_return reject_error_reply(std::move(*reply));
 }
 
+asio::awaitable<store_result<redis_store::mutation_reply>> redis_store::run_mutation(
+    script_id id, std::vector<std::string> keys, std::vector<std::string> args) {
+  if (options_.replica_acks == 0) {
+    auto reply = co_await run_script(id, std::move(keys), std::move(args));
+    if (!reply)
+      co_return std::unexpected(std::move(reply.error()));
+    co_return mutation_reply{std::move(*reply), std::nullopt};
+  }
+  const auto& s = scripts_[static_cast<std::size_t>(id)];
+  std::vector<std::string> script;
+  script.reserve(3 + keys.size() + args.size());
+  script.push_back("EVALSHA");
+  script.push_back(s.sha1);
+  script.push_back(std::to_string(keys.size()));
+  for (auto& k : keys)
+    script.push_back(std::move(k));
+  for (auto& a : args)
+    script.push_back(std::move(a));
+  // WAIT right behind the script on the same connection: it waits for the
+  // replication offset this connection reached, i.e. the script's writes.
+  const std::vector<std::string> wait{"WAIT", std::to_string(options_.replica_acks),
+                                      std::to_string(options_.replica_ack_timeout.count())};
+  const auto timeout = options_.command_timeout + options_.replica_ack_timeout;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::vector<std::vector<std::string>> batch{script, wait};
+    auto replies = co_await commands_->execute_pipeline(std::move(batch), timeout);
+    if (!replies)
+      co_return std::unexpected(std::move(replies.error()));
+    if (replies->size() != 2)
+      co_return std::unexpected(unexpected_reply("script + WAIT"));
+    auto& script_reply_value = (*replies)[0];
+    if (const auto* error = script_reply_value.error();
+        error && error->message.starts_with("NOSCRIPT") && attempt == 0) {
+      // Nothing ran: send the body instead (EVAL also caches it again).
+      script[0] = "EVAL";
+      script[1] = std::string(s.source);
+      continue;
+    }
+    auto checked = reject_error_reply(std::move(script_reply_value));
+    if (!checked)
+      co_return std::unexpected(checked.error());
+    auto acked = reject_error_reply(std::move((*replies)[1]));
+    if (!acked) {
+      // The script ran; whether it reached a replica is unknown.
+      co_return std::unexpected(to_store_error(failure_kind::deadline,
+                                               "WAIT failed after the "
+                                               "write: " +
+                                                   acked.error().message));
+    }
+    if (!acked->integer())
+      co_return std::unexpected(unexpected_reply("WAIT reply"));
+    co_return mutation_reply{std::move(*checked), *acked->integer()};
+  }
+  co_return std::unexpected(unexpected_reply("NOSCRIPT after EVAL"));
+}
+
+std::optional<store_error> redis_store::replication_shortfall(const mutation_reply& m) const {
+  if (!m.acks || *m.acks >= static_cast<std::int64_t>(options_.replica_acks))
+    return std::nullopt;
+  // Applied on the primary but not known to be on enough replicas: a
+  // failover now could lose it, so it is not acknowledged. A retry is safe.
+  return store_error{store_errc::outcome_unknown,
+                     "applied on the primary but acknowledged by " + std::to_string(*m.acks) +
+                         " of " + std::to_string(options_.replica_acks) + " replicas within " +
+                         std::to_string(options_.replica_ack_timeout.count()) + " ms"};
+}
+
 asio::awaitable<store_result<list_identity>> redis_store::init_list_impl(std::uint64_t seed) {
   std::vector<std::string> keys{key("seed"), key("epoch")};
   std::vector<std::string> args{std::to_string(seed), std::to_string(random_nonzero_u64())};
@@ -179,9 +272,14 @@ asio::awaitable<store_result<ban_outcome>> redis_store::ban_impl(ban_record prop
       who.request_id,
       banned_codes(proposed.type, proposed.reason),
   };
-  auto reply = co_await run_script(script_id::ban, ban_keys(proposed.fp), std::move(args));
-  if (!reply)
-    co_return std::unexpected(std::move(reply.error()));
+  auto mutation = co_await run_mutation(script_id::ban, ban_keys(proposed.fp), std::move(args));
+  if (!mutation)
+    co_return std::unexpected(std::move(mutation.error()));
+  // Even "already banned" waits for the replicas: the existing record may
+  // come from an earlier attempt that was never acknowledged.
+  if (auto shortfall = replication_shortfall(*mutation))
+    co_return std::unexpected(std::move(*shortfall));
+  const auto* reply = &mutation->reply;
   auto items = script_reply(*reply);
   if (!items)
     co_return std::unexpected(items.error());
@@ -200,15 +298,17 @@ asio::awaitable<store_result<lift_outcome>> redis_store::lift_impl(fingerprint f
                                                                    std::string reason, actor who) {
   std::vector<std::string> args{fp.to_hex(), std::move(reason), who.key_id, who.address,
                                 who.request_id};
-  auto reply = co_await run_script(script_id::lift, ban_keys(fp), std::move(args));
-  if (!reply)
-    co_return std::unexpected(std::move(reply.error()));
-  auto items = script_reply(*reply);
+  auto mutation = co_await run_mutation(script_id::lift, ban_keys(fp), std::move(args));
+  if (!mutation)
+    co_return std::unexpected(std::move(mutation.error()));
+  auto items = script_reply(mutation->reply);
   if (!items)
     co_return std::unexpected(items.error());
   if (*(**items)[0].integer() == 0) {
     co_return std::unexpected(to_store_error(failure_kind::not_found, "not banned"));
   }
+  if (auto shortfall = replication_shortfall(*mutation))
+    co_return std::unexpected(std::move(*shortfall));
   if ((*items)->size() != 3 || !(**items)[1].integer()) {
     co_return std::unexpected(unexpected_reply("lift reply"));
   }
@@ -302,13 +402,41 @@ asio::awaitable<store_result<ban_page>> redis_store::list_impl(ban_query query) 
 
 asio::awaitable<store_result<std::vector<check_answer>>> redis_store::check_impl(
     std::vector<fingerprint> fps) {
+  if (!replica_ || !replica_->connected())
+    co_return co_await check_on(commands_, fps);
+  // A replica may lag: its "banned" can be stale only for a lift younger
+  // than the lag (erring toward banned); its "not banned" might miss a
+  // fresh ban the filter already knows, so those are asked on the primary.
+  auto answers = co_await check_on(replica_, fps);
+  if (!answers)
+    co_return co_await check_on(commands_, fps);
+  std::vector<fingerprint> again;
+  std::vector<std::size_t> where;
+  for (std::size_t i = 0; i < fps.size(); ++i) {
+    if (!(*answers)[i].banned) {
+      again.push_back(fps[i]);
+      where.push_back(i);
+    }
+  }
+  if (again.empty())
+    co_return answers;
+  auto primary = co_await check_on(commands_, again);
+  if (!primary)
+    co_return std::unexpected(std::move(primary.error()));
+  for (std::size_t j = 0; j < where.size(); ++j)
+    (*answers)[where[j]] = (*primary)[j];
+  co_return answers;
+}
+
+asio::awaitable<store_result<std::vector<check_answer>>> redis_store::check_on(
+    std::shared_ptr<redis_connection> connection, const std::vector<fingerprint>& fps) {
   std::vector<std::vector<std::string>> reads;
   reads.reserve(fps.size());
   for (const auto& fp : fps) {
     reads.push_back({"HMGET", key("ban:" + fp.to_hex()), "status", "reason", "banned_at", "seq"});
   }
   // One write, one round trip for the whole batch.
-  auto replies = co_await commands_->execute_pipeline(std::move(reads), options_.command_timeout);
+  auto replies = co_await connection->execute_pipeline(std::move(reads), options_.command_timeout);
   if (!replies)
     co_return std::unexpected(std::move(replies.error()));
   std::vector<check_answer> answers(fps.size());

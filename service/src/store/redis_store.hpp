@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "store/redis_connection.hpp"
+#include "store/sentinel_resolver.hpp"
 #include "store/store.hpp"
 
 namespace banlist::service {
@@ -162,10 +163,29 @@ class redis_store final : public store {
                                                           std::string name, actor who,
                                                           std::string action);
 
+  // A mutation script, followed (pipelined, same connection) by WAIT when
+  // options_.replica_acks > 0. Returns the script's reply and, with WAIT,
+  // how many replicas acknowledged it.
+  struct mutation_reply {
+    redis_value reply;
+    std::optional<std::int64_t> acks;
+  };
+  boost::asio::awaitable<store_result<mutation_reply>> run_mutation(script_id id,
+                                                                    std::vector<std::string> keys,
+                                                                    std::vector<std::string> args);
+  // outcome_unknown when WAIT saw fewer than options_.replica_acks replicas.
+  std::optional<store_error> replication_shortfall(const mutation_reply& m) const;
+
   store_options options_;
   std::array<script, static_cast<std::size_t>(script_id::count)> scripts_;
   std::shared_ptr<redis_connection> commands_;
   std::shared_ptr<redis_connection> blocking_;
+  std::shared_ptr<sentinel_resolver> sentinel_;  // null without --redis-sentinel
+  std::shared_ptr<redis_connection> replica_;    // --read-from-replicas, else null
+
+  // HMGETs the check fields of `fps` on `connection` (one pipeline).
+  boost::asio::awaitable<store_result<std::vector<check_answer>>> check_on(
+      std::shared_ptr<redis_connection> connection, const std::vector<fingerprint>& fps);
 };
 
 }  // namespace banlist::service

@@ -99,6 +99,15 @@ store_error to_store_error(failure_kind kind, std::string_view detail) {
     case failure_kind::reader_error:
       return {store_errc::outcome_unknown, "undecodable reply stream: " + text};
     case failure_kind::error_reply:
+      // Refusals that guarantee nothing ran: a replica (READONLY), a primary
+      // without enough replicas (NOREPLICAS), a replica cut off from its
+      // primary (MASTERDOWN), a server still loading (LOADING), a blocked
+      // read released by a role change (UNBLOCKED). Retry later.
+      for (std::string_view code :
+           {"READONLY", "NOREPLICAS", "MASTERDOWN", "LOADING", "UNBLOCKED"}) {
+        if (detail.starts_with(code))
+          return {store_errc::unavailable, text};
+      }
       return {store_errc::redis_error, text};
     case failure_kind::unexpected_reply:
       return {store_errc::protocol_error, "unexpected reply: " + text};

@@ -72,11 +72,34 @@ struct redis_endpoint {
   static std::expected<redis_endpoint, std::string> parse(std::string_view url);
 };
 
+// One Redis Sentinel (--redis-sentinel host:port,...).
+struct sentinel_address {
+  std::string host;
+  std::uint16_t port = 26379;
+};
+
+// Discovering the primary through Sentinel (see sentinel_resolver.hpp).
+struct sentinel_options {
+  std::vector<sentinel_address> sentinels;  // empty: no Sentinel, use the endpoint as given
+  std::string master_name;
+  std::chrono::milliseconds timeout{1000};  // per sentinel: connect and answer
+};
+
 struct store_options {
   std::string key_prefix = "bl:";
   std::chrono::milliseconds command_timeout{2000};
   std::chrono::milliseconds reconnect_min{50};
   std::chrono::milliseconds reconnect_max{2000};
+  // High availability (docs/operations.md). With sentinels set, the endpoint
+  // only supplies db and password; the primary is discovered and followed.
+  sentinel_options sentinel;
+  // > 0: a ban or lift is acknowledged only once WAIT saw this many replicas
+  // take it within replica_ack_timeout; fewer is outcome_unknown.
+  unsigned replica_acks = 0;
+  std::chrono::milliseconds replica_ack_timeout{1000};
+  // With sentinels: confirm filter hits (store::check) on a replica; an
+  // answer of "not banned" is asked again on the primary.
+  bool read_from_replicas = false;
 };
 
 struct ban_outcome {
