@@ -124,6 +124,17 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
     ("retention-interval-ms",
      po::value(&retention_interval_ms)->default_value(retention_interval_ms),
      "how often the change log is trimmed")
+    ("public-lookup-rate",
+     po::value(&c.public_lookup_per_minute)->default_value(c.public_lookup_per_minute),
+     "public lookups and public JSON per client address per minute (0: no limit)")
+    ("public-lookup-burst",
+     po::value(&c.public_lookup_burst)->default_value(c.public_lookup_burst),
+     "public lookups a client may make at once")
+    ("public-page-rate",
+     po::value(&c.public_page_per_minute)->default_value(c.public_page_per_minute),
+     "notice pages, bulletins and feed per client address per minute (0: no limit)")
+    ("public-page-burst", po::value(&c.public_page_burst)->default_value(c.public_page_burst),
+     "public pages a client may load at once")
     ("tls-cert", po::value(&c.tls_cert), "PEM certificate chain: serve HTTPS")
     ("tls-key", po::value(&c.tls_key), "PEM private key for --tls-cert");
   // clang-format on
@@ -226,6 +237,11 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
   c.snapshot_max_age = std::chrono::milliseconds(snapshot_max_age_ms);
   c.log_retain_age = std::chrono::seconds(log_retain_age_s);
   c.retention_interval = std::chrono::milliseconds(retention_interval_ms);
+  if (!(c.public_lookup_per_minute >= 0) || !(c.public_page_per_minute >= 0) ||
+      !(c.public_lookup_burst >= 1) || !(c.public_page_burst >= 1)) {
+    return std::unexpected(
+        std::string("public: public-*-rate >= 0 (0: off), public-*-burst >= 1"));
+  }
   if (const char* admin = getenv("BANLIST_ADMIN_KEY"))
     c.admin_key = admin;
   return out;
