@@ -117,7 +117,13 @@ async function main() {
     };
 
     // 1. The notice page in Chinese (default) and English.
+    // Chromium asks for en-US by default: that alone must give English.
     const p = await open_page();
+    await p.navigate(`${base}/`);
+    check(await p.evaluate('document.documentElement.lang') === 'en', 'Accept-Language en-US gives English');
+    // A visitor whose browser prefers Chinese gets the default language.
+    await p.send('Emulation.setUserAgentOverride', {
+      userAgent: await p.evaluate('navigator.userAgent'), acceptLanguage: 'zh-CN,zh;q=0.9,en;q=0.5' });
     await p.send('Emulation.setDeviceMetricsOverride', { width: 1280, height: 900, deviceScaleFactor: 1, mobile: false });
     for (const [url, lang, heading] of [[`${base}/`, 'zh-CN', '被封禁账号公示'], [`${base}/?lang=en`, 'en', 'Accounts banned for fraud']]) {
       await p.navigate(url);
