@@ -185,11 +185,22 @@ std::string_view lang_tag(language lang) noexcept {
   return lang == language::en ? "en" : "zh-CN";
 }
 
-kainjow::mustache::data text_table(language lang) {
-  kainjow::mustache::data t{kainjow::mustache::data::type::object};
-  for (const auto& entry : kTexts)
-    t.set(entry.key, lang == language::en ? entry.en : entry.zh);
-  return t;
+const kainjow::mustache::data& text_table(language lang) {
+  static const auto build = [](language l) {
+    kainjow::mustache::data t{kainjow::mustache::data::type::object};
+    for (const auto& entry : kTexts)
+      t.set(entry.key, l == language::en ? entry.en : entry.zh);
+    return t;
+  };
+  static const kainjow::mustache::data zh = build(language::zh);
+  static const kainjow::mustache::data en = build(language::en);
+  return lang == language::en ? en : zh;
+}
+
+const std::string& text_of(language lang, std::string_view key) {
+  static const std::string empty;
+  const auto* value = text_table(lang).get(std::string(key));
+  return value && value->is_string() ? value->string_value() : empty;
 }
 
 std::string_view type_label(sdk::identifier_type type, language lang) noexcept {

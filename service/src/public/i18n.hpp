@@ -27,8 +27,11 @@ std::string_view lang_param(language lang) noexcept;
 // "zh-CN" or "en": the html lang attribute.
 std::string_view lang_tag(language lang) noexcept;
 
-// The page texts as a mustache object ({{t.site}}, {{t.col_type}}, ...).
-kainjow::mustache::data text_table(language lang);
+// The page texts as a mustache object ({{t.site}}, {{t.col_type}}, ...),
+// built once per language.
+const kainjow::mustache::data& text_table(language lang);
+// One text of the table ("" for an unknown key).
+const std::string& text_of(language lang, std::string_view key);
 
 std::string_view type_label(sdk::identifier_type type, language lang) noexcept;
 // A reason wire name's label; a name outside the vocabulary is shown as is.

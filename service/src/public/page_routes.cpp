@@ -28,7 +28,7 @@ constexpr std::size_t kFeedBulletins = 20;
 constexpr std::size_t kExcerptBytes = 240;
 
 std::string text(language lang, const char* key) {
-  return text_table(lang).get(key)->string_value();
+  return text_of(lang, key);
 }
 
 std::optional<std::uint64_t> parse_cursor(const std::string& s) {

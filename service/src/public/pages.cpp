@@ -104,6 +104,10 @@ mu::data frame(const request_context& ctx, language lang, const std::string& tit
   d.set("t", text_table(lang));
   d.set("title", title);
   d.set("css_href", ctx.state.site().css_path());
+  // The ban table's per-row labels as plain names: a dotted name is split
+  // on every lookup, and a table has five per row.
+  for (const char* key : {"col_type", "col_reason", "col_date", "col_source", "col_case"})
+    d.set(std::string("label_") + key, text_of(lang, key));
   mu::data languages{mu::data::type::list};
   for (language l : {language::zh, language::en}) {
     auto q = query;
@@ -166,8 +170,7 @@ http_response too_many_requests(const request_context& ctx, std::chrono::seconds
   http_response res;
   if (html) {
     const auto lang = request_language(ctx);
-    const std::string text =
-        text_table(lang).get("rate_limited")->string_value();
+    const std::string text = text_of(lang, "rate_limited");
     res = message_page(ctx, http::status::too_many_requests, lang, text, text);
   } else {
     res = error_response(ctx, http::status::too_many_requests, "rate_limited",
