@@ -144,6 +144,13 @@ TEST_CASE("notice page: public bans masked, zh and en, headers, ETag, lift leave
   CHECK(offenders.status == 200);
   CHECK(offenders.body.find("138****8000") != std::string::npos);
 
+  for (const std::string filter :
+       {"?type=email", "?reason=phishing", "?type=email&reason=phishing"}) {
+    INFO(filter);
+    CHECK(c.get("/" + filter).body.find("@pub-one.example") != std::string::npos);
+  }
+  CHECK(c.get("/?type=phone&reason=phishing").body.find("@pub-one.example") == std::string::npos);
+
   // Revalidation: same version -> 304 without a body.
   auto same = get_with(c, "/", {{"If-None-Match", etag}});
   CHECK(same.status == 304);
@@ -158,6 +165,16 @@ TEST_CASE("notice page: public bans masked, zh and en, headers, ETag, lift leave
   CHECK(after.header("etag") != etag);
   CHECK(after.body.find("@pub-one.example") == std::string::npos);
   CHECK(after.body.find("138****8000") != std::string::npos);
+  // ...from every filtered view too (all four notice indexes).
+  for (const std::string filter :
+       {"?type=email", "?reason=phishing", "?type=email&reason=phishing"}) {
+    INFO(filter);
+    auto view = c.get("/" + filter);
+    REQUIRE(view.status == 200);
+    CHECK(view.body.find("@pub-one.example") == std::string::npos);
+  }
+  auto gone = c.get("/v1/public/lookup?type=email&value=alice.scam%40pub-one.example");
+  CHECK(gone.body.find("\"listed\":false") != std::string::npos);
   // Re-banned publicly: back on the page.
   ban(c, mod, "email", "alice.scam@pub-one.example", "phishing", true);
   CHECK(c.get("/").body.find("@pub-one.example") != std::string::npos);
@@ -202,7 +219,8 @@ TEST_CASE("notice page: cursor pagination and filters read one index each", "[pu
   std::string cursor;
   int pages = 0;
   do {
-    auto page = c.get("/v1/public/offenders?limit=20" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    auto page =
+        c.get("/v1/public/offenders?limit=20" + (cursor.empty() ? "" : "&cursor=" + cursor));
     REQUIRE(page.status == 200);
     CHECK(page.body.find("\"fp\"") == std::string::npos);
     for (auto item : page.json()["items"].get_array()) {
@@ -435,11 +453,13 @@ TEST_CASE("XSS payloads render as inert text in pages and the feed", "[public][r
   auto c = f.client();
   const std::string payload_case = R"(\"><img src=x onerror=alert(1)>)";
   ban(c, mod, "email", "x1@xss.example", "phishing", true,
-      R"(,"case_id":")" + payload_case + R"(","source":"<script>document.title='pwned'</script>",)"
-      R"("note":"</title><script>alert(2)</script>")");
-  auto b = c.post("/v1/bulletins", mod,
-                  R"({"title":"</title><script>document.title='pwned'</script>",)"
-                  R"("body":"<a href=\"javascript:alert(3)\">click</a>\n\n<img src=x onerror=alert(4)>"})");
+      R"(,"case_id":")" + payload_case +
+          R"(","source":"<script>document.title='pwned'</script>",)"
+          R"("note":"</title><script>alert(2)</script>")");
+  auto b = c.post(
+      "/v1/bulletins", mod,
+      R"({"title":"</title><script>document.title='pwned'</script>",)"
+      R"("body":"<a href=\"javascript:alert(3)\">click</a>\n\n<img src=x onerror=alert(4)>"})");
   REQUIRE(b.status == 201);
 
   for (const std::string target : {"/", "/bulletins", "/bulletins/1", "/feed.atom"}) {
@@ -495,13 +515,13 @@ TEST_CASE("feed: Atom 1.0 with bans and bulletins, well-formed", "[public][redis
   CHECK_FALSE(well_formed_xml("<a>x & y</a>", &bad));
 }
 
-TEST_CASE("stylesheet: content-hashed path, immutable, no other static files",
-          "[public][redis]") {
+TEST_CASE("stylesheet: content-hashed path, immutable, no other static files", "[public][redis]") {
   service_fixture f;
   auto c = f.client();
   auto home = c.get("/");
   std::smatch m;
-  REQUIRE(std::regex_search(home.body, m, std::regex("href=\"(/static/notice\\.[0-9a-f]{12}\\.css)\"")));
+  REQUIRE(std::regex_search(home.body, m,
+                            std::regex("href=\"(/static/notice\\.[0-9a-f]{12}\\.css)\"")));
   auto css = c.get(m[1].str());
   REQUIRE(css.status == 200);
   CHECK(css.header("content-type") == "text/css; charset=utf-8");

@@ -86,9 +86,9 @@ std::expected<bulletin, http_response> decode_bulletin(const request_context& ct
   }
   if (b.body.empty() || all_space(b.body) || b.body.size() > kMaxBodyBytes ||
       !valid_text(b.body, true)) {
-    return std::unexpected(bad_request(
-        ctx, "invalid_body",
-        "body must be plain text of 1..20000 bytes (line breaks and tabs allowed)"));
+    return std::unexpected(
+        bad_request(ctx, "invalid_body",
+                    "body must be plain text of 1..20000 bytes (line breaks and tabs allowed)"));
   }
   simdjson::dom::element linked;
   if ((*object)["linked_bans"].get(linked) == simdjson::SUCCESS && !linked.is_null()) {

@@ -83,14 +83,22 @@ struct label_pair {
 label_pair type_labels(sdk::identifier_type t) noexcept {
   using sdk::identifier_type;
   switch (t) {
-    case identifier_type::phone: return {"手机号", "Phone"};
-    case identifier_type::email: return {"电子邮箱", "E-mail"};
-    case identifier_type::id_card: return {"身份证号", "ID card"};
-    case identifier_type::bank_card: return {"银行卡号", "Bank card"};
-    case identifier_type::device: return {"设备", "Device"};
-    case identifier_type::account: return {"平台账号", "Platform account"};
-    case identifier_type::domain: return {"域名", "Domain"};
-    case identifier_type::app: return {"应用", "App"};
+    case identifier_type::phone:
+      return {"手机号", "Phone"};
+    case identifier_type::email:
+      return {"电子邮箱", "E-mail"};
+    case identifier_type::id_card:
+      return {"身份证号", "ID card"};
+    case identifier_type::bank_card:
+      return {"银行卡号", "Bank card"};
+    case identifier_type::device:
+      return {"设备", "Device"};
+    case identifier_type::account:
+      return {"平台账号", "Platform account"};
+    case identifier_type::domain:
+      return {"域名", "Domain"};
+    case identifier_type::app:
+      return {"应用", "App"};
   }
   return {"其他", "Other"};
 }
@@ -98,21 +106,36 @@ label_pair type_labels(sdk::identifier_type t) noexcept {
 label_pair reason_labels(sdk::ban_reason r) noexcept {
   using sdk::ban_reason;
   switch (r) {
-    case ban_reason::telecom_fraud: return {"电信诈骗", "Telecom fraud"};
-    case ban_reason::phishing: return {"钓鱼", "Phishing"};
-    case ban_reason::fake_shop: return {"虚假购物", "Fake shop"};
-    case ban_reason::loan_fraud: return {"贷款诈骗", "Loan fraud"};
-    case ban_reason::investment_fraud: return {"投资理财诈骗", "Investment fraud"};
-    case ban_reason::impersonation: return {"冒充身份", "Impersonation"};
-    case ban_reason::romance_scam: return {"婚恋交友诈骗", "Romance scam"};
-    case ban_reason::task_scam: return {"刷单返利诈骗", "Task scam"};
-    case ban_reason::dispute_fraud: return {"恶意投诉", "Dispute fraud"};
-    case ban_reason::money_mule: return {"涉诈资金账户", "Money mule"};
-    case ban_reason::account_trading: return {"买卖账号", "Account trading"};
-    case ban_reason::gambling: return {"赌博推广", "Gambling"};
-    case ban_reason::malware: return {"恶意应用", "Malware"};
-    case ban_reason::spam: return {"垃圾信息", "Spam"};
-    case ban_reason::other: return {"其他", "Other"};
+    case ban_reason::telecom_fraud:
+      return {"电信诈骗", "Telecom fraud"};
+    case ban_reason::phishing:
+      return {"钓鱼", "Phishing"};
+    case ban_reason::fake_shop:
+      return {"虚假购物", "Fake shop"};
+    case ban_reason::loan_fraud:
+      return {"贷款诈骗", "Loan fraud"};
+    case ban_reason::investment_fraud:
+      return {"投资理财诈骗", "Investment fraud"};
+    case ban_reason::impersonation:
+      return {"冒充身份", "Impersonation"};
+    case ban_reason::romance_scam:
+      return {"婚恋交友诈骗", "Romance scam"};
+    case ban_reason::task_scam:
+      return {"刷单返利诈骗", "Task scam"};
+    case ban_reason::dispute_fraud:
+      return {"恶意投诉", "Dispute fraud"};
+    case ban_reason::money_mule:
+      return {"涉诈资金账户", "Money mule"};
+    case ban_reason::account_trading:
+      return {"买卖账号", "Account trading"};
+    case ban_reason::gambling:
+      return {"赌博推广", "Gambling"};
+    case ban_reason::malware:
+      return {"恶意应用", "Malware"};
+    case ban_reason::spam:
+      return {"垃圾信息", "Spam"};
+    case ban_reason::other:
+      return {"其他", "Other"};
   }
   return {"其他", "Other"};
 }
@@ -154,8 +177,8 @@ language choose_language(const std::string* lang_param, std::string_view accept_
   while (!accept_language.empty()) {
     const auto comma = accept_language.find(',');
     std::string_view item = accept_language.substr(0, comma);
-    accept_language = comma == std::string_view::npos ? std::string_view{}
-                                                      : accept_language.substr(comma + 1);
+    accept_language =
+        comma == std::string_view::npos ? std::string_view{} : accept_language.substr(comma + 1);
     double q = 1.0;
     const auto semi = item.find(';');
     std::string_view tag = trim(item.substr(0, semi));

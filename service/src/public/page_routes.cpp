@@ -50,8 +50,8 @@ std::optional<http_response> reject_unknown_page_params(
 }
 
 http_response unavailable_page(const request_context& ctx, language lang) {
-  auto res = message_page(ctx, http::status::service_unavailable, lang,
-                          text(lang, "unavailable"), text(lang, "unavailable"));
+  auto res = message_page(ctx, http::status::service_unavailable, lang, text(lang, "unavailable"),
+                          text(lang, "unavailable"));
   res.set(http::field::retry_after, "1");
   return res;
 }

@@ -48,13 +48,11 @@ void set_security_headers(http_response& res) {
 }
 
 http_response page_response(const request_context& ctx, http::status status,
-                            std::string_view content_type, std::string body,
-                            std::string_view etag, std::string_view cache_control) {
-  const bool not_modified =
-      status == http::status::ok && !etag.empty() &&
-      etag_matches(to_std(ctx.request[http::field::if_none_match]), etag);
-  http_response res{not_modified ? http::status::not_modified : status,
-                    ctx.request.version()};
+                            std::string_view content_type, std::string body, std::string_view etag,
+                            std::string_view cache_control) {
+  const bool not_modified = status == http::status::ok && !etag.empty() &&
+                            etag_matches(to_std(ctx.request[http::field::if_none_match]), etag);
+  http_response res{not_modified ? http::status::not_modified : status, ctx.request.version()};
   res.set(http::field::content_type, std::string(content_type));
   set_security_headers(res);
   if (!etag.empty())
@@ -68,8 +66,7 @@ http_response page_response(const request_context& ctx, http::status status,
 }
 
 language request_language(const request_context& ctx) {
-  return choose_language(ctx.query.find("lang"),
-                         to_std(ctx.request[http::field::accept_language]));
+  return choose_language(ctx.query.find("lang"), to_std(ctx.request[http::field::accept_language]));
 }
 
 std::string query_string(const std::vector<std::pair<std::string, std::string>>& query) {

@@ -35,8 +35,8 @@ void set_security_headers(http_response& res);
 
 // A page response; answers 304 when the request's If-None-Match names `etag`.
 http_response page_response(const request_context& ctx, http::status status,
-                            std::string_view content_type, std::string body,
-                            std::string_view etag, std::string_view cache_control);
+                            std::string_view content_type, std::string body, std::string_view etag,
+                            std::string_view cache_control);
 
 // The language of this request (?lang=, Accept-Language, default zh).
 language request_language(const request_context& ctx);

@@ -191,7 +191,7 @@ redis_store::public_entries_impl(std::vector<fingerprint> fps) {
 asio::awaitable<store_result<bulletin>> redis_store::put_bulletin_impl(bulletin b, actor who) {
   std::vector<std::string> keys{key("bulletin_seq"), key("bulletins"), key("public_version"),
                                 key("audit")};
-  std::vector<std::string> args{b.id,       b.title,     b.body,           join_fps(b.linked_bans),
+  std::vector<std::string> args{b.id,       b.title,     b.body,         join_fps(b.linked_bans),
                                 who.key_id, who.address, who.request_id, key("bulletin:")};
   auto reply = co_await run_script(script_id::bulletin_put, std::move(keys), std::move(args));
   if (!reply)
@@ -209,8 +209,7 @@ asio::awaitable<store_result<bulletin>> redis_store::put_bulletin_impl(bulletin 
   co_return decode_bulletin(*fields);
 }
 
-asio::awaitable<store_result<void>> redis_store::withdraw_bulletin_impl(std::string id,
-                                                                        actor who) {
+asio::awaitable<store_result<void>> redis_store::withdraw_bulletin_impl(std::string id, actor who) {
   std::vector<std::string> keys{key("bulletin:" + id), key("bulletins"), key("public_version"),
                                 key("audit")};
   std::vector<std::string> args{id, who.key_id, who.address, who.request_id};
