@@ -239,8 +239,7 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
   c.retention_interval = std::chrono::milliseconds(retention_interval_ms);
   if (!(c.public_lookup_per_minute >= 0) || !(c.public_page_per_minute >= 0) ||
       !(c.public_lookup_burst >= 1) || !(c.public_page_burst >= 1)) {
-    return std::unexpected(
-        std::string("public: public-*-rate >= 0 (0: off), public-*-burst >= 1"));
+    return std::unexpected(std::string("public: public-*-rate >= 0 (0: off), public-*-burst >= 1"));
   }
   if (const char* admin = getenv("BANLIST_ADMIN_KEY"))
     c.admin_key = admin;

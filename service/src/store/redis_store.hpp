@@ -128,8 +128,7 @@ class redis_store final : public store {
   boost::asio::awaitable<store_result<bulletin>> edit_bulletin(bulletin b, actor who) override {
     return put_bulletin_impl(std::move(b), std::move(who));
   }
-  boost::asio::awaitable<store_result<void>> withdraw_bulletin(std::string id,
-                                                               actor who) override {
+  boost::asio::awaitable<store_result<void>> withdraw_bulletin(std::string id, actor who) override {
     return withdraw_bulletin_impl(std::move(id), std::move(who));
   }
   boost::asio::awaitable<store_result<std::optional<bulletin>>> get_bulletin(
