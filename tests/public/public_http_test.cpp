@@ -2,8 +2,10 @@
 // redis-server and an in-process banlistd (issue 6; docs/public.md).
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <regex>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "service_fixture.hpp"
@@ -529,4 +531,34 @@ TEST_CASE("stylesheet: content-hashed path, immutable, no other static files", "
   CHECK(css.body.find("@media") != std::string::npos);
   CHECK(c.get("/static/notice.000000000000.css").status == 404);
   CHECK(c.get("/static/..%2fetc%2fpasswd").status == 404);
+}
+
+TEST_CASE("Redis down: public pages and bulletin writes answer 503, then recover",
+          "[public][redis]") {
+  service_fixture f(
+      [](service::service_config& cfg) { cfg.redis_timeout = std::chrono::milliseconds(300); });
+  const std::string mod = f.issue_key("moderator");
+  auto c = f.client();
+  ban(c, mod, "phone", "13500001111", "spam", true);
+  REQUIRE(c.get("/").status == 200);
+  f.redis().stop();
+  auto page = c.get("/?lang=en");
+  CHECK(page.status == 503);
+  CHECK(page.header("content-type") == "text/html; charset=utf-8");
+  CHECK(page.header("retry-after") == "1");
+  CHECK(page.body.find("unavailable") != std::string::npos);
+  CHECK(page.body.find("135****1111") == std::string::npos);  // no stale page
+  CHECK(c.get("/bulletins").status == 503);
+  CHECK(c.get("/feed.atom").status == 503);
+  CHECK(c.get("/v1/public/offenders").status == 503);
+  CHECK(c.get("/v1/public/lookup?type=phone&value=13500001111").status == 503);
+  CHECK(c.post("/v1/bulletins", mod, R"({"title":"t","body":"b"})").status == 503);
+  f.redis().restart();
+  unsigned status = 0;
+  for (int i = 0; i < 100 && status != 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = c.get("/").status;
+  }
+  CHECK(status == 200);
+  CHECK(c.get("/").body.find("135****1111") != std::string::npos);
 }
