@@ -129,6 +129,17 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
     ("retention-interval-ms",
      po::value(&retention_interval_ms)->default_value(retention_interval_ms),
      "how often the change log is trimmed")
+    ("public-lookup-rate",
+     po::value(&c.public_lookup_per_minute)->default_value(c.public_lookup_per_minute),
+     "public lookups and public JSON per client address per minute (0: no limit)")
+    ("public-lookup-burst",
+     po::value(&c.public_lookup_burst)->default_value(c.public_lookup_burst),
+     "public lookups a client may make at once")
+    ("public-page-rate",
+     po::value(&c.public_page_per_minute)->default_value(c.public_page_per_minute),
+     "notice pages, bulletins and feed per client address per minute (0: no limit)")
+    ("public-page-burst", po::value(&c.public_page_burst)->default_value(c.public_page_burst),
+     "public pages a client may load at once")
     ("tls-cert", po::value(&c.tls_cert), "PEM certificate chain: serve HTTPS")
     ("tls-key", po::value(&c.tls_key), "PEM private key for --tls-cert")
     ("redis-sentinel", po::value(&sentinels),
@@ -274,6 +285,10 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
   }
   c.sentinel_timeout = std::chrono::milliseconds(sentinel_timeout_ms);
   c.replica_ack_timeout = std::chrono::milliseconds(replica_ack_timeout_ms);
+  if (!(c.public_lookup_per_minute >= 0) || !(c.public_page_per_minute >= 0) ||
+      !(c.public_lookup_burst >= 1) || !(c.public_page_burst >= 1)) {
+    return std::unexpected(std::string("public: public-*-rate >= 0 (0: off), public-*-burst >= 1"));
+  }
   if (const char* admin = getenv("BANLIST_ADMIN_KEY"))
     c.admin_key = admin;
   return out;

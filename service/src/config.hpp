@@ -61,6 +61,13 @@ struct service_config {
   std::chrono::seconds log_retain_age{7 * 86400};  // ...or younger than this
   std::chrono::milliseconds retention_interval{60000};
 
+  // Public pages (docs/public.md): token buckets per client address. A rate
+  // of 0 turns that limiter off.
+  double public_lookup_per_minute = 30;  // GET /lookup, /v1/public/*
+  double public_lookup_burst = 10;
+  double public_page_per_minute = 600;  // notice pages, bulletins, feed
+  double public_page_burst = 120;
+
   // TLS: both set, or neither.
   std::string tls_cert;
   std::string tls_key;

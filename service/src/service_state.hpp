@@ -19,6 +19,7 @@
 #include "filter_state.hpp"
 #include "hub.hpp"
 #include "metrics.hpp"
+#include "public/public_site.hpp"
 #include "router.hpp"
 #include "session_registry.hpp"
 #include "store/store.hpp"
@@ -85,6 +86,9 @@ class service_state {
   // Open connections, for the max-connections limit and shutdown.
   session_registry& sessions() noexcept { return sessions_; }
 
+  // Notice pages: rate limiters, page cache, stylesheet (docs/public.md).
+  public_site& site() noexcept { return site_; }
+
   // Live subscribers (WebSocket, SSE) and the fan-out of change batches.
   class hub& hub() noexcept {
     return hub_;
@@ -111,6 +115,7 @@ class service_state {
   change_window recent_changes_;
   mutable std::mutex status_mutex_;
   std::string startup_status_ = "starting";  // guarded by status_mutex_
+  public_site site_{config_};
 };
 
 }  // namespace banlist::service

@@ -30,7 +30,11 @@ struct route_case {
 }  // namespace
 
 TEST_CASE("auth matrix: every route x every caller", "[http][redis][auth]") {
-  service_fixture f;
+  // The public routes' rate limits are tested in tests/public; off here.
+  service_fixture f([](service::service_config& c) {
+    c.public_lookup_per_minute = 0;
+    c.public_page_per_minute = 0;
+  });
   const std::string partner = f.issue_key("partner");
   const std::string moderator = f.issue_key("moderator");
   std::string revoked_id;
@@ -48,6 +52,12 @@ TEST_CASE("auth matrix: every route x every caller", "[http][redis][auth]") {
     if (r.status != 201)
       throw std::runtime_error("setup ban: " + r.body);
     return json_string(r, "/fp");
+  };
+  auto new_bulletin = [&] {
+    auto r = admin_client.post("/v1/bulletins", kAdminKey, R"({"title":"t","body":"b"})");
+    if (r.status != 201)
+      throw std::runtime_error("setup bulletin: " + r.body);
+    return json_string(r, "/id");
   };
   auto fresh_key_id = [&] {
     std::string id;
@@ -134,6 +144,67 @@ TEST_CASE("auth matrix: every route x every caller", "[http][redis][auth]") {
       {http::verb::get, "/metrics", std::nullopt, 200,
        [] {
          return prepared{"/metrics", ""};
+       }},
+      // Public pages, lookup, bulletins (issue 6).
+      {http::verb::get, "/", std::nullopt, 200,
+       [] {
+         return prepared{"/", ""};
+       }},
+      {http::verb::get, "/offenders", std::nullopt, 200,
+       [] {
+         return prepared{"/offenders", ""};
+       }},
+      {http::verb::get, "/lookup", std::nullopt, 200,
+       [] {
+         return prepared{"/lookup?type=phone&value=13800138000", ""};
+       }},
+      {http::verb::get, "/bulletins", std::nullopt, 200,
+       [] {
+         return prepared{"/bulletins", ""};
+       }},
+      {http::verb::get, "/bulletins/{id}", std::nullopt, 200,
+       [&] {
+         return prepared{"/bulletins/" + new_bulletin(), ""};
+       }},
+      {http::verb::get, "/feed.atom", std::nullopt, 200,
+       [] {
+         return prepared{"/feed.atom", ""};
+       }},
+      {http::verb::get, "/static/{name}", std::nullopt, 200,
+       [&] {
+         return prepared{f.server().state().site().css_path(), ""};
+       }},
+      {http::verb::get, "/favicon.ico", std::nullopt, 204,
+       [] {
+         return prepared{"/favicon.ico", ""};
+       }},
+      {http::verb::get, "/v1/public/offenders", std::nullopt, 200,
+       [] {
+         return prepared{"/v1/public/offenders", ""};
+       }},
+      {http::verb::get, "/v1/public/lookup", std::nullopt, 200,
+       [] {
+         return prepared{"/v1/public/lookup?type=phone&value=13800138000", ""};
+       }},
+      {http::verb::post, "/v1/bulletins", "moderator", 201,
+       [] {
+         return prepared{"/v1/bulletins", R"({"title":"t","body":"b"})"};
+       }},
+      {http::verb::get, "/v1/bulletins", std::nullopt, 200,
+       [] {
+         return prepared{"/v1/bulletins", ""};
+       }},
+      {http::verb::put, "/v1/bulletins/{id}", "moderator", 200,
+       [&] {
+         return prepared{"/v1/bulletins/" + new_bulletin(), R"({"title":"t2","body":"b2"})"};
+       }},
+      {http::verb::delete_, "/v1/bulletins/{id}", "moderator", 200,
+       [&] {
+         return prepared{"/v1/bulletins/" + new_bulletin(), ""};
+       }},
+      {http::verb::get, "/v1/bulletins/{id}", std::nullopt, 200,
+       [&] {
+         return prepared{"/v1/bulletins/" + new_bulletin(), ""};
        }},
   };
 

@@ -33,6 +33,7 @@ HTTP commands (closed loop, keep-alive, one request in flight per connection):
                --count 1000000 --concurrency 512 --connections 4 --run-id 1 --start 0
                --seed N (fingerprint seed; default: the stored one, or random)
                --fps-out FILE --fps-out-limit 100000 (write seeded fps)
+               --public mixed|all (mixed: a quarter public, as generated)
 )";
 
 int fail(const std::string& message) {

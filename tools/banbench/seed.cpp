@@ -32,6 +32,7 @@ struct seed_plan {
   std::size_t stores = 4;  // connections; Redis reads ~16 KiB per connection per fsync
   std::uint64_t fps_out_limit = 0;
   std::ofstream* fps_out = nullptr;
+  bool all_public = false;  // --public all: every ban public (notice page benchmark)
 };
 
 struct seed_progress {
@@ -72,6 +73,8 @@ asio::awaitable<void> seed_worker(std::shared_ptr<store> s, std::uint64_t seed,
   while (progress.next < plan.start + plan.count) {
     const std::uint64_t number = progress.next++;
     auto record = to_record(make_ban(plan.run_id, number), seed);
+    if (record && plan.all_public)
+      record->is_public = true;
     if (!record) {
       if (progress.first_error.empty())
         progress.first_error = record.error();
@@ -203,6 +206,12 @@ int run_seed(const options& opts) {
   plan.concurrency = std::max<std::size_t>(1, *concurrency);
   plan.fps_out_limit = *fps_limit;
   plan.stores = std::max<std::size_t>(1, *stores);
+  const auto publish = opts.text("public", "mixed");
+  if (publish != "mixed" && publish != "all") {
+    std::fprintf(stderr, "banbench seed: --public is mixed (a quarter public) or all\n");
+    return 2;
+  }
+  plan.all_public = publish == "all";
   if (const auto path = opts.text("fps-out", ""); !path.empty()) {
     fps_out.open(path);
     if (!fps_out) {

@@ -20,6 +20,10 @@ void add_ops_routes(router& r);       // /healthz, /readyz, /metrics
 void add_stream_routes(router& r);    // /v1/stream, /v1/events, /v1/subscribers
 void add_delta_routes(router& r);     // /v1/deltas
 void add_snapshot_routes(router& r);  // /v1/snapshot
+// Public pages and bulletins (service/src/public/, docs/public.md):
+void add_public_page_routes(router& r);  // /, /offenders, /lookup, /bulletins..., /feed.atom
+void add_public_api_routes(router& r);   // /v1/public/offenders, /v1/public/lookup
+void add_bulletin_routes(router& r);     // /v1/bulletins...
 
 // Adds every route above.
 void add_all_routes(router& r);

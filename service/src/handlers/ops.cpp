@@ -107,6 +107,9 @@ void add_all_routes(router& r) {
   add_delta_routes(r);
   add_snapshot_routes(r);
   add_stream_routes(r);
+  add_public_page_routes(r);
+  add_public_api_routes(r);
+  add_bulletin_routes(r);
 }
 
 std::optional<http_response> reject_unknown_params(

@@ -65,6 +65,10 @@ redis_store::redis_store(asio::any_io_executor executor, redis_endpoint endpoint
   scripts_[static_cast<std::size_t>(script_id::key_revoke)].source = scripts::key_revoke;
   scripts_[static_cast<std::size_t>(script_id::init_list)].source = scripts::init_list;
   scripts_[static_cast<std::size_t>(script_id::trim_log)].source = scripts::trim_log;
+  scripts_[static_cast<std::size_t>(script_id::public_page)].source = scripts::public_page;
+  scripts_[static_cast<std::size_t>(script_id::bulletin_put)].source = scripts::bulletin_put;
+  scripts_[static_cast<std::size_t>(script_id::bulletin_withdraw)].source =
+      scripts::bulletin_withdraw;
   redis_connection::config cfg;
   cfg.endpoint = endpoint;
   cfg.handshake_timeout = options_.command_timeout;
@@ -132,7 +136,9 @@ std::vector<std::string> redis_store::ban_keys(const fingerprint& fp) const {
           key("public"),
           key("bans"),
           key("digest"),
-          key("audit")};
+          key("audit"),
+          key("public_version"),
+          key("pubidx")};
 }
 
 asio::awaitable<store_result<redis_value>> redis_store::command(std::vector<std::string> args) {

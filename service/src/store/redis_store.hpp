@@ -27,6 +27,9 @@ class redis_store final : public store {
     key_revoke,
     init_list,
     trim_log,
+    public_page,
+    bulletin_put,
+    bulletin_withdraw,
     count
   };
 
@@ -109,6 +112,34 @@ class redis_store final : public store {
     return audit_impl(std::move(before_id), limit);
   }
   bool connected() const noexcept override;
+  boost::asio::awaitable<store_result<std::uint64_t>> public_version() override {
+    return public_version_impl();
+  }
+  boost::asio::awaitable<store_result<public_page>> list_public(public_query query) override {
+    return list_public_impl(std::move(query));
+  }
+  boost::asio::awaitable<store_result<std::vector<std::optional<public_entry>>>> public_entries(
+      std::vector<fingerprint> fps) override {
+    return public_entries_impl(std::move(fps));
+  }
+  boost::asio::awaitable<store_result<bulletin>> publish_bulletin(bulletin b, actor who) override {
+    b.id.clear();
+    return put_bulletin_impl(std::move(b), std::move(who));
+  }
+  boost::asio::awaitable<store_result<bulletin>> edit_bulletin(bulletin b, actor who) override {
+    return put_bulletin_impl(std::move(b), std::move(who));
+  }
+  boost::asio::awaitable<store_result<void>> withdraw_bulletin(std::string id, actor who) override {
+    return withdraw_bulletin_impl(std::move(id), std::move(who));
+  }
+  boost::asio::awaitable<store_result<std::optional<bulletin>>> get_bulletin(
+      std::string id) override {
+    return get_bulletin_impl(std::move(id));
+  }
+  boost::asio::awaitable<store_result<bulletin_page>> list_bulletins(std::uint64_t before_id,
+                                                                     std::size_t limit) override {
+    return list_bulletins_impl(before_id, limit);
+  }
 
   // The command connection, for tests and diagnostics.
   const std::shared_ptr<redis_connection>& connection() const noexcept { return commands_; }
@@ -143,6 +174,16 @@ class redis_store final : public store {
       std::string sha256_hex);
   boost::asio::awaitable<store_result<std::vector<audit_entry>>> audit_impl(
       std::optional<std::string> before_id, std::size_t limit);
+
+  boost::asio::awaitable<store_result<std::uint64_t>> public_version_impl();
+  boost::asio::awaitable<store_result<public_page>> list_public_impl(public_query query);
+  boost::asio::awaitable<store_result<std::vector<std::optional<public_entry>>>>
+  public_entries_impl(std::vector<fingerprint> fps);
+  boost::asio::awaitable<store_result<bulletin>> put_bulletin_impl(bulletin b, actor who);
+  boost::asio::awaitable<store_result<void>> withdraw_bulletin_impl(std::string id, actor who);
+  boost::asio::awaitable<store_result<std::optional<bulletin>>> get_bulletin_impl(std::string id);
+  boost::asio::awaitable<store_result<bulletin_page>> list_bulletins_impl(std::uint64_t before_id,
+                                                                          std::size_t limit);
 
   struct script {
     std::string_view source;

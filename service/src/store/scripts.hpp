@@ -12,5 +12,8 @@ extern const std::string_view key_create;
 extern const std::string_view key_revoke;
 extern const std::string_view init_list;
 extern const std::string_view trim_log;
+extern const std::string_view public_page;
+extern const std::string_view bulletin_put;
+extern const std::string_view bulletin_withdraw;
 
 }  // namespace banlist::service::scripts

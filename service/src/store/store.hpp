@@ -177,6 +177,49 @@ struct created_key {
   std::string secret;  // shown once; only its SHA-256 is stored
 };
 
+// --- Notice page and bulletins (docs/public.md) ---
+
+// What the public may see of one ban: never the raw value or the note.
+struct public_entry {
+  fingerprint fp;
+  sdk::identifier_type type = sdk::identifier_type::phone;
+  std::string masked;
+  std::string reason;
+  std::string case_id;
+  std::string source;
+  std::int64_t banned_at_ms = 0;
+  std::uint64_t seq = 0;  // ban seq: the page cursor
+};
+
+struct public_query {
+  std::optional<sdk::identifier_type> type;
+  std::optional<std::string> reason;  // a wire reason name
+  std::uint64_t before_seq = 0;       // cursor: entries with a smaller seq; 0 = newest
+  std::size_t limit = 50;
+};
+
+struct public_page {
+  std::vector<public_entry> entries;
+  std::optional<std::uint64_t> next_cursor;  // pass as before_seq for the next page
+  std::uint64_t version = 0;                 // public version the page was read at
+};
+
+// A typical-case bulletin (bl:bulletin:{id}). `id` is a decimal number as text.
+struct bulletin {
+  std::string id;
+  std::string title;
+  std::string body;  // plain text; blank lines separate paragraphs
+  std::vector<fingerprint> linked_bans;
+  bool published = true;  // false: withdrawn
+  std::int64_t created_at_ms = 0;
+  std::int64_t updated_at_ms = 0;
+};
+
+struct bulletin_page {
+  std::vector<bulletin> items;
+  std::optional<std::uint64_t> next_cursor;  // ids below this follow
+};
+
 class store {
  public:
   virtual ~store() = default;
@@ -249,6 +292,33 @@ class store {
 
   // True while the command connection is up (for /readyz and degraded checks).
   virtual bool connected() const noexcept = 0;
+
+  // Notice page and bulletins (docs/public.md). The public version
+  // (bl:public_version) moves with every change a public page shows: a
+  // public ban, the lift of one, a bulletin published, edited or withdrawn.
+  virtual boost::asio::awaitable<store_result<std::uint64_t>> public_version() = 0;
+  // One page of public bans, newest first, from one sorted-set range
+  // (O(page size)), read atomically with the public version.
+  virtual boost::asio::awaitable<store_result<public_page>> list_public(public_query query) = 0;
+  // For each fingerprint: its public entry when it is banned and public,
+  // else nullopt (a non-public ban is not disclosed).
+  virtual boost::asio::awaitable<store_result<std::vector<std::optional<public_entry>>>>
+  public_entries(std::vector<fingerprint> fps) = 0;
+  // Publishes `b` (its id is ignored and assigned). Audited.
+  virtual boost::asio::awaitable<store_result<bulletin>> publish_bulletin(bulletin b,
+                                                                          actor who) = 0;
+  // Replaces title, body and linked bans of published bulletin `b.id`;
+  // not_found when unknown or withdrawn. Audited.
+  virtual boost::asio::awaitable<store_result<bulletin>> edit_bulletin(bulletin b, actor who) = 0;
+  // Withdraws a published bulletin; not_found when unknown or withdrawn. Audited.
+  virtual boost::asio::awaitable<store_result<void>> withdraw_bulletin(std::string id,
+                                                                       actor who) = 0;
+  // The bulletin with `id` whatever its status, or nullopt.
+  virtual boost::asio::awaitable<store_result<std::optional<bulletin>>> get_bulletin(
+      std::string id) = 0;
+  // Published bulletins, newest first, with id < before_id (0 = newest).
+  virtual boost::asio::awaitable<store_result<bulletin_page>> list_bulletins(
+      std::uint64_t before_id, std::size_t limit) = 0;
 };
 
 // Opens a store on `endpoint`; connects, loads the scripts and returns once

@@ -3,6 +3,7 @@
 -- nothing and returns the stored record.
 --
 -- KEYS: 1 ban:{fp}  2 seq  3 log  4 banned  5 public  6 bans  7 digest  8 audit
+--       9 public_version  10 pubidx (base name of the notice page indexes)
 -- ARGV: 1 fp  2 type  3 value  4 masked  5 reason  6 note  7 case_id  8 source
 --       9 public ("1"/"0")  10 expires_at (unix s, "" = none)
 --       11 actor key id  12 actor address  13 request id
@@ -48,6 +49,13 @@ redis.call('SET', KEYS[7], digest)
 redis.call('HSET', KEYS[4], fp, ARGV[14])
 if ARGV[9] == '1' then
   redis.call('ZADD', KEYS[5], now, fp)
+  -- Notice page indexes, score = seq (unique, so a seq is an exact cursor):
+  -- all public bans, by type, by reason, by type and reason.
+  redis.call('ZADD', KEYS[10] .. ':all', seq, fp)
+  redis.call('ZADD', KEYS[10] .. ':t:' .. ARGV[2], seq, fp)
+  redis.call('ZADD', KEYS[10] .. ':r:' .. ARGV[5], seq, fp)
+  redis.call('ZADD', KEYS[10] .. ':tr:' .. ARGV[2] .. ':' .. ARGV[5], seq, fp)
+  redis.call('INCR', KEYS[9])
 end
 redis.call('ZADD', KEYS[6], seq, fp)
 

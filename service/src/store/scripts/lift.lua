@@ -2,6 +2,7 @@
 -- entry, sets, digest and audit entry.
 --
 -- KEYS: 1 ban:{fp}  2 seq  3 log  4 banned  5 public  6 bans  7 digest  8 audit
+--       9 public_version  10 pubidx (base name of the notice page indexes)
 -- ARGV: 1 fp  2 lift reason  3 actor key id  4 actor address  5 request id
 -- Returns {1, seq, lifted_at_ms} or {0} when the fingerprint is not banned.
 
@@ -36,6 +37,15 @@ redis.call('SET', KEYS[7], digest)
 
 redis.call('HDEL', KEYS[4], fp)
 redis.call('ZREM', KEYS[5], fp)
+-- A lifted ban leaves the notice page (docs/public.md).
+local shown = redis.call('HMGET', KEYS[1], 'public', 'reason')
+if shown[1] == '1' then
+  redis.call('ZREM', KEYS[10] .. ':all', fp)
+  redis.call('ZREM', KEYS[10] .. ':t:' .. record[2], fp)
+  redis.call('ZREM', KEYS[10] .. ':r:' .. shown[2], fp)
+  redis.call('ZREM', KEYS[10] .. ':tr:' .. record[2] .. ':' .. shown[2], fp)
+  redis.call('INCR', KEYS[9])
+end
 redis.call('ZREM', KEYS[6], fp)
 
 redis.call('XADD', KEYS[3], seq .. '-1',
