@@ -30,6 +30,16 @@ bool declined_route(unsigned status) {
   return status == 400 || status == 404 || status == 405 || status == 426 || status == 501;
 }
 
+// Returns the little-endian u64 at `offset`, or 0 when the bytes are too short.
+std::uint64_t read_u64_le(std::span<const std::uint8_t> bytes, std::size_t offset) {
+  if (bytes.size() < offset + 8)
+    return 0;
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8; ++i)
+    v |= std::uint64_t{bytes[offset + i]} << (8 * i);
+  return v;
+}
+
 std::string describe(std::string_view what, const std::error_code& ec) {
   return std::string(what) + ": " + ec.message();
 }
@@ -142,6 +152,23 @@ net::awaitable<bool> sync_loop::bootstrap() {
   }
   const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(r.body.data()),
                                             r.body.size());
+  // A snapshot of our epoch older than the replica (a server's snapshot
+  // cache lags its head) would move answers backwards: keep the replica and
+  // follow deltas from its seq again; if those are gone too (410), the next
+  // resync asks again after the backoff, by when the cache has moved on.
+  const replica_status current = stored_.replica().status();
+  if (current.loaded) {
+    // Header fields only (install_snapshot verifies everything): a damaged
+    // header at worst delays the resync by one backoff.
+    const std::uint64_t epoch = read_u64_le(bytes, snapshot_format::kEpochOffset);
+    const std::uint64_t seq = read_u64_le(bytes, snapshot_format::kSeqOffset);
+    if (epoch == current.epoch && seq < current.seq) {
+      report("snapshot: older than the replica (seq " + std::to_string(seq) + " < " +
+             std::to_string(current.seq) + ")");
+      need_snapshot_ = false;
+      co_return false;
+    }
+  }
   auto installed = stored_.install_snapshot(bytes);
   if (!installed && !stored_.replica().status().loaded) {
     report(describe("snapshot", installed.error()));
@@ -187,7 +214,13 @@ net::awaitable<sync_loop::outcome> sync_loop::follow_websocket() {
     if (c.status == 410)
       co_return outcome::resync;
     retry_after_ = c.retry_after;
-    if (declined_route(c.status) || ++websocket_failures_ >= kWebsocketAttempts) {
+    if (!c.reached)
+      co_return outcome::failed;  // the server is down, not the socket refused: back off
+    // Declined by a response that says the route cannot upgrade, or broken
+    // without any response twice in a row (a proxy that resets upgrades):
+    // long-poll. Other statuses (401, 429, 5xx) would refuse a poll as well.
+    if (declined_route(c.status) ||
+        (c.status == 0 && ++websocket_failures_ >= kWebsocketAttempts)) {
       websocket_failures_ = 0;
       co_return outcome::unavailable;
     }
