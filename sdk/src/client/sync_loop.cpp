@@ -104,10 +104,21 @@ net::awaitable<void> sync_loop::run() {
       }
       need_snapshot_ = false;
       backoff_ = 0ms;
+      catch_up_ = true;
     }
+    // Right after a snapshot, one poll that does not wait: it applies what
+    // the snapshot (often a cached, older one) lacks and tells the head, so
+    // wait_until_current() knows when the replica is current. A WebSocket
+    // replay says nothing when there is nothing to replay.
     const bool try_websocket =
         config_.use_websocket && std::chrono::steady_clock::now() >= websocket_retry_at_;
-    const outcome o = try_websocket ? co_await follow_websocket() : co_await poll_once();
+    outcome o = outcome::failed;
+    if (catch_up_) {
+      catch_up_ = false;
+      o = co_await poll_once(false);
+    } else {
+      o = try_websocket ? co_await follow_websocket() : co_await poll_once(true);
+    }
     flush(false);
     switch (o) {
       case outcome::progressed:
@@ -176,7 +187,6 @@ net::awaitable<bool> sync_loop::bootstrap() {
   }
   std::lock_guard lock(progress_.mutex);
   ++progress_.snapshots_loaded;
-  progress_.heard_since_start = true;
   progress_.last_error = installed ? "" : describe("storing the snapshot", installed.error());
   co_return true;
 }
@@ -289,20 +299,23 @@ net::awaitable<sync_loop::outcome> sync_loop::follow_websocket() {
   co_return result;
 }
 
-net::awaitable<sync_loop::outcome> sync_loop::poll_once() {
+net::awaitable<sync_loop::outcome> sync_loop::poll_once(bool wait) {
   const replica_status st = stored_.replica().status();
-  std::string target = "/v1/deltas?since=" + std::to_string(st.seq) +
-                       "&wait=" + std::to_string(config_.long_poll_wait.count());
+  const std::chrono::seconds wait_s = wait ? config_.long_poll_wait : std::chrono::seconds(0);
+  std::string target =
+      "/v1/deltas?since=" + std::to_string(st.seq) + "&wait=" + std::to_string(wait_s.count());
   std::string accept(kDeltaBinaryMediaType);
-  http_result r = co_await transport_.request(http_verb::get, std::move(target), {},
-                                              std::move(accept), config_.max_message_bytes,
-                                              config_.request_timeout + config_.long_poll_wait);
+  http_result r =
+      co_await transport_.request(http_verb::get, std::move(target), {}, std::move(accept),
+                                  config_.max_message_bytes, config_.request_timeout + wait_s);
   if (r.error) {
-    set_connected(sync_transport::long_poll, false);
+    if (wait)
+      set_connected(sync_transport::long_poll, false);
     report(describe("deltas", r.error));
     co_return outcome::failed;
   }
-  set_connected(sync_transport::long_poll, true);
+  if (wait)
+    set_connected(sync_transport::long_poll, true);
   if (r.status == 410)
     co_return outcome::resync;
   if (r.status != 200) {
@@ -323,7 +336,7 @@ net::awaitable<sync_loop::outcome> sync_loop::poll_once() {
     co_return outcome::failed;
   }
   const outcome o = apply(*batch);
-  if (o == outcome::progressed && !batch->more && batch->min_wait_s > 0) {
+  if (wait && o == outcome::progressed && !batch->more && batch->min_wait_s > 0) {
     const std::chrono::milliseconds wait = std::chrono::seconds(batch->min_wait_s);
     co_await sleep(wait);
   }
