@@ -126,7 +126,7 @@ TEST_CASE("use_websocket = false: long-poll only", "[sdk][client][redis]") {
   client->start();
   const std::uint64_t seq = ban_many(http, mod, "x", 3);
   require_converged(*client, http, partner, seq);
-  CHECK(client->status().transport == sdk::sync_transport::long_poll);
+  CHECK(wait_for([&] { return client->status().transport == sdk::sync_transport::long_poll; }));
   CHECK(proxy.log_of("/v1/stream").empty());
 }
 
@@ -288,7 +288,12 @@ TEST_CASE("banlistd restarted mid-stream: the client reconnects and misses nothi
     head = ban_many(http, mod, "r" + std::to_string(round) + "-", 40, &banned);
     if (round == 2)
       break;
-    // Stop while the client is following, then come back.
+    // Stop while the client is following over the socket, then come back.
+    REQUIRE(wait_for([&] {
+      const auto st = client->status();
+      return st.connected && st.transport == sdk::sync_transport::websocket &&
+             st.replica.seq == head;
+    }));
     f.stop_server();
     std::this_thread::sleep_for(300ms);
     CHECK_FALSE(client->status().connected);
