@@ -48,11 +48,17 @@ case $how in
 esac
 
 # A live banlistd with its own embedded redis-server.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 admin=admin-key-for-the-install-test-0123
-BANLIST_ADMIN_KEY=$admin "$banlistd" --listen "127.0.0.1:$port" --data "$work/data" \
+BANLIST_ADMIN_KEY=$admin "$banlistd" --listen 127.0.0.1:0 --data "$work/data" \
   --threads 1 --filter-capacity 1000 >"$work/banlistd.log" 2>&1 &
 pid=$!
+# Port 0: the OS picks a free port; banlistd prints it.
+i=0 port=""
+while [ -z "$port" ]; do
+  port=$(sed -n 's/^banlistd: listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/banlistd.log")
+  i=$((i + 1)); [ $i -lt 300 ] || { cat "$work/banlistd.log"; fail "banlistd did not start"; }
+  [ -n "$port" ] || sleep 0.1
+done
 url=http://127.0.0.1:$port
 i=0
 until curl -fs "$url/readyz" >/dev/null 2>&1; do
@@ -67,7 +73,9 @@ curl -fs -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
   || fail "ban email"
 partner=$(curl -fs -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
   -d '{"role":"partner","name":"install test"}' "$url/v1/keys" \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])') || fail "partner key"
+  | sed -n 's/.*"key":"\([^"]*\)".*/\1/p') || fail "partner key"
+[ -n "$partner" ] || fail "partner key"
+
 
 signups='phone +86 138 0013 8000
 email Scammer@Example.com
