@@ -238,6 +238,18 @@ net::awaitable<sync_loop::outcome> sync_loop::follow_websocket() {
   }
   websocket_failures_ = 0;
   set_connected(sync_transport::websocket, true);
+  // Tell the server at once what this replica holds: its subscriber list
+  // shows the applied seq (and the lag) even when nothing new arrives.
+  {
+    client_ack hello;
+    hello.seq = stored_.replica().status().seq;
+    std::string hello_text = encode_ack_message(hello);
+    if (auto written = co_await c.socket->write(std::move(hello_text)); written) {
+      report(describe("stream ack", written));
+      set_connected(sync_transport::websocket, false);
+      co_return outcome::failed;
+    }
+  }
   bool progressed = false;
   outcome result = outcome::failed;
   for (;;) {

@@ -160,7 +160,13 @@ TEST_CASE("filter mode: bootstrap, live bans and lifts, acks, callbacks, status"
     }
     return false;
   };
-  CHECK(wait_for(subscribed, 10s));
+  const bool acked = wait_for(subscribed, 10s);
+  if (!acked) {
+    const auto st_now = client->status();
+    FAIL_CHECK("no ack of " << lift2 << " in " << http.get("/v1/subscribers", kAdminKey).body
+                            << "; client reconnects " << st_now.reconnects << ", last error '"
+                            << st_now.last_error << "'");
+  }
 
   // One callback per applied change, in order.
   {
