@@ -80,6 +80,7 @@ void subscription_feed::peer_gone() {
 
 asio::awaitable<subscription_feed::step> subscription_feed::locate(store& s, std::uint64_t since) {
   cursor_ = since;
+  offered_ = since;
   digest_ = fingerprint{};
   if (since == 0)
     co_return step::ok;
@@ -106,6 +107,7 @@ asio::awaitable<subscription_feed::step> subscription_feed::send_batch(
     const sdk::delta_batch& batch) {
   // g++ 12: no temporaries or conditions around co_await (see store.hpp).
   const std::uint64_t last = batch.to;
+  offered_ = std::max(offered_, last);
   const bool sent = co_await sink.send_changes(message, last);
   if (!sent)
     co_return step::peer_failed;

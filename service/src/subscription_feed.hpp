@@ -76,6 +76,9 @@ class subscription_feed {
                                    std::optional<std::uint64_t> epoch);
 
   std::uint64_t cursor() const noexcept { return cursor_; }
+  // The newest seq handed to the socket (written or being written): a fast
+  // client may ack it before the write's completion updates cursor().
+  std::uint64_t offered() const noexcept { return offered_; }
 
  private:
   enum class step { ok, peer_failed, resync, store_failed };
@@ -100,6 +103,7 @@ class subscription_feed {
   bool peer_gone_ = false;
   std::optional<sdk::reset_reason> pending_reset_;
   std::uint64_t cursor_ = 0;
+  std::uint64_t offered_ = 0;  // >= cursor_
   fingerprint digest_;
   std::chrono::steady_clock::time_point last_send_;
 };

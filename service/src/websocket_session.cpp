@@ -138,7 +138,7 @@ asio::awaitable<void> websocket_session<Stream>::read_loop() {
     buffer.consume(buffer.size());
     // Anything but a valid ack is ignored: a newer client may send more.
     if (auto ack = sdk::decode_client_message(text)) {
-      const std::uint64_t applied = std::min(ack->seq, feed_.cursor());
+      const std::uint64_t applied = std::min(ack->seq, feed_.offered());
       stats_->acked_seq.store(applied, std::memory_order_relaxed);
       stats_->acked.store(true, std::memory_order_relaxed);
     }

@@ -114,7 +114,10 @@ class fingerprint_table {
   }
   void allocate(std::size_t buckets, std::size_t slots);
 
-  std::unique_ptr<std::uint8_t[]> slots_;
+  struct free_deleter {
+    void operator()(std::uint8_t* p) const noexcept;
+  };
+  std::unique_ptr<std::uint8_t[], free_deleter> slots_;
   std::size_t buckets_ = 0;
   std::size_t slot_count_ = 0;
   std::size_t size_ = 0;

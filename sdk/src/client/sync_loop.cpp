@@ -30,6 +30,16 @@ bool declined_route(unsigned status) {
   return status == 400 || status == 404 || status == 405 || status == 426 || status == 501;
 }
 
+// Returns the little-endian u64 at `offset`, or 0 when the bytes are too short.
+std::uint64_t read_u64_le(std::span<const std::uint8_t> bytes, std::size_t offset) {
+  if (bytes.size() < offset + 8)
+    return 0;
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8; ++i)
+    v |= std::uint64_t{bytes[offset + i]} << (8 * i);
+  return v;
+}
+
 std::string describe(std::string_view what, const std::error_code& ec) {
   return std::string(what) + ": " + ec.message();
 }
@@ -94,10 +104,21 @@ net::awaitable<void> sync_loop::run() {
       }
       need_snapshot_ = false;
       backoff_ = 0ms;
+      catch_up_ = true;
     }
+    // Right after a snapshot, one poll that does not wait: it applies what
+    // the snapshot (often a cached, older one) lacks and tells the head, so
+    // wait_until_current() knows when the replica is current. A WebSocket
+    // replay says nothing when there is nothing to replay.
     const bool try_websocket =
         config_.use_websocket && std::chrono::steady_clock::now() >= websocket_retry_at_;
-    const outcome o = try_websocket ? co_await follow_websocket() : co_await poll_once();
+    outcome o = outcome::failed;
+    if (catch_up_) {
+      catch_up_ = false;
+      o = co_await poll_once(false);
+    } else {
+      o = try_websocket ? co_await follow_websocket() : co_await poll_once(true);
+    }
     flush(false);
     switch (o) {
       case outcome::progressed:
@@ -142,6 +163,23 @@ net::awaitable<bool> sync_loop::bootstrap() {
   }
   const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(r.body.data()),
                                             r.body.size());
+  // A snapshot of our epoch older than the replica (a server's snapshot
+  // cache lags its head) would move answers backwards: keep the replica and
+  // follow deltas from its seq again; if those are gone too (410), the next
+  // resync asks again after the backoff, by when the cache has moved on.
+  const replica_status current = stored_.replica().status();
+  if (current.loaded) {
+    // Header fields only (install_snapshot verifies everything): a damaged
+    // header at worst delays the resync by one backoff.
+    const std::uint64_t epoch = read_u64_le(bytes, snapshot_format::kEpochOffset);
+    const std::uint64_t seq = read_u64_le(bytes, snapshot_format::kSeqOffset);
+    if (epoch == current.epoch && seq < current.seq) {
+      report("snapshot: older than the replica (seq " + std::to_string(seq) + " < " +
+             std::to_string(current.seq) + ")");
+      need_snapshot_ = false;
+      co_return false;
+    }
+  }
   auto installed = stored_.install_snapshot(bytes);
   if (!installed && !stored_.replica().status().loaded) {
     report(describe("snapshot", installed.error()));
@@ -149,7 +187,6 @@ net::awaitable<bool> sync_loop::bootstrap() {
   }
   std::lock_guard lock(progress_.mutex);
   ++progress_.snapshots_loaded;
-  progress_.heard_since_start = true;
   progress_.last_error = installed ? "" : describe("storing the snapshot", installed.error());
   co_return true;
 }
@@ -187,7 +224,13 @@ net::awaitable<sync_loop::outcome> sync_loop::follow_websocket() {
     if (c.status == 410)
       co_return outcome::resync;
     retry_after_ = c.retry_after;
-    if (declined_route(c.status) || ++websocket_failures_ >= kWebsocketAttempts) {
+    if (!c.reached)
+      co_return outcome::failed;  // the server is down, not the socket refused: back off
+    // Declined by a response that says the route cannot upgrade, or broken
+    // without any response twice in a row (a proxy that resets upgrades):
+    // long-poll. Other statuses (401, 429, 5xx) would refuse a poll as well.
+    if (declined_route(c.status) ||
+        (c.status == 0 && ++websocket_failures_ >= kWebsocketAttempts)) {
       websocket_failures_ = 0;
       co_return outcome::unavailable;
     }
@@ -195,6 +238,18 @@ net::awaitable<sync_loop::outcome> sync_loop::follow_websocket() {
   }
   websocket_failures_ = 0;
   set_connected(sync_transport::websocket, true);
+  // Tell the server at once what this replica holds: its subscriber list
+  // shows the applied seq (and the lag) even when nothing new arrives.
+  {
+    client_ack hello;
+    hello.seq = stored_.replica().status().seq;
+    std::string hello_text = encode_ack_message(hello);
+    if (auto written = co_await c.socket->write(std::move(hello_text)); written) {
+      report(describe("stream ack", written));
+      set_connected(sync_transport::websocket, false);
+      co_return outcome::failed;
+    }
+  }
   bool progressed = false;
   outcome result = outcome::failed;
   for (;;) {
@@ -256,20 +311,23 @@ net::awaitable<sync_loop::outcome> sync_loop::follow_websocket() {
   co_return result;
 }
 
-net::awaitable<sync_loop::outcome> sync_loop::poll_once() {
+net::awaitable<sync_loop::outcome> sync_loop::poll_once(bool wait) {
   const replica_status st = stored_.replica().status();
-  std::string target = "/v1/deltas?since=" + std::to_string(st.seq) +
-                       "&wait=" + std::to_string(config_.long_poll_wait.count());
+  const std::chrono::seconds wait_s = wait ? config_.long_poll_wait : std::chrono::seconds(0);
+  std::string target =
+      "/v1/deltas?since=" + std::to_string(st.seq) + "&wait=" + std::to_string(wait_s.count());
   std::string accept(kDeltaBinaryMediaType);
-  http_result r = co_await transport_.request(http_verb::get, std::move(target), {},
-                                              std::move(accept), config_.max_message_bytes,
-                                              config_.request_timeout + config_.long_poll_wait);
+  http_result r =
+      co_await transport_.request(http_verb::get, std::move(target), {}, std::move(accept),
+                                  config_.max_message_bytes, config_.request_timeout + wait_s);
   if (r.error) {
-    set_connected(sync_transport::long_poll, false);
+    if (wait)
+      set_connected(sync_transport::long_poll, false);
     report(describe("deltas", r.error));
     co_return outcome::failed;
   }
-  set_connected(sync_transport::long_poll, true);
+  if (wait)
+    set_connected(sync_transport::long_poll, true);
   if (r.status == 410)
     co_return outcome::resync;
   if (r.status != 200) {
@@ -290,7 +348,7 @@ net::awaitable<sync_loop::outcome> sync_loop::poll_once() {
     co_return outcome::failed;
   }
   const outcome o = apply(*batch);
-  if (o == outcome::progressed && !batch->more && batch->min_wait_s > 0) {
+  if (wait && o == outcome::progressed && !batch->more && batch->min_wait_s > 0) {
     const std::chrono::milliseconds wait = std::chrono::seconds(batch->min_wait_s);
     co_await sleep(wait);
   }

@@ -63,7 +63,8 @@ class sync_loop {
 
   net::awaitable<bool> bootstrap();
   net::awaitable<outcome> follow_websocket();
-  net::awaitable<outcome> poll_once();
+  // GET /v1/deltas; `wait`: long-poll and honour min_wait_s, else a quick catch-up.
+  net::awaitable<outcome> poll_once(bool wait);
   outcome apply(const delta_batch& batch);
   net::awaitable<void> sleep(std::chrono::milliseconds delay);
   std::chrono::milliseconds next_backoff();
@@ -80,6 +81,7 @@ class sync_loop {
   std::chrono::steady_clock::time_point websocket_retry_at_{};
   unsigned websocket_failures_ = 0;
   bool need_snapshot_ = false;
+  bool catch_up_ = false;  // poll once, without waiting, after a snapshot
   std::chrono::steady_clock::time_point last_flush_{};
 };
 

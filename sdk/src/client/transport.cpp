@@ -221,6 +221,7 @@ net::awaitable<websocket_result> transport::open_websocket(std::string target,
       co_return out;
     }
     out = co_await upgrade(*socket, url_, full, authorization_, max_message_bytes_);
+    out.reached = true;
     if (!out.error)
       out.socket = std::move(socket);
   } else {
@@ -231,6 +232,7 @@ net::awaitable<websocket_result> transport::open_websocket(std::string target,
       co_return out;
     }
     out = co_await upgrade(*socket, url_, full, authorization_, max_message_bytes_);
+    out.reached = true;
     if (!out.error)
       out.socket = std::move(socket);
   }

@@ -45,6 +45,9 @@ class message_socket {
 struct websocket_result {
   std::error_code error;
   unsigned status = 0;  // the HTTP status when the upgrade was declined
+  // The connection (and TLS) was established: an error is the upgrade's,
+  // not the server being unreachable.
+  bool reached = false;
   std::optional<std::chrono::seconds> retry_after;
   std::unique_ptr<message_socket> socket;
 };
