@@ -60,6 +60,12 @@ struct service_config {
   std::chrono::seconds log_retain_age{7 * 86400};     // ...or younger than this
   std::chrono::milliseconds retention_interval{60000};
 
+  // Bulk changes (POST /v1/bans/import): an import that may change more
+  // than max(bulk_change_min, bulk_change_limit % of the list) bans needs
+  // ?confirm=true (the circuit breaker; docs/decisions.md).
+  double bulk_change_limit = 10.0;  // percent
+  std::uint64_t bulk_change_min = 100;
+
   // TLS: both set, or neither.
   std::string tls_cert;
   std::string tls_key;

@@ -20,6 +20,7 @@ void add_ops_routes(router& r);       // /healthz, /readyz, /metrics
 void add_stream_routes(router& r);    // /v1/stream, /v1/events, /v1/subscribers
 void add_delta_routes(router& r);     // /v1/deltas
 void add_snapshot_routes(router& r);  // /v1/snapshot
+void add_import_routes(router& r);    // /v1/bans/import (streamed body)
 
 // Adds every route above.
 void add_all_routes(router& r);

@@ -97,6 +97,7 @@ void add_all_routes(router& r) {
   add_delta_routes(r);
   add_snapshot_routes(r);
   add_stream_routes(r);
+  add_import_routes(r);
 }
 
 std::optional<http_response> reject_unknown_params(
