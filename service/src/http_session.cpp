@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <random>
 
 #include <boost/asio/co_spawn.hpp>
@@ -104,8 +105,8 @@ asio::awaitable<void> http_session<Stream>::run() {
       break;
     if (streamed_) {
       idle_ = false;
-      const bool again = co_await serve_streamed(
-          request_id_for(to_std(parser_->get()["X-Request-Id"])));
+      const bool again =
+          co_await serve_streamed(request_id_for(to_std(parser_->get()["X-Request-Id"])));
       idle_ = true;
       if (!again || close_requested_ || state_.shutting_down())
         break;
@@ -169,7 +170,10 @@ asio::awaitable<bool> http_session<Stream>::read_request(bool first) {
   // Beast checks Content-Length against the limit while parsing the header,
   // before we know the route: start with the largest limit and narrow it
   // once the header says which route this is.
-  parser_->body_limit(std::max(config.body_limit, config.batch_body_limit));
+  // Streamed-body routes (POST /v1/bans/import) have no body limit, so no
+  // limit while the header is parsed; the checks below apply it per route.
+  // (Not boost::none: Beast 1.74 compares Content-Length > none as true.)
+  parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   co_await http::async_read_header(stream_, buffer_, *parser_,
                                    asio::redirect_error(asio::use_awaitable, ec));
   streamed_ = false;
@@ -220,9 +224,15 @@ asio::awaitable<http_response> http_session<Stream>::respond(const http_request&
   namespace http = beast::http;
   const auto [path, query_text] = split_target(to_std(req.target()));
   auto query = query_params::parse(query_text);
-  request_context ctx{
-      req,        state_,          path,        query ? std::move(*query) : query_params{}, {},
-      request_id, client_address_, std::nullopt, exchange};
+  request_context ctx{req,
+                      state_,
+                      path,
+                      query ? std::move(*query) : query_params{},
+                      {},
+                      request_id,
+                      client_address_,
+                      std::nullopt,
+                      exchange};
   if (!query) {
     co_return error_response(ctx, http::status::bad_request, "invalid_query",
                              "malformed query string");

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -33,7 +34,7 @@ class session_exchange final : public streamed_exchange {
         request_id_(std::move(request_id)) {
     // The body has no size limit: it is never held whole; the handler
     // limits each line.
-    parser_.body_limit(boost::none);
+    parser_.body_limit(std::numeric_limits<std::uint64_t>::max());
     const auto expect = parser_.get()[boost::beast::http::field::expect];
     expects_continue_ = boost::beast::iequals(expect, "100-continue");
     keep_alive_ = parser_.get().keep_alive();
