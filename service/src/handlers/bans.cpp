@@ -62,8 +62,8 @@ std::expected<ban_request, http_response> decode_ban(const request_context& ctx,
   auto fields = ban_fields_from_json(*object);
   if (!fields)
     return std::unexpected(bad_request(ctx, fields.error().code, fields.error().message));
-  auto record = validate_ban(std::move(*fields), seed, ctx.caller ? ctx.caller->id : std::string(),
-                             now_ms());
+  auto record =
+      validate_ban(std::move(*fields), seed, ctx.caller ? ctx.caller->id : std::string(), now_ms());
   if (!record) {
     const auto& p = record.error();
     if (p.rule.empty())

@@ -151,7 +151,7 @@ struct list_identity {
 
 // Sizes of the list (issue 7: circuit breaker, GET /v1/status).
 struct list_counts {
-  std::uint64_t banned = 0;  // HLEN bl:banned
+  std::uint64_t banned = 0;     // HLEN bl:banned
   std::uint64_t is_public = 0;  // ZCARD bl:public
 };
 
