@@ -140,6 +140,10 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
      "notice pages, bulletins and feed per client address per minute (0: no limit)")
     ("public-page-burst", po::value(&c.public_page_burst)->default_value(c.public_page_burst),
      "public pages a client may load at once")
+    ("bulk-change-limit", po::value(&c.bulk_change_limit)->default_value(c.bulk_change_limit),
+     "percent of the list one import may change without ?confirm=true")
+    ("bulk-change-min", po::value(&c.bulk_change_min)->default_value(c.bulk_change_min),
+     "changes one import may always make without ?confirm=true (small lists)")
     ("tls-cert", po::value(&c.tls_cert), "PEM certificate chain: serve HTTPS")
     ("tls-key", po::value(&c.tls_key), "PEM private key for --tls-cert")
     ("redis-sentinel", po::value(&sentinels),
@@ -253,6 +257,9 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
     return std::unexpected(std::string(
         "deltas: deltas-min-wait-s <= 86400, snapshot-max-changes and log-retain-count > 0, "
         "snapshot-max-age-ms and retention-interval-ms >= 100"));
+  }
+  if (!(c.bulk_change_limit >= 0.0 && c.bulk_change_limit <= 100.0)) {
+    return std::unexpected(std::string("--bulk-change-limit is a percentage, 0 to 100"));
   }
   c.snapshot_max_age = std::chrono::milliseconds(snapshot_max_age_ms);
   c.log_retain_age = std::chrono::seconds(log_retain_age_s);

@@ -67,6 +67,11 @@ struct service_config {
   double public_lookup_burst = 10;
   double public_page_per_minute = 600;  // notice pages, bulletins, feed
   double public_page_burst = 120;
+  // Bulk changes (POST /v1/bans/import): an import that may change more
+  // than max(bulk_change_min, bulk_change_limit % of the list) bans needs
+  // ?confirm=true (the circuit breaker; docs/decisions.md).
+  double bulk_change_limit = 10.0;  // percent
+  std::uint64_t bulk_change_min = 100;
 
   // TLS: both set, or neither.
   std::string tls_cert;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <random>
 
 #include <boost/asio/co_spawn.hpp>
@@ -14,6 +15,7 @@
 #include "json.hpp"
 #include "log.hpp"
 #include "service_state.hpp"
+#include "session_exchange.hpp"
 #include "subscription_handoff.hpp"
 #include "url.hpp"
 
@@ -101,6 +103,15 @@ asio::awaitable<void> http_session<Stream>::run() {
   for (bool first = true;; first = false) {
     if (!co_await read_request(first))
       break;
+    if (streamed_) {
+      idle_ = false;
+      const bool again =
+          co_await serve_streamed(request_id_for(to_std(parser_->get()["X-Request-Id"])));
+      idle_ = true;
+      if (!again || close_requested_ || state_.shutting_down())
+        break;
+      continue;
+    }
     http_request req = parser_->release();
     idle_ = false;
     const auto started = std::chrono::steady_clock::now();
@@ -159,11 +170,20 @@ asio::awaitable<bool> http_session<Stream>::read_request(bool first) {
   // Beast checks Content-Length against the limit while parsing the header,
   // before we know the route: start with the largest limit and narrow it
   // once the header says which route this is.
-  parser_->body_limit(std::max(config.body_limit, config.batch_body_limit));
+  // Streamed-body routes (POST /v1/bans/import) have no body limit, so no
+  // limit while the header is parsed; the checks below apply it per route.
+  // (Not boost::none: Beast 1.74 compares Content-Length > none as true.)
+  parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   co_await http::async_read_header(stream_, buffer_, *parser_,
                                    asio::redirect_error(asio::use_awaitable, ec));
+  streamed_ = false;
   if (!ec) {
     const auto& header = parser_->get();
+    if (auto m = state_.routes().match(header.method(), split_target(to_std(header.target())).path);
+        m && m->matched->streamed_body) {
+      streamed_ = true;  // the handler reads the body (serve_streamed)
+      co_return true;
+    }
     // The batch check is the one route whose body may exceed the default.
     const bool batch = header.method() == http::verb::post &&
                        split_target(to_std(header.target())).path == "/v1/check";
@@ -199,13 +219,20 @@ asio::awaitable<bool> http_session<Stream>::read_request(bool first) {
 template <class Stream>
 asio::awaitable<http_response> http_session<Stream>::respond(const http_request& req,
                                                              std::string& route_label,
-                                                             const std::string& request_id) {
+                                                             const std::string& request_id,
+                                                             streamed_exchange* exchange) {
   namespace http = beast::http;
   const auto [path, query_text] = split_target(to_std(req.target()));
   auto query = query_params::parse(query_text);
-  request_context ctx{
-      req,        state_,          path,        query ? std::move(*query) : query_params{}, {},
-      request_id, client_address_, std::nullopt};
+  request_context ctx{req,
+                      state_,
+                      path,
+                      query ? std::move(*query) : query_params{},
+                      {},
+                      request_id,
+                      client_address_,
+                      std::nullopt,
+                      exchange};
   if (!query) {
     co_return error_response(ctx, http::status::bad_request, "invalid_query",
                              "malformed query string");
@@ -251,6 +278,43 @@ asio::awaitable<http_response> http_session<Stream>::respond(const http_request&
   }
   co_return error_response(ctx, http::status::internal_server_error, "internal",
                            "internal error; see the server log with the request id");
+}
+
+template <class Stream>
+asio::awaitable<bool> http_session<Stream>::serve_streamed(const std::string& request_id) {
+  // Bytes read and dropped after a handler answered without reading the
+  // whole body, so the client sees the answer rather than a reset.
+  constexpr std::size_t kDrainLimit = 8 * 1024 * 1024;
+  const auto started = std::chrono::steady_clock::now();
+  http_request req;
+  req.base() = parser_->get().base();
+  session_exchange<Stream> exchange(stream_, buffer_, std::move(*parser_),
+                                    state_.config().read_timeout, request_id);
+  parser_.reset();
+  std::string route_label = "unmatched";
+  http_response res = co_await respond(req, route_label, request_id, &exchange);
+  unsigned status = 0;
+  bool reusable = false;
+  if (exchange.response_started()) {
+    co_await exchange.end_response();
+    status = exchange.status();
+    reusable = exchange.keep_alive() && exchange.body_done() && !exchange.failed();
+  } else {
+    bool body_done = exchange.body_done();
+    if (!body_done && !exchange.expects_continue_unsent())
+      body_done = co_await exchange.drain(kDrainLimit);
+    res.set("X-Request-Id", request_id);
+    reusable = body_done && req.keep_alive() && !close_requested_ && !state_.shutting_down();
+    status = res.result_int();
+    co_await send(std::move(res), reusable);
+  }
+  if (status >= 500) {
+    log_line(log_level::warning, std::string(req.method_string()) + " " + route_label + " -> " +
+                                     std::to_string(status) + " request_id=" + request_id);
+  }
+  state_.metrics().record(std::string(req.method_string()), route_label, status,
+                          std::chrono::steady_clock::now() - started);
+  co_return reusable && !close_requested_;
 }
 
 template <class Stream>

@@ -21,6 +21,7 @@
 
 #include "request_context.hpp"
 #include "session_registry.hpp"
+#include "streamed_exchange.hpp"
 
 namespace banlist::service {
 
@@ -43,7 +44,11 @@ class http_session : public closable_session,
   // done (closed, timed out, or an error response was already sent).
   boost::asio::awaitable<bool> read_request(bool first);
   boost::asio::awaitable<http_response> respond(const http_request& req, std::string& route_label,
-                                                const std::string& request_id);
+                                                const std::string& request_id,
+                                                streamed_exchange* exchange = nullptr);
+  // Serves a request of a streamed-body route (see streamed_exchange.hpp).
+  // Returns whether the connection may serve another request.
+  boost::asio::awaitable<bool> serve_streamed(const std::string& request_id);
   boost::asio::awaitable<void> send(http_response res, bool keep_alive);
   boost::asio::awaitable<void> send_error(unsigned version, boost::beast::http::status status,
                                           std::string_view code, std::string_view message);
@@ -55,6 +60,7 @@ class http_session : public closable_session,
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::uint64_t registry_id_ = 0;
+  bool streamed_ = false;         // on the strand: parser_ holds only the header
   bool idle_ = true;              // on the strand: waiting for a request's first byte
   bool close_requested_ = false;  // on the strand: shutdown asked us to close
 };

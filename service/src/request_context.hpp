@@ -22,6 +22,7 @@ using http_request = http::request<http::string_body>;
 using http_response = http::response<http::string_body>;
 
 class service_state;
+class streamed_exchange;
 
 struct request_context {
   const http_request& request;
@@ -32,6 +33,9 @@ struct request_context {
   std::string request_id;
   std::string client_address;
   std::optional<api_key> caller;  // set on authenticated routes
+  // Set for routes added with router::add_streamed: the body is read
+  // through it (request.body() is empty).
+  streamed_exchange* exchange = nullptr;
 
   // Returns the value of `{name}` in the route pattern ("" if absent).
   std::string_view param(std::string_view name) const noexcept;

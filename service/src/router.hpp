@@ -27,6 +27,9 @@ struct route {
   std::string pattern;
   std::optional<role> required;  // nullopt: public or ops route, no key needed
   handler_fn handler;
+  // The handler reads the body itself (request_context::exchange); the
+  // session reads only the header first.
+  bool streamed_body = false;
 };
 
 enum class route_miss { not_found, method_not_allowed };
@@ -42,6 +45,9 @@ class router {
   // Adds a route. Requires: no route with the same method and pattern.
   void add(http::verb method, std::string pattern, std::optional<role> required,
            handler_fn handler);
+  // Adds a route whose handler streams the request body (see streamed_exchange.hpp).
+  void add_streamed(http::verb method, std::string pattern, std::optional<role> required,
+                    handler_fn handler);
 
   // Returns the route for `method` and `path`, or why there is none
   // (method_not_allowed when the path exists with other methods).

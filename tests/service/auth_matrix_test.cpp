@@ -133,6 +133,12 @@ TEST_CASE("auth matrix: every route x every caller", "[http][redis][auth]") {
            std::this_thread::sleep_for(std::chrono::milliseconds(10));
          return prepared{"/v1/snapshot", ""};
        }},
+      // The import body is sent as JSON here (the matrix client's type):
+      // 415 shows the caller got past authentication and the role check.
+      {http::verb::post, "/v1/bans/import", "moderator", 415,
+       [] {
+         return prepared{"/v1/bans/import?lines=1", "{}"};
+       }},
       {http::verb::get, "/healthz", std::nullopt, 200,
        [] {
          return prepared{"/healthz", ""};

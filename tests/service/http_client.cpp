@@ -101,7 +101,8 @@ http_reply http_client::request(http::verb method, const std::string& target,
   for (const auto& [name, value] : headers)
     req.set(name, value);
   if (!body.empty() || method == http::verb::post) {
-    req.set(http::field::content_type, "application/json");
+    if (req[http::field::content_type].empty())
+      req.set(http::field::content_type, "application/json");
     req.body() = body;
   }
   req.keep_alive(true);

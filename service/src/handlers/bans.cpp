@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "banlist/sdk/reason.hpp"
+#include "handlers/ban_fields.hpp"
 #include "handlers/handlers.hpp"
 #include "json.hpp"
 #include "service_state.hpp"
@@ -11,8 +12,6 @@ namespace banlist::service::handlers {
 namespace {
 
 constexpr std::size_t kMaxReason = 64;
-constexpr std::size_t kMaxNote = 2000;
-constexpr std::size_t kMaxShortText = 128;
 constexpr std::size_t kMaxPageSize = 1000;
 
 std::int64_t now_ms() {
@@ -35,28 +34,6 @@ bool valid_reason(std::string_view reason) {
   return true;
 }
 
-// "telecom_fraud, phishing, ..., other": the names a 400 invalid_reason lists.
-std::string allowed_reasons(sdk::change_op op) {
-  std::string names;
-  for (unsigned code = 1; code <= 255; ++code) {
-    const auto name = sdk::reason_name(op, static_cast<std::uint8_t>(code));
-    if (name.empty())
-      continue;
-    if (!names.empty())
-      names += ", ";
-    names += name;
-  }
-  return names;
-}
-
-bool has_control_chars(std::string_view text) {
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7f)
-      return true;
-  }
-  return false;
-}
-
 template <class T>
 std::optional<T> parse_number(std::string_view text) {
   T value{};
@@ -71,98 +48,36 @@ http_response bad_request(const request_context& ctx, std::string_view code,
   return error_response(ctx, http::status::bad_request, code, message);
 }
 
-// Returns the message of the first field that failed to decode, if any.
-template <class... Fields>
-std::optional<std::string> first_error(const Fields&... fields) {
-  std::optional<std::string> problem;
-  auto note_failure = [&](const auto& field) {
-    if (!problem && !field)
-      problem = field.error();
-  };
-  (note_failure(fields), ...);
-  return problem;
-}
-
 struct ban_request {
   ban_record record;
 };
 
-// Decodes and validates the body of POST /v1/bans. Pure: nothing is stored.
+// Decodes and validates the body of POST /v1/bans (rules in ban_fields.cpp,
+// shared with the bulk import). Pure: nothing is stored.
 std::expected<ban_request, http_response> decode_ban(const request_context& ctx,
                                                      std::uint64_t seed) {
   auto object = parse_json_object(ctx.request.body());
   if (!object)
     return std::unexpected(bad_request(ctx, "malformed_json", object.error()));
-  if (auto unknown = first_unknown_field(*object, {"type", "value", "reason", "note", "case_id",
-                                                   "source", "public", "expires_at"})) {
-    return std::unexpected(bad_request(ctx, "unknown_field", "unknown field '" + *unknown + "'"));
-  }
-  auto type = string_field(*object, "type");
-  auto value = string_field(*object, "value");
-  auto reason = string_field(*object, "reason");
-  auto note = string_field(*object, "note");
-  auto case_id = string_field(*object, "case_id");
-  auto source = string_field(*object, "source");
-  auto is_public = bool_field(*object, "public");
-  auto expires_at = int_field(*object, "expires_at");
-  if (auto problem =
-          first_error(type, value, reason, note, case_id, source, is_public, expires_at)) {
-    return std::unexpected(bad_request(ctx, "invalid_field", *problem));
-  }
-  if (!*type || !*value || !*reason) {
-    return std::unexpected(
-        bad_request(ctx, "missing_field", "type, value and reason are required"));
-  }
-  const auto id_type = sdk::parse_identifier_type(**type);
-  if (!id_type) {
-    return std::unexpected(
-        bad_request(ctx, "invalid_type", "unknown identifier type '" + **type + "'"));
-  }
-  // Partners receive reasons as codes of a fixed vocabulary (sdk/reason.hpp).
-  if (!sdk::parse_reason(**reason)) {
-    return std::unexpected(bad_request(
-        ctx, "invalid_reason", "reason must be one of: " + allowed_reasons(sdk::change_op::ban)));
-  }
-  if ((*note && ((*note)->size() > kMaxNote || has_control_chars(**note))) ||
-      (*case_id && ((*case_id)->size() > kMaxShortText || has_control_chars(**case_id))) ||
-      (*source && ((*source)->size() > kMaxShortText || has_control_chars(**source)))) {
-    return std::unexpected(bad_request(
-        ctx, "invalid_field",
-        "note (2000), case_id and source (128) are limited in length and must be one line"));
-  }
-  if (*expires_at && **expires_at <= now_ms() / 1000) {
-    return std::unexpected(
-        bad_request(ctx, "invalid_field", "expires_at must be a future unix time in seconds"));
-  }
-  auto normalized = sdk::normalize(*id_type, **value);
-  if (!normalized) {
+  auto fields = ban_fields_from_json(*object);
+  if (!fields)
+    return std::unexpected(bad_request(ctx, fields.error().code, fields.error().message));
+  auto record =
+      validate_ban(std::move(*fields), seed, ctx.caller ? ctx.caller->id : std::string(), now_ms());
+  if (!record) {
+    const auto& p = record.error();
+    if (p.rule.empty())
+      return std::unexpected(bad_request(ctx, p.code, p.message));
     json_writer out;
     out.begin_object().key("error").begin_object();
-    out.key("code").string("invalid_identifier");
-    out.key("message").string(normalized.error().message);
-    out.key("rule").string(normalized.error().rule);
-    out.key("type").string(sdk::to_string(*id_type));
+    out.key("code").string(p.code);
+    out.key("message").string(p.message);
+    out.key("rule").string(p.rule);
+    out.key("type").string(p.type);
     out.end_object().end_object();
     return std::unexpected(json_response(ctx, http::status::bad_request, out.take()));
   }
-  ban_request req;
-  ban_record& r = req.record;
-  r.type = *id_type;
-  r.fp = sdk::fingerprint_of(*id_type, *normalized, seed);
-  r.masked = sdk::mask(*id_type, *normalized);
-  r.value = std::move(*normalized);
-  r.reason = std::move(**reason);
-  if (*note)
-    r.note = std::move(**note);
-  if (*case_id)
-    r.case_id = std::move(**case_id);
-  if (*source)
-    r.source = std::move(**source);
-  r.is_public = is_public->value_or(false);  // publishing is a deliberate act
-  r.expires_at = *expires_at;
-  r.banned_at_ms = now_ms();
-  r.banned_by = ctx.caller ? ctx.caller->id : std::string();
-  return req;
+  return ban_request{std::move(*record)};
 }
 
 boost::asio::awaitable<http_response> create_ban(request_context& ctx) {
@@ -224,7 +139,7 @@ boost::asio::awaitable<http_response> lift_ban(request_context& ctx) {
   if (const auto* given = ctx.query.find("reason")) {
     if (!sdk::parse_lift_reason(*given)) {
       co_return bad_request(ctx, "invalid_reason",
-                            "reason must be one of: " + allowed_reasons(sdk::change_op::lift));
+                            "reason must be one of: " + allowed_reason_names(true));
     }
     reason = *given;
   }

@@ -110,6 +110,7 @@ void add_all_routes(router& r) {
   add_public_page_routes(r);
   add_public_api_routes(r);
   add_bulletin_routes(r);
+  add_import_routes(r);
 }
 
 std::optional<http_response> reject_unknown_params(

@@ -261,9 +261,20 @@ asio::awaitable<store_result<list_identity>> redis_store::init_list_impl(std::ui
 }
 
 asio::awaitable<store_result<ban_outcome>> redis_store::ban_impl(ban_record proposed, actor who) {
-  const auto fp_hex = proposed.fp.to_hex();
-  std::vector<std::string> args{
-      fp_hex,
+  auto mutation =
+      co_await run_mutation(script_id::ban, ban_keys(proposed.fp), ban_args(proposed, who));
+  if (!mutation)
+    co_return std::unexpected(std::move(mutation.error()));
+  // Even "already banned" waits for the replicas: the existing record may
+  // come from an earlier attempt that was never acknowledged.
+  if (auto shortfall = replication_shortfall(*mutation))
+    co_return std::unexpected(std::move(*shortfall));
+  co_return decode_ban_reply(proposed.fp, mutation->reply);
+}
+
+std::vector<std::string> redis_store::ban_args(const ban_record& proposed, const actor& who) const {
+  return {
+      proposed.fp.to_hex(),
       std::string(sdk::to_string(proposed.type)),
       proposed.value,
       proposed.masked,
@@ -278,26 +289,22 @@ asio::awaitable<store_result<ban_outcome>> redis_store::ban_impl(ban_record prop
       who.request_id,
       banned_codes(proposed.type, proposed.reason),
   };
-  auto mutation = co_await run_mutation(script_id::ban, ban_keys(proposed.fp), std::move(args));
-  if (!mutation)
-    co_return std::unexpected(std::move(mutation.error()));
-  // Even "already banned" waits for the replicas: the existing record may
-  // come from an earlier attempt that was never acknowledged.
-  if (auto shortfall = replication_shortfall(*mutation))
-    co_return std::unexpected(std::move(*shortfall));
-  const auto* reply = &mutation->reply;
-  auto items = script_reply(*reply);
+}
+
+store_result<ban_outcome> redis_store::decode_ban_reply(const fingerprint& fp,
+                                                        const redis_value& reply) {
+  auto items = script_reply(reply);
   if (!items)
-    co_return std::unexpected(items.error());
+    return std::unexpected(items.error());
   if ((*items)->size() != 2)
-    co_return std::unexpected(unexpected_reply("ban reply"));
+    return std::unexpected(unexpected_reply("ban reply"));
   auto fields = to_field_map((**items)[1]);
   if (!fields)
-    co_return std::unexpected(fields.error());
-  auto record = decode_ban_record(proposed.fp, *fields);
+    return std::unexpected(fields.error());
+  auto record = decode_ban_record(fp, *fields);
   if (!record)
-    co_return std::unexpected(record.error());
-  co_return ban_outcome{std::move(*record), *(**items)[0].integer() == 1};
+    return std::unexpected(record.error());
+  return ban_outcome{std::move(*record), *(**items)[0].integer() == 1};
 }
 
 asio::awaitable<store_result<lift_outcome>> redis_store::lift_impl(fingerprint fp,

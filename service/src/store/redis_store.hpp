@@ -111,6 +111,16 @@ class redis_store final : public store {
       std::optional<std::string> before_id, std::size_t limit) override {
     return audit_impl(std::move(before_id), limit);
   }
+  boost::asio::awaitable<store_result<std::vector<store_result<ban_outcome>>>> ban_many(
+      std::vector<ban_record> proposed, actor who) override {
+    return ban_many_impl(std::move(proposed), std::move(who));
+  }
+  boost::asio::awaitable<store_result<list_counts>> counts() override { return counts_impl(); }
+  boost::asio::awaitable<store_result<void>> record_audit(std::string action, std::string target,
+                                                          std::string detail, actor who) override {
+    return record_audit_impl(std::move(action), std::move(target), std::move(detail),
+                             std::move(who));
+  }
   bool connected() const noexcept override;
   boost::asio::awaitable<store_result<std::uint64_t>> public_version() override {
     return public_version_impl();
@@ -184,6 +194,17 @@ class redis_store final : public store {
   boost::asio::awaitable<store_result<std::optional<bulletin>>> get_bulletin_impl(std::string id);
   boost::asio::awaitable<store_result<bulletin_page>> list_bulletins_impl(std::uint64_t before_id,
                                                                           std::size_t limit);
+  // Issue 7 (redis_store_bulk.cpp).
+  boost::asio::awaitable<store_result<std::vector<store_result<ban_outcome>>>> ban_many_impl(
+      std::vector<ban_record> proposed, actor who);
+  boost::asio::awaitable<store_result<list_counts>> counts_impl();
+  boost::asio::awaitable<store_result<void>> record_audit_impl(std::string action,
+                                                               std::string target,
+                                                               std::string detail, actor who);
+  // The ban script's ARGV for `proposed`, and its reply decoded.
+  std::vector<std::string> ban_args(const ban_record& proposed, const actor& who) const;
+  static store_result<ban_outcome> decode_ban_reply(const fingerprint& fp,
+                                                    const redis_value& reply);
 
   struct script {
     std::string_view source;

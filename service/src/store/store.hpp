@@ -172,6 +172,12 @@ struct list_identity {
   std::uint64_t seed = 0;   // fingerprint seed
 };
 
+// Sizes of the list (issue 7: circuit breaker, GET /v1/status).
+struct list_counts {
+  std::uint64_t banned = 0;     // HLEN bl:banned
+  std::uint64_t is_public = 0;  // ZCARD bl:public
+};
+
 struct created_key {
   api_key record;
   std::string secret;  // shown once; only its SHA-256 is stored
@@ -289,6 +295,20 @@ class store {
       std::string sha256_hex) = 0;
   virtual boost::asio::awaitable<store_result<std::vector<audit_entry>>> audit(
       std::optional<std::string> before_id, std::size_t limit) = 0;
+
+  // Bulk and tooling (issue 7).
+  // Bans every record in one pipelined write (one ban script run each, in
+  // order) and returns one result per record, in order. The outer error
+  // means no reply came for the batch: each record's outcome is unknown.
+  virtual boost::asio::awaitable<store_result<std::vector<store_result<ban_outcome>>>> ban_many(
+      std::vector<ban_record> proposed, actor who) = 0;
+  virtual boost::asio::awaitable<store_result<list_counts>> counts() = 0;
+  // Appends one audit entry for an action no mutation script records
+  // (confirmed bulk change, raw export).
+  virtual boost::asio::awaitable<store_result<void>> record_audit(std::string action,
+                                                                  std::string target,
+                                                                  std::string detail,
+                                                                  actor who) = 0;
 
   // True while the command connection is up (for /readyz and degraded checks).
   virtual bool connected() const noexcept = 0;

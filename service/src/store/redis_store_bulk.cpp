@@ -1,0 +1,121 @@
+// redis_store, issue 7 part: pipelined bans for bulk import, list counts and
+// free-form audit entries (see store.hpp for the contracts).
+#include <chrono>
+#include <utility>  // before Boost 1.74 Asio: awaitable.hpp uses std::exchange
+
+#include <boost/asio/use_awaitable.hpp>
+
+#include "store/record_codec.hpp"
+#include "store/redis_store.hpp"
+#include "store/resp.hpp"
+
+namespace banlist::service {
+namespace asio = boost::asio;
+
+asio::awaitable<store_result<std::vector<store_result<ban_outcome>>>> redis_store::ban_many_impl(
+    std::vector<ban_record> proposed, actor who) {
+  const auto& s = scripts_[static_cast<std::size_t>(script_id::ban)];
+  std::vector<redis_connection::command> cmds;
+  cmds.reserve(proposed.size());
+  for (const auto& record : proposed) {
+    auto keys = ban_keys(record.fp);
+    auto args = ban_args(record, who);
+    redis_connection::command cmd;
+    cmd.reserve(3 + keys.size() + args.size());
+    cmd.push_back("EVALSHA");
+    cmd.push_back(s.sha1);
+    cmd.push_back(std::to_string(keys.size()));
+    for (auto& k : keys)
+      cmd.push_back(std::move(k));
+    for (auto& a : args)
+      cmd.push_back(std::move(a));
+    cmds.push_back(std::move(cmd));
+  }
+  // With --replica-acks, one WAIT after the batch covers every ban in it
+  // (WAIT counts the replication offset, which includes all of them).
+  const bool wait_for_replicas = options_.replica_acks > 0;
+  if (wait_for_replicas) {
+    cmds.push_back({"WAIT", std::to_string(options_.replica_acks),
+                    std::to_string(options_.replica_ack_timeout.count())});
+  }
+  auto replies = co_await commands_->execute_pipeline(
+      std::move(cmds), options_.command_timeout + options_.replica_ack_timeout);
+  if (!replies)
+    co_return std::unexpected(std::move(replies.error()));
+  std::optional<store_error> shortfall;
+  if (wait_for_replicas) {
+    const auto* acks = replies->back().integer();
+    if (!acks || *acks < static_cast<std::int64_t>(options_.replica_acks)) {
+      shortfall = store_error{store_errc::outcome_unknown,
+                              "applied on the primary but not acknowledged by " +
+                                  std::to_string(options_.replica_acks) + " replicas"};
+    }
+  }
+  std::vector<store_result<ban_outcome>> out;
+  out.reserve(proposed.size());
+  for (std::size_t i = 0; i < proposed.size(); ++i) {
+    const redis_value& reply = (*replies)[i];
+    if (const auto* error = reply.error(); error && error->message.starts_with("NOSCRIPT")) {
+      // The script cache was lost: nothing ran for this record; run_script
+      // sends the body (EVAL) and caches it again.
+      auto again =
+          co_await run_script(script_id::ban, ban_keys(proposed[i].fp), ban_args(proposed[i], who));
+      if (!again) {
+        out.push_back(std::unexpected(std::move(again.error())));
+      } else {
+        out.push_back(decode_ban_reply(proposed[i].fp, *again));
+      }
+      continue;
+    }
+    auto checked = reject_error_reply(reply);
+    if (!checked) {
+      out.push_back(std::unexpected(std::move(checked.error())));
+      continue;
+    }
+    if (shortfall) {
+      out.push_back(std::unexpected(*shortfall));  // not known to survive a failover
+      continue;
+    }
+    out.push_back(decode_ban_reply(proposed[i].fp, *checked));
+  }
+  co_return out;
+}
+
+asio::awaitable<store_result<list_counts>> redis_store::counts_impl() {
+  std::vector<redis_connection::command> cmds{{"HLEN", key("banned")}, {"ZCARD", key("public")}};
+  auto replies = co_await commands_->execute_pipeline(std::move(cmds), options_.command_timeout);
+  if (!replies)
+    co_return std::unexpected(std::move(replies.error()));
+  const auto* banned = (*replies)[0].integer();
+  const auto* is_public = (*replies)[1].integer();
+  if (!banned || !is_public)
+    co_return std::unexpected(to_store_error(failure_kind::unexpected_reply, "counts"));
+  co_return list_counts{static_cast<std::uint64_t>(*banned),
+                        static_cast<std::uint64_t>(*is_public)};
+}
+
+asio::awaitable<store_result<void>> redis_store::record_audit_impl(std::string action,
+                                                                   std::string target,
+                                                                   std::string detail, actor who) {
+  // Same fields as the scripts' audit entries; "at" from Redis's clock is
+  // not needed to order entries (the stream id does), so ours is fine.
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  std::vector<std::string> cmd{"XADD",    key("audit"),
+                               "MAXLEN",  "~",
+                               "1000000", "*",
+                               "at",      std::to_string(now),
+                               "key",     who.key_id,
+                               "addr",    who.address,
+                               "req",     who.request_id,
+                               "action",  std::move(action),
+                               "target",  std::move(target),
+                               "detail",  std::move(detail)};
+  auto reply = co_await command(std::move(cmd));
+  if (!reply)
+    co_return std::unexpected(std::move(reply.error()));
+  co_return store_result<void>{};
+}
+
+}  // namespace banlist::service
