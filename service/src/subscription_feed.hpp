@@ -19,6 +19,7 @@
 // runs on the owning session's strand.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -78,7 +79,8 @@ class subscription_feed {
   std::uint64_t cursor() const noexcept { return cursor_; }
   // The newest seq handed to the socket (written or being written): a fast
   // client may ack it before the write's completion updates cursor().
-  std::uint64_t offered() const noexcept { return offered_; }
+  // Replays advance cursor_ without going through send_batch, hence the max.
+  std::uint64_t offered() const noexcept { return std::max(offered_, cursor_); }
 
  private:
   enum class step { ok, peer_failed, resync, store_failed };
@@ -103,7 +105,7 @@ class subscription_feed {
   bool peer_gone_ = false;
   std::optional<sdk::reset_reason> pending_reset_;
   std::uint64_t cursor_ = 0;
-  std::uint64_t offered_ = 0;  // >= cursor_
+  std::uint64_t offered_ = 0;  // the newest seq send_batch handed to the sink
   fingerprint digest_;
   std::chrono::steady_clock::time_point last_send_;
 };

@@ -18,20 +18,13 @@
 #include "history_checker.hpp"
 #include "service_fixture.hpp"
 #include "store/redis_process.hpp"
+#include "workload.hpp"
 
 namespace banlist::test {
 namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-fingerprint email_fp(const std::string& email) {
-  return *fingerprint::from_hex(fp_of(sdk::identifier_type::email, email));
-}
-
-std::string ban_body(const std::string& email) {
-  return R"({"type":"email","value":")" + email + R"(","reason":"phishing"})";
-}
 
 // The outcome of one write as a partner or moderator must read it.
 op_outcome outcome_of(const http_reply& r) {

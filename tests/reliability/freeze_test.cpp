@@ -15,19 +15,12 @@
 #include "final_state.hpp"
 #include "history_checker.hpp"
 #include "service_fixture.hpp"
+#include "workload.hpp"
 
 namespace banlist::test {
 namespace {
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
-
-fingerprint email_fp(const std::string& email) {
-  return *fingerprint::from_hex(fp_of(sdk::identifier_type::email, email));
-}
-
-std::string ban_body(const std::string& email) {
-  return R"({"type":"email","value":")" + email + R"(","reason":"phishing"})";
-}
 
 // Waits until GET /readyz on `port` has status `want`; returns false after `limit`.
 bool readyz_becomes(std::uint16_t port, unsigned want, std::chrono::seconds limit) {

@@ -22,28 +22,13 @@
 #include "redis_server.hpp"
 #include "run_async.hpp"
 #include "service_fixture.hpp"
+#include "workload.hpp"
 #include "ws_test_client.hpp"
 
 namespace banlist::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-fingerprint email_fp(const std::string& email) {
-  return *fingerprint::from_hex(fp_of(sdk::identifier_type::email, email));
-}
-
-std::string ban_body(const std::string& email) {
-  return R"({"type":"email","value":")" + email + R"(","reason":"phishing"})";
-}
-
-std::string issue_key(std::uint16_t port, const std::string& role) {
-  http_client c(port);
-  auto reply = c.post("/v1/keys", kAdminKey, R"({"role":")" + role + R"(","name":"t"})");
-  if (reply.status != 201)
-    throw std::runtime_error("issue_key: " + reply.body);
-  return json_string(reply, "/key");
-}
 
 std::uint64_t ready_seq(const std::string& readyz_body) {
   const auto at = readyz_body.find("\"seq\":");

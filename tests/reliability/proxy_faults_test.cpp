@@ -16,14 +16,12 @@
 #include "history_checker.hpp"
 #include "service_fixture.hpp"
 #include "tcp_proxy.hpp"
+#include "workload.hpp"
 
 namespace banlist::test {
 namespace {
 using namespace std::chrono_literals;
 
-fingerprint email_fp(const std::string& email) {
-  return *fingerprint::from_hex(fp_of(sdk::identifier_type::email, email));
-}
 }  // namespace
 
 TEST_CASE("resets and delays between banlistd and Redis: retries land exactly once",

@@ -22,6 +22,7 @@
 #include "history_checker.hpp"
 #include "redis_server.hpp"
 #include "service_fixture.hpp"
+#include "workload.hpp"
 #include "ws_test_client.hpp"
 
 namespace banlist::test {
@@ -44,14 +45,6 @@ long fd_count(pid_t pid) {
        std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
     ++n;
   return n;
-}
-
-std::string issue_key(std::uint16_t port, const std::string& role) {
-  http_client c(port);
-  auto reply = c.post("/v1/keys", kAdminKey, R"({"role":")" + role + R"(","name":"soak"})");
-  if (reply.status != 201)
-    throw std::runtime_error("issue_key: " + reply.body);
-  return json_string(reply, "/key");
 }
 
 double p99(std::vector<double> samples) {
