@@ -24,7 +24,7 @@ void add_snapshot_routes(router& r);  // /v1/snapshot
 void add_public_page_routes(router& r);  // /, /offenders, /lookup, /bulletins..., /feed.atom
 void add_public_api_routes(router& r);   // /v1/public/offenders, /v1/public/lookup
 void add_bulletin_routes(router& r);     // /v1/bulletins...
-void add_import_routes(router& r);    // /v1/bans/import (streamed body)
+void add_import_routes(router& r);       // /v1/bans/import (streamed body)
 
 // Adds every route above.
 void add_all_routes(router& r);
