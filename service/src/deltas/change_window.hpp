@@ -46,7 +46,6 @@ class change_window {
   // Seqs held: [first_seq(), last_seq()], empty when last_seq() < first_seq().
   std::uint64_t first_seq() const;
   std::uint64_t last_seq() const;
-  std::size_t capacity() const noexcept { return capacity_; }
 
  private:
   struct entry {

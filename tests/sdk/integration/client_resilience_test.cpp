@@ -21,13 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-void fast_service(service::service_config& c) {
-  c.heartbeat_interval = 200ms;
-  c.deltas_min_wait_s = 0;
-  c.snapshot_max_age = 100ms;
-  c.filter_capacity = 20000;
-}
-
 banlist::fingerprint fp_from(const std::string& hex) {
   auto fp = banlist::fingerprint::from_hex(hex);
   if (!fp)

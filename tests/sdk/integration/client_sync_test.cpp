@@ -17,13 +17,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-void fast_service(service::service_config& c) {
-  c.heartbeat_interval = 200ms;
-  c.deltas_min_wait_s = 0;
-  c.filter_capacity = 20000;
-  c.snapshot_max_age = 100ms;
-}
-
 // Waits until GET /v1/snapshot serves the list at `seq` (the cache rebuilds
 // within snapshot_max_age).
 void wait_for_snapshot(http_client& c, const std::string& key, std::uint64_t seq) {

@@ -96,4 +96,14 @@ inline server_point server_at(http_client& c, const std::string& key, std::uint6
   return p;
 }
 
+// A service tuned for live tests: quick heartbeats and snapshot rebuilds,
+// no polling delay, room for the random histories without a filter rebuild.
+inline void fast_service(service::service_config& c) {
+  using namespace std::chrono_literals;
+  c.heartbeat_interval = 200ms;
+  c.deltas_min_wait_s = 0;
+  c.filter_capacity = 20000;
+  c.snapshot_max_age = 100ms;
+}
+
 }  // namespace banlist::test
