@@ -82,7 +82,7 @@ bool allowed_for_parse(char c) noexcept {
 
 // Returns true when the fast path accepts exactly what libphonenumber accepts
 // for one sample number of every 4-digit mobile prefix (and every 1740x), in
-// both the bare and the "+86" form.
+// the bare, the "+86" and a "+86 138 0013-8000" form.
 bool fast_path_agrees_with_metadata() {
   auto agrees = [](const std::string& value) {
     const auto fast = phone_fast_path(value);
@@ -96,7 +96,13 @@ bool fast_path_agrees_with_metadata() {
     for (std::size_t i = prefix.size(); i < kCnMobileDigits; ++i) {
       number.push_back(static_cast<char>('0' + (i * 7 + 3) % 10));
     }
-    return agrees(number) && agrees(std::string(kCnPrefix) + number);
+    // Built with append: operator+ on temporaries trips g++ 12's -Wrestrict.
+    std::string plus(kCnPrefix);
+    plus.append(number);
+    std::string spaced(kCnPrefix);
+    spaced.append(" ").append(number, 0, 3).append(" ").append(number, 3, 4).append("-");
+    spaced.append(number, 7, 4);
+    return agrees(number) && agrees(plus) && agrees(spaced);
   };
   for (int prefix = 1000; prefix <= 1999; ++prefix) {
     if (!check_prefix(std::to_string(prefix)))
@@ -112,11 +118,34 @@ bool fast_path_agrees_with_metadata() {
 }  // namespace
 
 std::optional<std::string> phone_fast_path(std::string_view value) {
+  // Investigation files write numbers as "138 0013 8000", "+86 138-0013-8000"
+  // as often as "13800138000". Single spaces or dashes between digits are
+  // dropped here (libphonenumber drops them too; the tests compare every
+  // form); anything else unusual goes to libphonenumber.
+  char compact[kCnPrefix.size() + kCnMobileDigits];
+  std::size_t size = 0;
+  bool after_separator = true;  // no separator first, none doubled
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (c == ' ' || c == '-') {
+      if (after_separator)
+        return std::nullopt;
+      after_separator = true;
+      continue;
+    }
+    if (size == sizeof compact || !(rules::is_ascii_digit(c) || (c == '+' && i == 0)))
+      return std::nullopt;
+    compact[size++] = c;
+    after_separator = c == '+';  // "+ 86..." is left to libphonenumber
+  }
+  if (after_separator)
+    return std::nullopt;  // empty, or a separator last
+  const std::string_view digits(compact, size);
   std::string_view national;
-  if (value.size() == kCnMobileDigits) {
-    national = value;
-  } else if (value.size() == kCnPrefix.size() + kCnMobileDigits && value.starts_with(kCnPrefix)) {
-    national = value.substr(kCnPrefix.size());
+  if (digits.size() == kCnMobileDigits) {
+    national = digits;
+  } else if (digits.size() == kCnPrefix.size() + kCnMobileDigits && digits.starts_with(kCnPrefix)) {
+    national = digits.substr(kCnPrefix.size());
   } else {
     return std::nullopt;
   }

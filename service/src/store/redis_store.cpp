@@ -128,8 +128,8 @@ std::string redis_store::key(std::string_view suffix) const {
   return k;
 }
 
-std::vector<std::string> redis_store::ban_keys(const fingerprint& fp) const {
-  return {key("ban:" + fp.to_hex()),
+std::vector<std::string> redis_store::ban_keys() const {
+  return {key("ban:"),
           key("seq"),
           key("log"),
           key("banned"),
@@ -139,6 +139,13 @@ std::vector<std::string> redis_store::ban_keys(const fingerprint& fp) const {
           key("audit"),
           key("public_version"),
           key("pubidx")};
+}
+
+std::vector<std::string> redis_store::lift_keys(const fingerprint& fp) const {
+  // lift.lua takes the record key itself in KEYS[1]; the rest are ban.lua's.
+  auto keys = ban_keys();
+  keys[0].append(fp.to_hex());
+  return keys;
 }
 
 asio::awaitable<store_result<redis_value>> redis_store::command(std::vector<std::string> args) {
@@ -261,57 +268,88 @@ asio::awaitable<store_result<list_identity>> redis_store::init_list_impl(std::ui
 }
 
 asio::awaitable<store_result<ban_outcome>> redis_store::ban_impl(ban_record proposed, actor who) {
-  auto mutation =
-      co_await run_mutation(script_id::ban, ban_keys(proposed.fp), ban_args(proposed, who));
+  const std::span<const ban_record> one(&proposed, 1);
+  auto mutation = co_await run_mutation(script_id::ban, ban_keys(), ban_args(one, who, "each"));
   if (!mutation)
     co_return std::unexpected(std::move(mutation.error()));
   // Even "already banned" waits for the replicas: the existing record may
   // come from an earlier attempt that was never acknowledged.
   if (auto shortfall = replication_shortfall(*mutation))
     co_return std::unexpected(std::move(*shortfall));
-  co_return decode_ban_reply(proposed.fp, mutation->reply);
+  auto outcomes = decode_ban_reply(one, who, mutation->reply);
+  if (!outcomes)
+    co_return std::unexpected(std::move(outcomes.error()));
+  co_return std::move(outcomes->front());
 }
 
-std::vector<std::string> redis_store::ban_args(const ban_record& proposed, const actor& who) const {
-  return {
-      proposed.fp.to_hex(),
-      std::string(sdk::to_string(proposed.type)),
-      proposed.value,
-      proposed.masked,
-      proposed.reason,
-      proposed.note,
-      proposed.case_id,
-      proposed.source,
-      proposed.is_public ? "1" : "0",
-      proposed.expires_at ? std::to_string(*proposed.expires_at) : std::string(),
-      who.key_id,
-      who.address,
-      who.request_id,
-      banned_codes(proposed.type, proposed.reason),
-  };
+std::vector<std::string> redis_store::ban_args(std::span<const ban_record> proposed,
+                                               const actor& who, std::string_view audit_mode) {
+  std::vector<std::string> args;
+  args.reserve(4 + 11 * proposed.size());
+  args.push_back(who.key_id);
+  args.push_back(who.address);
+  args.push_back(who.request_id);
+  args.emplace_back(audit_mode);
+  for (const auto& p : proposed) {
+    args.push_back(p.fp.to_hex());
+    args.emplace_back(sdk::to_string(p.type));
+    args.push_back(p.value);
+    args.push_back(p.masked);
+    args.push_back(p.reason);
+    args.push_back(p.note);
+    args.push_back(p.case_id);
+    args.push_back(p.source);
+    args.push_back(p.is_public ? "1" : "0");
+    args.push_back(p.expires_at ? std::to_string(*p.expires_at) : std::string());
+    args.push_back(banned_codes(p.type, p.reason));
+  }
+  return args;
 }
 
-store_result<ban_outcome> redis_store::decode_ban_reply(const fingerprint& fp,
-                                                        const redis_value& reply) {
+store_result<std::vector<store_result<ban_outcome>>> redis_store::decode_ban_reply(
+    std::span<const ban_record> proposed, const actor& who, const redis_value& reply) {
   auto items = script_reply(reply);
   if (!items)
     return std::unexpected(items.error());
-  if ((*items)->size() != 2)
+  const auto& list = **items;
+  if (list.size() != proposed.size() + 1 || !list[0].integer())
     return std::unexpected(unexpected_reply("ban reply"));
-  auto fields = to_field_map((**items)[1]);
-  if (!fields)
-    return std::unexpected(fields.error());
-  auto record = decode_ban_record(fp, *fields);
-  if (!record)
-    return std::unexpected(record.error());
-  return ban_outcome{std::move(*record), *(**items)[0].integer() == 1};
+  const std::int64_t banned_at_ms = *list[0].integer();
+  std::vector<store_result<ban_outcome>> out;
+  out.reserve(proposed.size());
+  for (std::size_t i = 0; i < proposed.size(); ++i) {
+    const redis_value& r = list[i + 1];
+    if (const auto* seq = r.integer()) {
+      // Applied now: the record is what we proposed plus what the script
+      // added (time, actor, seq), so the script need not send it back.
+      ban_record record = proposed[i];
+      record.banned_at_ms = banned_at_ms;
+      record.banned_by = who.key_id;
+      record.seq = static_cast<std::uint64_t>(*seq);
+      record.status = ban_status::banned;
+      out.push_back(ban_outcome{std::move(record), true});
+      continue;
+    }
+    auto fields = to_field_map(r);
+    if (!fields) {
+      out.push_back(std::unexpected(fields.error()));
+      continue;
+    }
+    auto record = decode_ban_record(proposed[i].fp, *fields);
+    if (!record) {
+      out.push_back(std::unexpected(record.error()));
+      continue;
+    }
+    out.push_back(ban_outcome{std::move(*record), false});
+  }
+  return out;
 }
 
 asio::awaitable<store_result<lift_outcome>> redis_store::lift_impl(fingerprint fp,
                                                                    std::string reason, actor who) {
   std::vector<std::string> args{fp.to_hex(), std::move(reason), who.key_id, who.address,
                                 who.request_id};
-  auto mutation = co_await run_mutation(script_id::lift, ban_keys(fp), std::move(args));
+  auto mutation = co_await run_mutation(script_id::lift, lift_keys(fp), std::move(args));
   if (!mutation)
     co_return std::unexpected(std::move(mutation.error()));
   auto items = script_reply(mutation->reply);

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -201,10 +202,12 @@ class redis_store final : public store {
   boost::asio::awaitable<store_result<void>> record_audit_impl(std::string action,
                                                                std::string target,
                                                                std::string detail, actor who);
-  // The ban script's ARGV for `proposed`, and its reply decoded.
-  std::vector<std::string> ban_args(const ban_record& proposed, const actor& who) const;
-  static store_result<ban_outcome> decode_ban_reply(const fingerprint& fp,
-                                                    const redis_value& reply);
+  // ban.lua's ARGV for a batch of bans (audit mode "each" or "batch"), and
+  // its reply decoded into one outcome per proposed ban.
+  static std::vector<std::string> ban_args(std::span<const ban_record> proposed,
+                                           const actor& who, std::string_view audit_mode);
+  static store_result<std::vector<store_result<ban_outcome>>> decode_ban_reply(
+      std::span<const ban_record> proposed, const actor& who, const redis_value& reply);
 
   struct script {
     std::string_view source;
@@ -212,7 +215,8 @@ class redis_store final : public store {
   };
 
   std::string key(std::string_view suffix) const;
-  std::vector<std::string> ban_keys(const fingerprint& fp) const;
+  std::vector<std::string> ban_keys() const;
+  std::vector<std::string> lift_keys(const fingerprint& fp) const;
 
   // EVALSHA, falling back to EVAL when Redis lost the script (NOSCRIPT).
   // Error replies become store_error.

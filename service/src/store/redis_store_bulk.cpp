@@ -1,6 +1,8 @@
 // redis_store, issue 7 part: pipelined bans for bulk import, list counts and
 // free-form audit entries (see store.hpp for the contracts).
+#include <algorithm>
 #include <chrono>
+#include <span>
 #include <utility>  // before Boost 1.74 Asio: awaitable.hpp uses std::exchange
 
 #include <boost/asio/use_awaitable.hpp>
@@ -14,12 +16,22 @@ namespace asio = boost::asio;
 
 asio::awaitable<store_result<std::vector<store_result<ban_outcome>>>> redis_store::ban_many_impl(
     std::vector<ban_record> proposed, actor who) {
+  // One ban.lua run per chunk: the script's fixed cost, the digest update
+  // and the audit entry are paid per chunk, not per ban. Chunks are capped so
+  // one script does not hold Redis (single-threaded) for long: 256 bans take
+  // a few milliseconds.
+  constexpr std::size_t kBansPerScript = 256;
   const auto& s = scripts_[static_cast<std::size_t>(script_id::ban)];
+  const std::span<const ban_record> all(proposed);
+  std::vector<std::span<const ban_record>> chunks;
+  for (std::size_t at = 0; at < all.size(); at += kBansPerScript)
+    chunks.push_back(all.subspan(at, std::min(kBansPerScript, all.size() - at)));
+
   std::vector<redis_connection::command> cmds;
-  cmds.reserve(proposed.size());
-  for (const auto& record : proposed) {
-    auto keys = ban_keys(record.fp);
-    auto args = ban_args(record, who);
+  cmds.reserve(chunks.size() + 1);
+  for (const auto chunk : chunks) {
+    auto keys = ban_keys();
+    auto args = ban_args(chunk, who, "batch");
     redis_connection::command cmd;
     cmd.reserve(3 + keys.size() + args.size());
     cmd.push_back("EVALSHA");
@@ -53,30 +65,35 @@ asio::awaitable<store_result<std::vector<store_result<ban_outcome>>>> redis_stor
   }
   std::vector<store_result<ban_outcome>> out;
   out.reserve(proposed.size());
-  for (std::size_t i = 0; i < proposed.size(); ++i) {
-    const redis_value& reply = (*replies)[i];
-    if (const auto* error = reply.error(); error && error->message.starts_with("NOSCRIPT")) {
-      // The script cache was lost: nothing ran for this record; run_script
+  const auto fail_chunk = [&out](std::span<const ban_record> chunk, const store_error& e) {
+    for (std::size_t i = 0; i < chunk.size(); ++i)
+      out.push_back(std::unexpected(e));
+  };
+  for (std::size_t c = 0; c < chunks.size(); ++c) {
+    const auto chunk = chunks[c];
+    store_result<redis_value> reply = std::move((*replies)[c]);
+    if (const auto* error = reply->error(); error && error->message.starts_with("NOSCRIPT")) {
+      // The script cache was lost: nothing ran for this chunk; run_script
       // sends the body (EVAL) and caches it again.
-      auto again =
-          co_await run_script(script_id::ban, ban_keys(proposed[i].fp), ban_args(proposed[i], who));
-      if (!again) {
-        out.push_back(std::unexpected(std::move(again.error())));
-      } else {
-        out.push_back(decode_ban_reply(proposed[i].fp, *again));
-      }
-      continue;
+      reply = co_await run_script(script_id::ban, ban_keys(), ban_args(chunk, who, "batch"));
+    } else {
+      reply = reject_error_reply(std::move(*reply));
     }
-    auto checked = reject_error_reply(reply);
-    if (!checked) {
-      out.push_back(std::unexpected(std::move(checked.error())));
+    if (!reply) {
+      fail_chunk(chunk, reply.error());
       continue;
     }
     if (shortfall) {
-      out.push_back(std::unexpected(*shortfall));  // not known to survive a failover
+      fail_chunk(chunk, *shortfall);  // not known to survive a failover
       continue;
     }
-    out.push_back(decode_ban_reply(proposed[i].fp, *checked));
+    auto outcomes = decode_ban_reply(chunk, who, *reply);
+    if (!outcomes) {
+      fail_chunk(chunk, outcomes.error());
+      continue;
+    }
+    for (auto& o : *outcomes)
+      out.push_back(std::move(o));
   }
   co_return out;
 }

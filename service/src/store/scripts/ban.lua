@@ -1,68 +1,117 @@
--- ban: bans one fingerprint, atomically with its seq, log entry, sets,
--- digest and audit entry. Idempotent: banning a banned fingerprint changes
--- nothing and returns the stored record.
+-- ban: bans one or more fingerprints, each atomically with its seq, log
+-- entry, sets, digest and audit. Idempotent per fingerprint: banning a
+-- banned fingerprint changes nothing and returns the stored record.
 --
--- KEYS: 1 ban:{fp}  2 seq  3 log  4 banned  5 public  6 bans  7 digest  8 audit
+-- One script run takes a whole batch (bulk import sends up to 256) because
+-- the fixed cost of a script call, the digest read/write and one fsync are
+-- then paid once per batch instead of once per ban. A single ban is a batch
+-- of one.
+--
+-- KEYS: 1 ban: (record key prefix; the record of fp is KEYS[1] .. fp)
+--       2 seq  3 log  4 banned  5 public  6 bans  7 digest  8 audit
 --       9 public_version  10 pubidx (base name of the notice page indexes)
--- ARGV: 1 fp  2 type  3 value  4 masked  5 reason  6 note  7 case_id  8 source
---       9 public ("1"/"0")  10 expires_at (unix s, "" = none)
---       11 actor key id  12 actor address  13 request id
---       14 wire codes: two bytes, identifier type code then ban reason code
---          (bl:banned maps fp -> these, so snapshots need no record reads)
--- Returns {1, HGETALL} when banned now, {0, HGETALL} when it already was.
+-- ARGV: 1 actor key id  2 actor address  3 request id
+--       4 audit mode: 'each' writes one `ban` audit entry per new ban;
+--         'batch' writes one `import_batch` entry naming the seq range
+--       then 11 values per ban, from ARGV[5]:
+--         fp, type, value, masked, reason, note, case_id, source,
+--         public ("1"/"0"), expires_at (unix s, "" = none),
+--         wire codes (two bytes, identifier type code then ban reason code:
+--         bl:banned maps fp -> these, so snapshots need no record reads)
+-- Returns {banned_at_ms, r1, r2, ...}: ri is the new seq (an integer) when
+-- ban i was applied, or the stored record (HGETALL) when it already was.
+-- The caller has everything else a new record holds.
 
-if redis.call('HGET', KEYS[1], 'status') == 'banned' then
-  return {0, redis.call('HGETALL', KEYS[1])}
+local kStride = 11
+local kFirst = 5
+local n = (#ARGV - kFirst + 1) / kStride
+if n < 1 or n ~= math.floor(n) then
+  return redis.error_reply('ERR ban: argument count is not 4 + 11 x bans')
 end
 
--- 128-bit XOR of two 32-hex-digit strings, in four 32-bit lanes (bit ops
--- work on signed 32-bit integers; bit.tohex prints the unsigned form).
-local function xor_hex(a, b)
-  local lanes = {}
+-- The digest as four 32-bit lanes, XORed in place and printed per change.
+local digest_hex = redis.call('GET', KEYS[7]) or '00000000000000000000000000000000'
+local lanes = {}
+for i = 0, 3 do
+  lanes[i + 1] = tonumber(string.sub(digest_hex, i * 8 + 1, i * 8 + 8), 16)
+end
+local function xor_fp(fp)
   for i = 0, 3 do
-    local x = tonumber(string.sub(a, i * 8 + 1, i * 8 + 8), 16)
-    local y = tonumber(string.sub(b, i * 8 + 1, i * 8 + 8), 16)
-    lanes[i + 1] = bit.tohex(bit.bxor(x, y), 8)
+    lanes[i + 1] = bit.bxor(lanes[i + 1], tonumber(string.sub(fp, i * 8 + 1, i * 8 + 8), 16))
   end
-  return table.concat(lanes)
+  return bit.tohex(lanes[1], 8) .. bit.tohex(lanes[2], 8) .. bit.tohex(lanes[3], 8) ..
+    bit.tohex(lanes[4], 8)
 end
 
-local fp = ARGV[1]
 local t = redis.call('TIME')
-local now = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
-local seq = string.format('%.0f', redis.call('INCR', KEYS[2]))
+local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = string.format('%.0f', now_ms)
+local actor, addr, req, audit_mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 
--- A re-ban after a lift starts a fresh record: drop the lift fields.
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1],
-  'type', ARGV[2], 'value', ARGV[3], 'masked', ARGV[4], 'reason', ARGV[5],
-  'note', ARGV[6], 'case_id', ARGV[7], 'source', ARGV[8], 'public', ARGV[9],
-  'banned_at', now, 'banned_by', ARGV[11], 'seq', seq, 'status', 'banned')
-if ARGV[10] ~= '' then
-  redis.call('HSET', KEYS[1], 'expires_at', ARGV[10])
+local result = {now_ms}
+local first_seq, last_seq, created = nil, nil, 0
+local public_changed = false
+for b = 0, n - 1 do
+  local a = kFirst + b * kStride
+  local fp, id_type, reason, is_public = ARGV[a], ARGV[a + 1], ARGV[a + 4], ARGV[a + 8]
+  local record_key = KEYS[1] .. fp
+  if redis.call('HGET', record_key, 'status') == 'banned' then
+    result[#result + 1] = redis.call('HGETALL', record_key)
+  else
+    local seq_n = redis.call('INCR', KEYS[2])
+    local seq = string.format('%.0f', seq_n)
+    first_seq = first_seq or seq
+    last_seq = seq
+    created = created + 1
+
+    -- A re-ban after a lift starts a fresh record: drop the lift fields.
+    redis.call('DEL', record_key)
+    redis.call('HSET', record_key,
+      'type', id_type, 'value', ARGV[a + 2], 'masked', ARGV[a + 3], 'reason', reason,
+      'note', ARGV[a + 5], 'case_id', ARGV[a + 6], 'source', ARGV[a + 7], 'public', is_public,
+      'banned_at', now, 'banned_by', actor, 'seq', seq, 'status', 'banned')
+    if ARGV[a + 9] ~= '' then
+      redis.call('HSET', record_key, 'expires_at', ARGV[a + 9])
+    end
+
+    local digest = xor_fp(fp)
+    redis.call('HSET', KEYS[4], fp, ARGV[a + 10])
+    if is_public == '1' then
+      redis.call('ZADD', KEYS[5], now, fp)
+      -- Notice page indexes, score = seq (unique, so a seq is an exact
+      -- cursor): all public bans, by type, by reason, by type and reason.
+      redis.call('ZADD', KEYS[10] .. ':all', seq, fp)
+      redis.call('ZADD', KEYS[10] .. ':t:' .. id_type, seq, fp)
+      redis.call('ZADD', KEYS[10] .. ':r:' .. reason, seq, fp)
+      redis.call('ZADD', KEYS[10] .. ':tr:' .. id_type .. ':' .. reason, seq, fp)
+      public_changed = true
+    end
+    redis.call('ZADD', KEYS[6], seq, fp)
+
+    redis.call('XADD', KEYS[3], seq .. '-1',
+      'op', 'ban', 'fp', fp, 'type', id_type, 'reason', reason, 'at', now, 'digest', digest)
+    if audit_mode == 'each' then
+      redis.call('XADD', KEYS[8], 'MAXLEN', '~', '1000000', '*',
+        'at', now, 'key', actor, 'addr', addr, 'req', req,
+        'action', 'ban', 'target', fp, 'detail', 'type=' .. id_type .. ' seq=' .. seq)
+    end
+    result[#result + 1] = seq_n
+  end
 end
 
-local digest = redis.call('GET', KEYS[7]) or '00000000000000000000000000000000'
-digest = xor_hex(digest, fp)
-redis.call('SET', KEYS[7], digest)
-
-redis.call('HSET', KEYS[4], fp, ARGV[14])
-if ARGV[9] == '1' then
-  redis.call('ZADD', KEYS[5], now, fp)
-  -- Notice page indexes, score = seq (unique, so a seq is an exact cursor):
-  -- all public bans, by type, by reason, by type and reason.
-  redis.call('ZADD', KEYS[10] .. ':all', seq, fp)
-  redis.call('ZADD', KEYS[10] .. ':t:' .. ARGV[2], seq, fp)
-  redis.call('ZADD', KEYS[10] .. ':r:' .. ARGV[5], seq, fp)
-  redis.call('ZADD', KEYS[10] .. ':tr:' .. ARGV[2] .. ':' .. ARGV[5], seq, fp)
-  redis.call('INCR', KEYS[9])
+if created > 0 then
+  redis.call('SET', KEYS[7], bit.tohex(lanes[1], 8) .. bit.tohex(lanes[2], 8) ..
+    bit.tohex(lanes[3], 8) .. bit.tohex(lanes[4], 8))
+  if public_changed then
+    redis.call('INCR', KEYS[9])
+  end
+  if audit_mode == 'batch' then
+    -- One entry for the batch: who, from where, which request, and the
+    -- seq range; each record keeps banned_by and its own seq.
+    redis.call('XADD', KEYS[8], 'MAXLEN', '~', '1000000', '*',
+      'at', now, 'key', actor, 'addr', addr, 'req', req,
+      'action', 'import_batch', 'target', first_seq .. '-' .. last_seq,
+      'detail', 'created=' .. created .. ' of ' .. n)
+  end
 end
-redis.call('ZADD', KEYS[6], seq, fp)
-
-redis.call('XADD', KEYS[3], seq .. '-1',
-  'op', 'ban', 'fp', fp, 'type', ARGV[2], 'reason', ARGV[5], 'at', now, 'digest', digest)
-redis.call('XADD', KEYS[8], 'MAXLEN', '~', '1000000', '*',
-  'at', now, 'key', ARGV[11], 'addr', ARGV[12], 'req', ARGV[13],
-  'action', 'ban', 'target', fp, 'detail', 'type=' .. ARGV[2] .. ' seq=' .. seq)
-
-return {1, redis.call('HGETALL', KEYS[1])}
+return result
