@@ -22,7 +22,8 @@ constexpr const char* kUsage = R"(usage: banbench <command> [--option value ...]
 HTTP commands (closed loop, keep-alive, one request in flight per connection):
   check        GET /v1/check?fp=...  random fingerprints (negatives), or
                --fps-file FILE (one hex fp per line: positives, cycled)
-  batch-check  POST /v1/check with --items N fingerprints per request (10000)
+  batch-check  POST /v1/check with --items N fingerprints per request (10000);
+               --binary sends application/vnd.banlist.check.v1 instead of JSON
   ban          POST /v1/bans with unique generated identifiers (--run-id N)
  common: --host 127.0.0.1 --port 8080 --key SECRET (or env BANLIST_KEY)
          --connections 64 --threads 1 --warmup 1 --duration 10 (seconds)
@@ -118,7 +119,9 @@ int main(int argc, char** argv) {
     auto items = opts->number("items", 10000);
     if (!items)
       return fail(items.error());
-    make = [n = *items](std::size_t i) { return make_batch_check_maker(0xba7c0000 + i, n); };
+    make = [n = *items, binary = opts->flag("binary")](std::size_t i) {
+      return make_batch_check_maker(0xba7c0000 + i, n, binary);
+    };
   } else if (command == "ban") {
     auto run_id = opts->number("run-id", 2);
     if (!run_id)

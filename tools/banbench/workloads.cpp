@@ -3,6 +3,9 @@
 #include <array>
 #include <cstdio>
 #include <string_view>
+#include <vector>
+
+#include "banlist/sdk/check_binary.hpp"
 
 namespace banlist::banbench {
 namespace {
@@ -51,8 +54,19 @@ class check_maker final : public request_maker {
 
 class batch_check_maker final : public request_maker {
  public:
-  batch_check_maker(std::uint64_t seed, std::size_t items) : items_(items) {
+  batch_check_maker(std::uint64_t seed, std::size_t items, bool binary)
+      : items_(items), binary_(binary) {
     random_source random(seed);
+    if (binary) {
+      for (auto& body : bodies_) {
+        std::vector<fingerprint> fps(items);
+        for (auto& fp : fps)
+          fp = {random.next(), random.next()};
+        const auto bytes = sdk::encode_check_request(fps);
+        body.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      }
+      return;
+    }
     for (auto& body : bodies_) {
       body.reserve(items * 44 + 16);
       body = R"({"items":[)";
@@ -69,7 +83,8 @@ class batch_check_maker final : public request_maker {
   void next(http_request& req) override {
     req.method(http::verb::post);
     req.target("/v1/check");
-    req.set(http::field::content_type, "application/json");
+    req.set(http::field::content_type,
+            binary_ ? std::string(sdk::kCheckBinaryMediaType) : std::string("application/json"));
     req.body() = bodies_[next_];
     next_ = (next_ + 1) % bodies_.size();
   }
@@ -77,6 +92,7 @@ class batch_check_maker final : public request_maker {
 
  private:
   std::size_t items_;
+  bool binary_;
   std::array<std::string, 4> bodies_;
   std::size_t next_ = 0;
 };
@@ -173,8 +189,9 @@ std::unique_ptr<request_maker> make_check_maker(
   return std::make_unique<check_maker>(seed, std::move(fps));
 }
 
-std::unique_ptr<request_maker> make_batch_check_maker(std::uint64_t seed, std::size_t items) {
-  return std::make_unique<batch_check_maker>(seed, items);
+std::unique_ptr<request_maker> make_batch_check_maker(std::uint64_t seed, std::size_t items,
+                                                      bool binary) {
+  return std::make_unique<batch_check_maker>(seed, items, binary);
 }
 
 std::unique_ptr<request_maker> make_ban_maker(std::uint64_t run_id, std::size_t connection,

@@ -45,9 +45,11 @@ generated_ban make_ban(std::uint64_t run_id, std::uint64_t number);
 std::unique_ptr<request_maker> make_check_maker(
     std::uint64_t seed, std::shared_ptr<const std::vector<std::string>> fps);
 
-// POST /v1/check with `items` random fingerprints per request. A few bodies
-// are built up front and cycled, so the client spends its CPU on I/O.
-std::unique_ptr<request_maker> make_batch_check_maker(std::uint64_t seed, std::size_t items);
+// POST /v1/check with `items` random fingerprints per request, as JSON or in
+// the binary form (sdk/check_binary.hpp). A few bodies are built up front and
+// cycled, so the client spends its CPU on I/O.
+std::unique_ptr<request_maker> make_batch_check_maker(std::uint64_t seed, std::size_t items,
+                                                      bool binary);
 
 // POST /v1/bans with unique identifiers: connection `connection` of run
 // `run_id` numbers its bans connection, connection + stride, ...

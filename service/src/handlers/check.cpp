@@ -9,6 +9,8 @@
 #include <memory>
 #include <vector>
 
+#include "banlist/sdk/check_binary.hpp"
+#include "banlist/sdk/reason.hpp"
 #include "handlers/handlers.hpp"
 #include "json.hpp"
 #include "service_state.hpp"
@@ -167,12 +169,60 @@ boost::asio::awaitable<http_response> check_one(request_context& ctx) {
   co_return json_response(ctx, http::status::ok, std::move(body));
 }
 
+// POST /v1/check in the binary form (sdk/check_binary.hpp): fingerprints in,
+// two bytes per answer out, no per-item JSON on either side.
+boost::asio::awaitable<http_response> check_batch_binary(request_context& ctx, store& db) {
+  const auto& body = ctx.request.body();
+  auto fps = sdk::decode_check_request(
+      std::span(reinterpret_cast<const std::uint8_t*>(body.data()), body.size()),
+      ctx.state.config().batch_max_items);
+  if (!fps) {
+    if (fps.error() == sdk::wire_errc::too_large) {
+      co_return error_response(
+          ctx, http::status::payload_too_large, "too_many_items",
+          "at most " + std::to_string(ctx.state.config().batch_max_items) + " items per request");
+    }
+    co_return error_response(ctx, http::status::bad_request, "malformed_body",
+                             "not a valid " + std::string(sdk::kCheckBinaryMediaType) +
+                                 " request: " + fps.error().message());
+  }
+  sdk::check_results results;
+  results.seq = ctx.state.filter().seq();
+  std::vector<check_answer> answers;
+  auto verdicts = co_await decide(ctx.state, db, *fps, answers, results.degraded);
+  results.verdicts.resize(verdicts.size());
+  for (std::size_t i = 0; i < verdicts.size(); ++i) {
+    const verdict& v = verdicts[i];
+    if (!v.banned)
+      continue;
+    auto& out = results.verdicts[i];
+    if (!v.confirmed) {
+      out.status = sdk::check_status::banned_unconfirmed;
+      continue;
+    }
+    out.status = sdk::check_status::banned;
+    // Reasons are validated on the way in; one stored before that rule
+    // travels as `other`, as in deltas.
+    out.reason = sdk::parse_reason_code(sdk::change_op::ban, v.answer->reason)
+                     .value_or(std::to_underlying(sdk::ban_reason::other));
+  }
+  std::vector<std::uint8_t> bytes;
+  sdk::encode_check_response(results, bytes);
+  http_response res{http::status::ok, ctx.request.version()};
+  res.set(http::field::content_type, std::string(sdk::kCheckBinaryMediaType));
+  res.set(http::field::cache_control, "no-store");
+  res.body().assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  co_return res;
+}
+
 boost::asio::awaitable<http_response> check_batch(request_context& ctx) {
   auto s = require_store(ctx);
   if (s.failure)
     co_return std::move(*s.failure);
   if (auto bad = reject_unknown_params(ctx, {}))
     co_return std::move(*bad);
+  if (request_media_type(ctx) == sdk::kCheckBinaryMediaType)
+    co_return co_await check_batch_binary(ctx, *s.handle);
   const std::uint64_t seed = *ctx.state.seed();
   const std::size_t max_items = ctx.state.config().batch_max_items;
 

@@ -33,6 +33,10 @@ void add_all_routes(router& r);
 std::optional<http_response> reject_unknown_params(const request_context& ctx,
                                                    std::initializer_list<std::string_view> allowed);
 
+// The request's Content-Type without parameters, lower-cased
+// ("Application/X-NDJSON; charset=utf-8" -> "application/x-ndjson").
+std::string request_media_type(const request_context& ctx);
+
 // Returns the store, or a 503 response when it is not open yet.
 struct store_or_response {
   std::shared_ptr<store> handle;

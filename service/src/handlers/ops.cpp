@@ -127,6 +127,18 @@ std::optional<http_response> reject_unknown_params(
   return std::nullopt;
 }
 
+std::string request_media_type(const request_context& ctx) {
+  const auto field = ctx.request[http::field::content_type];
+  std::string_view media(field.data(), field.size());
+  media = media.substr(0, media.find(';'));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t'))
+    media.remove_suffix(1);
+  std::string lower(media);
+  for (char& c : lower)
+    c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return lower;
+}
+
 store_or_response require_store(const request_context& ctx) {
   auto s = ctx.state.current_store();
   if (s && ctx.state.seed())
