@@ -120,7 +120,12 @@ asio::awaitable<store_result<redis_connection::replies>> redis_connection::submi
                              asio::execution::outstanding_work.tracked);
     replies_handler done = [handler = std::move(handler),
                             home = std::move(home)](store_result<replies> result) mutable {
-      auto executor = home;
+      // Post through an untracked copy: the tracked `home` moves into the
+      // posted function and is released on the home executor's own thread
+      // once the handler ran. Keeping a tracked copy here would release it
+      // on this (the connection's) thread after the post, possibly after the
+      // home io_context had run out of work and been destroyed.
+      auto executor = asio::prefer(home, asio::execution::outstanding_work.untracked);
       asio::post(executor, [handler = std::move(handler), home = std::move(home),
                             result = std::move(result)]() mutable { handler(std::move(result)); });
     };

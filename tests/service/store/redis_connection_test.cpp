@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <set>
+#include <thread>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -196,4 +197,38 @@ TEST_CASE("a TCP endpoint works like the unix socket", "[redis][connection]") {
     CHECK(*r->string() == std::string("bin\0ary", 7));
     c->close();
   });
+}
+
+TEST_CASE("callers on short-lived io_contexts: the connection lets go of them in time",
+          "[redis][connection]") {
+  // The connection runs on its own thread; each call comes from a fresh
+  // io_context that is destroyed as soon as its reply arrived. The
+  // connection must release its hold on a caller's executor on the caller's
+  // side, before that context can be gone (ASan reports it otherwise; a
+  // plain build may crash).
+  test::redis_server redis;
+  asio::io_context home;
+  auto guard = asio::make_work_guard(home);
+  std::thread runner([&] { home.run(); });
+  redis_connection::config cfg;
+  cfg.endpoint = redis.endpoint();
+  auto c = redis_connection::create(home.get_executor(), cfg);
+  auto ready = test::run_async([&](auto) -> asio::awaitable<store_result<void>> {
+    co_return co_await c->wait_connected(5s);
+  });
+  REQUIRE(ready.has_value());
+  std::int64_t last = 0;
+  for (int i = 0; i < 3000; ++i) {
+    auto reply = test::run_async([&](auto) -> asio::awaitable<store_result<redis_value>> {
+      co_return co_await c->execute(cmd("INCR", "short-lived"), 5s);
+    });
+    REQUIRE(reply.has_value());
+    REQUIRE(reply->integer());
+    last = *reply->integer();
+  }
+  CHECK(last == 3000);
+  c->close();
+  guard.reset();
+  home.stop();
+  runner.join();
 }
