@@ -69,6 +69,10 @@ redis_store::redis_store(asio::any_io_executor executor, redis_endpoint endpoint
   scripts_[static_cast<std::size_t>(script_id::bulletin_put)].source = scripts::bulletin_put;
   scripts_[static_cast<std::size_t>(script_id::bulletin_withdraw)].source =
       scripts::bulletin_withdraw;
+  scripts_[static_cast<std::size_t>(script_id::expire)].source = scripts::expire;
+  scripts_[static_cast<std::size_t>(script_id::report_file)].source = scripts::report_file;
+  scripts_[static_cast<std::size_t>(script_id::report_reject)].source = scripts::report_reject;
+  scripts_[static_cast<std::size_t>(script_id::report_accept)].source = scripts::report_accept;
   redis_connection::config cfg;
   cfg.endpoint = endpoint;
   cfg.handshake_timeout = options_.command_timeout;
@@ -138,7 +142,8 @@ std::vector<std::string> redis_store::ban_keys(const fingerprint& fp) const {
           key("digest"),
           key("audit"),
           key("public_version"),
-          key("pubidx")};
+          key("pubidx"),
+          key("expiry")};  // issue 7: expiry index (KEYS[11])
 }
 
 asio::awaitable<store_result<redis_value>> redis_store::command(std::vector<std::string> args) {

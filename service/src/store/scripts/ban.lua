@@ -4,6 +4,7 @@
 --
 -- KEYS: 1 ban:{fp}  2 seq  3 log  4 banned  5 public  6 bans  7 digest  8 audit
 --       9 public_version  10 pubidx (base name of the notice page indexes)
+--       11 expiry (sorted set fp by expires_at; issue 7 expiry)
 -- ARGV: 1 fp  2 type  3 value  4 masked  5 reason  6 note  7 case_id  8 source
 --       9 public ("1"/"0")  10 expires_at (unix s, "" = none)
 --       11 actor key id  12 actor address  13 request id
@@ -41,6 +42,16 @@ redis.call('HSET', KEYS[1],
 if ARGV[10] ~= '' then
   redis.call('HSET', KEYS[1], 'expires_at', ARGV[10])
 end
+
+-- [expiry index, issue 7] A ban with expires_at is in KEYS[11] (score =
+-- expires_at, unix s) until it is lifted; the sweepers read it and
+-- expire.lua re-checks the record before lifting.
+if ARGV[10] ~= '' then
+  redis.call('ZADD', KEYS[11], ARGV[10], fp)
+else
+  redis.call('ZREM', KEYS[11], fp)
+end
+-- [end expiry index]
 
 local digest = redis.call('GET', KEYS[7]) or '00000000000000000000000000000000'
 digest = xor_hex(digest, fp)
