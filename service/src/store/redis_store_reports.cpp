@@ -83,7 +83,7 @@ store_result<report> decode_report(std::string id, const field_map& fields) {
   } else {
     return std::unexpected(unexpected_reply("report status"));
   }
-  // Reporters are fields "by:{key id}" -> filing time (ms): in filing order.
+  // Reporters are fields "by:{key id}" -> place in the filing order (1, 2, ...).
   std::vector<std::pair<std::int64_t, std::string>> by;
   for (const auto& [name, at] : fields) {
     if (name.starts_with(kReporterPrefix))

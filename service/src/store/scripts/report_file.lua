@@ -25,8 +25,10 @@ local open = redis.call('HGET', KEYS[2], fp)
 if open then
   local key = KEYS[4] .. open
   -- HSETNX: a partner counts once however often it files the same report.
-  if redis.call('HSETNX', key, reporter, now) == 1 then
+  -- by:{key id} holds the reporter's place in the filing order (1, 2, ...).
+  if redis.call('HSETNX', key, reporter, 0) == 1 then
     local n = redis.call('HINCRBY', key, 'reporters', 1)
+    redis.call('HSET', key, reporter, n)
     redis.call('XADD', KEYS[7], 'MAXLEN', '~', '1000000', '*',
       'at', now, 'key', ARGV[7], 'addr', ARGV[8], 'req', ARGV[9],
       'action', 'report_join', 'target', 'report:' .. open,
@@ -38,7 +40,7 @@ end
 local id = string.format('%.0f', redis.call('INCR', KEYS[3]))
 local key = KEYS[4] .. id
 redis.call('HSET', key, 'fp', fp, 'type', ARGV[2], 'value', ARGV[3], 'masked', ARGV[4],
-  'reason', ARGV[5], 'status', 'open', 'created_at', now, 'reporters', 1, reporter, now)
+  'reason', ARGV[5], 'status', 'open', 'created_at', now, 'reporters', 1, reporter, 1)
 -- Evidence (up to 4,000 chars) in its own string, so the record stays a
 -- small listpack-encoded hash.
 redis.call('SET', KEYS[5] .. id, ARGV[6])
