@@ -58,6 +58,7 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
               retention_interval_ms = 60000;
   std::string sentinels;
   std::size_t sentinel_timeout_ms = 1000, replica_ack_timeout_ms = 1000;
+  std::size_t expiry_interval_ms = 1000;
 
   po::options_description desc("banlistd options (each also read from BANLIST_<NAME>)");
   // clang-format off
@@ -144,6 +145,8 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
      "percent of the list one import may change without ?confirm=true")
     ("bulk-change-min", po::value(&c.bulk_change_min)->default_value(c.bulk_change_min),
      "changes one import may always make without ?confirm=true (small lists)")
+    ("expiry-interval-ms", po::value(&expiry_interval_ms)->default_value(expiry_interval_ms),
+     "how often bans whose expires_at passed are lifted (every instance sweeps)")
     ("tls-cert", po::value(&c.tls_cert), "PEM certificate chain: serve HTTPS")
     ("tls-key", po::value(&c.tls_key), "PEM private key for --tls-cert")
     ("redis-sentinel", po::value(&sentinels),
@@ -261,6 +264,10 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
   if (!(c.bulk_change_limit >= 0.0 && c.bulk_change_limit <= 100.0)) {
     return std::unexpected(std::string("--bulk-change-limit is a percentage, 0 to 100"));
   }
+  if (expiry_interval_ms < 10 || expiry_interval_ms > 3600000) {
+    return std::unexpected(std::string("--expiry-interval-ms must be 10..3600000"));
+  }
+  c.expiry_interval = std::chrono::milliseconds(expiry_interval_ms);
   c.snapshot_max_age = std::chrono::milliseconds(snapshot_max_age_ms);
   c.log_retain_age = std::chrono::seconds(log_retain_age_s);
   c.retention_interval = std::chrono::milliseconds(retention_interval_ms);

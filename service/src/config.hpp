@@ -72,6 +72,8 @@ struct service_config {
   // ?confirm=true (the circuit breaker; docs/decisions.md).
   double bulk_change_limit = 10.0;  // percent
   std::uint64_t bulk_change_min = 100;
+  // Expiry (issue 7): how often each instance lifts bans whose expires_at passed.
+  std::chrono::milliseconds expiry_interval{1000};
 
   // TLS: both set, or neither.
   std::string tls_cert;

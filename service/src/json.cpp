@@ -89,6 +89,8 @@ void write_ban_record(json_writer& out, const ban_record& record, bool with_valu
     if (!record.source.empty())
       out.key("source").string(record.source);
     out.key("banned_by").string(record.banned_by);
+    if (!record.report_id.empty())
+      out.key("report_id").string(record.report_id);  // issue 7: accepted partner report
   }
   out.key("public").boolean(record.is_public);
   out.key("banned_at").string(format_time_ms(record.banned_at_ms));

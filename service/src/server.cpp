@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "auth.hpp"
+#include "expiry_sweeper.hpp"
 #include "handlers/handlers.hpp"
 #include "log.hpp"
 #include "store/sentinel_resolver.hpp"
@@ -205,6 +206,8 @@ asio::awaitable<void> server::connect_store() {
   state_->set_startup_status("loading the filter");
   follower_->start();
   state_->snapshots().start(*state_, ioc_.get_executor());
+  // Issue 7: lift expired bans (every instance; the script makes it once).
+  asio::co_spawn(ioc_, run_expiry_sweeper(*state_), asio::detached);
 }
 
 void server::stop() {

@@ -59,6 +59,16 @@ TEST_CASE("auth matrix: every route x every caller", "[http][redis][auth]") {
       throw std::runtime_error("setup bulletin: " + r.body);
     return json_string(r, "/id");
   };
+  // A fresh open report filed by `partner` (so that partner may read it).
+  auto new_report = [&] {
+    auto r =
+        admin_client.post("/v1/reports", partner,
+                          R"({"type":"email","value":")" + unique_email() +
+                              R"(","reason":"phishing","evidence":"seen in a phishing mail"})");
+    if (r.status != 201)
+      throw std::runtime_error("setup report: " + r.body);
+    return json_string(r, "/id");
+  };
   auto fresh_key_id = [&] {
     std::string id;
     f.issue_key("partner", &id);
@@ -211,6 +221,28 @@ TEST_CASE("auth matrix: every route x every caller", "[http][redis][auth]") {
       {http::verb::get, "/v1/bulletins/{id}", std::nullopt, 200,
        [&] {
          return prepared{"/v1/bulletins/" + new_bulletin(), ""};
+       }},
+      // Partner reports (issue 7).
+      {http::verb::post, "/v1/reports", "partner", 201,
+       [&] {
+         return prepared{"/v1/reports", R"({"type":"email","value":")" + unique_email() +
+                                            R"(","reason":"phishing","evidence":"e"})"};
+       }},
+      {http::verb::get, "/v1/reports", "moderator", 200,
+       [] {
+         return prepared{"/v1/reports?status=all", ""};
+       }},
+      {http::verb::get, "/v1/reports/{id}", "partner", 200,
+       [&] {
+         return prepared{"/v1/reports/" + new_report(), ""};
+       }},
+      {http::verb::post, "/v1/reports/{id}/accept", "moderator", 200,
+       [&] {
+         return prepared{"/v1/reports/" + new_report() + "/accept", "{}"};
+       }},
+      {http::verb::post, "/v1/reports/{id}/reject", "moderator", 200,
+       [&] {
+         return prepared{"/v1/reports/" + new_report() + "/reject", R"({"reason":"no case"})"};
        }},
   };
 

@@ -3,6 +3,7 @@
 #include "banlist/sdk/identifier.hpp"
 #include "banlist/sdk/reason.hpp"
 #include "json.hpp"
+#include "time_text.hpp"
 
 namespace banlist::service::handlers {
 namespace {
@@ -62,6 +63,17 @@ std::expected<ban_fields, ban_problem> ban_fields_from_json(simdjson::dom::objec
   if (!is_public)
     return std::unexpected(problem("invalid_field", is_public.error()));
   f.is_public = *is_public;
+  // expires_at: unix seconds (a number) or an RFC 3339 string (issue 7).
+  simdjson::dom::element expires;
+  if (object["expires_at"].get(expires) == simdjson::SUCCESS && expires.is_string()) {
+    const auto seconds = parse_rfc3339_seconds(expires.get_string().value());
+    if (!seconds) {
+      return std::unexpected(problem(
+          "invalid_field", "expires_at must be unix seconds or an RFC 3339 date-time"));
+    }
+    f.expires_at = *seconds;
+    return f;
+  }
   auto expires_at = int_field(object, "expires_at");
   if (!expires_at)
     return std::unexpected(problem("invalid_field", expires_at.error()));

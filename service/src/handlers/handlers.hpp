@@ -25,6 +25,7 @@ void add_public_page_routes(router& r);  // /, /offenders, /lookup, /bulletins..
 void add_public_api_routes(router& r);   // /v1/public/offenders, /v1/public/lookup
 void add_bulletin_routes(router& r);     // /v1/bulletins...
 void add_import_routes(router& r);       // /v1/bans/import (streamed body)
+void add_report_routes(router& r);       // /v1/reports... (issue 7)
 
 // Adds every route above.
 void add_all_routes(router& r);

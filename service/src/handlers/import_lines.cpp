@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "json.hpp"
+#include "time_text.hpp"
 
 namespace banlist::service::handlers {
 namespace {
@@ -191,13 +192,13 @@ std::expected<ban_fields, ban_problem> csv_ban_fields(std::string_view line,
         }
         break;
       case 7: {
-        std::int64_t v = 0;
-        const auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
-        if (ec != std::errc{} || end != cell.data() + cell.size()) {
-          return std::unexpected(
-              problem("invalid_field", "expires_at must be unix time in seconds"));
+        // Unix seconds or RFC 3339 (issue 7, as POST /v1/bans).
+        const auto v = parse_time_seconds(cell);
+        if (!v) {
+          return std::unexpected(problem(
+              "invalid_field", "expires_at must be unix seconds or an RFC 3339 date-time"));
         }
-        f.expires_at = v;
+        f.expires_at = *v;
         break;
       }
       default:

@@ -111,6 +111,7 @@ void add_all_routes(router& r) {
   add_public_api_routes(r);
   add_bulletin_routes(r);
   add_import_routes(r);
+  add_report_routes(r);
 }
 
 std::optional<http_response> reject_unknown_params(

@@ -104,6 +104,7 @@ store_result<ban_record> decode_ban_record(const fingerprint& fp, const field_ma
   r.note = get_or_empty(fields, "note");
   r.case_id = get_or_empty(fields, "case_id");
   r.source = get_or_empty(fields, "source");
+  r.report_id = get_or_empty(fields, "report_id");
   r.is_public = get_or_empty(fields, "public") == "1";
   r.banned_by = get_or_empty(fields, "banned_by");
   const auto banned_at = parse_i64(get_or_empty(fields, "banned_at"));

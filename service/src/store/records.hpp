@@ -42,6 +42,8 @@ struct ban_record {
   std::string lifted_by;
   std::string lift_reason;
   std::uint64_t lift_seq = 0;
+  // Issue 7: the partner report this ban was made from (accepted), or "".
+  std::string report_id;
 };
 
 enum class change_op : std::uint8_t { ban, lift };
@@ -79,6 +81,32 @@ struct audit_entry {
   std::string action;  // "ban", "lift", "key_create", "key_revoke", ...
   std::string target;  // fingerprint or key id
   std::string detail;  // short, never a raw identifier
+};
+
+// --- Partner reports (issue 7, docs/admin-api.md) ---
+
+enum class report_status : std::uint8_t { open, accepted, rejected };
+
+// One partner report (bl:report:{id} and bl:report_ev:{id}). `value` is the
+// normalized identifier, kept for the moderator's ban: never shown to
+// partners, never logged, not even shown in the moderators' report view
+// (which has `masked`).
+struct report {
+  std::string id;  // decimal
+  fingerprint fp;
+  sdk::identifier_type type = sdk::identifier_type::phone;
+  std::string value;
+  std::string masked;
+  std::string reason;    // a ban reason name
+  std::string evidence;  // the first filer's text
+  report_status status = report_status::open;
+  std::int64_t created_at_ms = 0;
+  std::vector<std::string> reporters;  // partner key ids, in filing order
+  // Set once decided:
+  std::int64_t decided_at_ms = 0;
+  std::string decided_by;
+  std::string decision_reason;  // rejections
+  std::uint64_t ban_seq = 0;    // acceptances: seq of the ban it became or joined
 };
 
 }  // namespace banlist::service

@@ -69,6 +69,10 @@ redis_store::redis_store(asio::any_io_executor executor, redis_endpoint endpoint
   scripts_[static_cast<std::size_t>(script_id::bulletin_put)].source = scripts::bulletin_put;
   scripts_[static_cast<std::size_t>(script_id::bulletin_withdraw)].source =
       scripts::bulletin_withdraw;
+  scripts_[static_cast<std::size_t>(script_id::expire)].source = scripts::expire;
+  scripts_[static_cast<std::size_t>(script_id::report_file)].source = scripts::report_file;
+  scripts_[static_cast<std::size_t>(script_id::report_reject)].source = scripts::report_reject;
+  scripts_[static_cast<std::size_t>(script_id::report_accept)].source = scripts::report_accept;
   redis_connection::config cfg;
   cfg.endpoint = endpoint;
   cfg.handshake_timeout = options_.command_timeout;
@@ -138,7 +142,8 @@ std::vector<std::string> redis_store::ban_keys() const {
           key("digest"),
           key("audit"),
           key("public_version"),
-          key("pubidx")};
+          key("pubidx"),
+          key("expiry")};  // issue 7: expiry index (KEYS[11])
 }
 
 std::vector<std::string> redis_store::lift_keys(const fingerprint& fp) const {
@@ -285,11 +290,12 @@ asio::awaitable<store_result<ban_outcome>> redis_store::ban_impl(ban_record prop
 std::vector<std::string> redis_store::ban_args(std::span<const ban_record> proposed,
                                                const actor& who, std::string_view audit_mode) {
   std::vector<std::string> args;
-  args.reserve(4 + 11 * proposed.size());
+  args.reserve(5 + 11 * proposed.size());
   args.push_back(who.key_id);
   args.push_back(who.address);
   args.push_back(who.request_id);
   args.emplace_back(audit_mode);
+  args.push_back(std::to_string(proposed.size()));
   for (const auto& p : proposed) {
     args.push_back(p.fp.to_hex());
     args.emplace_back(sdk::to_string(p.type));

@@ -31,6 +31,10 @@ class redis_store final : public store {
     public_page,
     bulletin_put,
     bulletin_withdraw,
+    expire,  // issue 7: reports and expiry
+    report_file,
+    report_reject,
+    report_accept,
     count
   };
 
@@ -152,6 +156,39 @@ class redis_store final : public store {
     return list_bulletins_impl(before_id, limit);
   }
 
+  // Issue 7: partner reports and expiry (redis_store_reports.cpp).
+  boost::asio::awaitable<store_result<filed_report>> file_report(report proposed,
+                                                                 actor who) override {
+    return file_report_impl(std::move(proposed), std::move(who));
+  }
+  boost::asio::awaitable<store_result<std::optional<report>>> get_report(std::string id) override {
+    return get_report_impl(std::move(id));
+  }
+  boost::asio::awaitable<store_result<report_page>> list_reports(report_query query) override {
+    return list_reports_impl(std::move(query));
+  }
+  boost::asio::awaitable<store_result<report_decision>> accept_report(std::string id,
+                                                                      ban_record ban,
+                                                                      actor who) override {
+    return accept_report_impl(std::move(id), std::move(ban), std::move(who));
+  }
+  boost::asio::awaitable<store_result<report_decision>> reject_report(std::string id,
+                                                                      std::string reason,
+                                                                      actor who) override {
+    return reject_report_impl(std::move(id), std::move(reason), std::move(who));
+  }
+  boost::asio::awaitable<store_result<std::uint64_t>> open_report_count() override {
+    return open_report_count_impl();
+  }
+  boost::asio::awaitable<store_result<std::vector<fingerprint>>> expiring_bans(
+      std::int64_t now_s, std::size_t limit) override {
+    return expiring_bans_impl(now_s, limit);
+  }
+  boost::asio::awaitable<store_result<std::optional<lift_outcome>>> expire_ban(
+      fingerprint fp) override {
+    return expire_ban_impl(fp);
+  }
+
   // The command connection, for tests and diagnostics.
   const std::shared_ptr<redis_connection>& connection() const noexcept { return commands_; }
 
@@ -202,6 +239,24 @@ class redis_store final : public store {
   boost::asio::awaitable<store_result<void>> record_audit_impl(std::string action,
                                                                std::string target,
                                                                std::string detail, actor who);
+  // Issue 7: reports and expiry (redis_store_reports.cpp).
+  boost::asio::awaitable<store_result<filed_report>> file_report_impl(report proposed, actor who);
+  boost::asio::awaitable<store_result<std::optional<report>>> get_report_impl(std::string id);
+  boost::asio::awaitable<store_result<report_page>> list_reports_impl(report_query query);
+  boost::asio::awaitable<store_result<report_decision>> accept_report_impl(std::string id,
+                                                                           ban_record ban,
+                                                                           actor who);
+  boost::asio::awaitable<store_result<report_decision>> reject_report_impl(std::string id,
+                                                                           std::string reason,
+                                                                           actor who);
+  boost::asio::awaitable<store_result<std::uint64_t>> open_report_count_impl();
+  boost::asio::awaitable<store_result<std::vector<fingerprint>>> expiring_bans_impl(
+      std::int64_t now_s, std::size_t limit);
+  boost::asio::awaitable<store_result<std::optional<lift_outcome>>> expire_ban_impl(
+      fingerprint fp);
+  // Reads the evidence of report `id` into `r` (a second GET).
+  boost::asio::awaitable<store_result<void>> load_evidence(report& r);
+
   // ban.lua's ARGV for a batch of bans (audit mode "each" or "batch"), and
   // its reply decoded into one outcome per proposed ban.
   static std::vector<std::string> ban_args(std::span<const ban_record> proposed,

@@ -15,5 +15,11 @@ extern const std::string_view trim_log;
 extern const std::string_view public_page;
 extern const std::string_view bulletin_put;
 extern const std::string_view bulletin_withdraw;
+// Issue 7: partner reports and expiry. `expire` is expire_guard.lua + lift.lua;
+// `report_accept` wraps ban.lua in a function and calls it.
+extern const std::string_view expire;
+extern const std::string_view report_file;
+extern const std::string_view report_reject;
+extern const std::string_view report_accept;
 
 }  // namespace banlist::service::scripts

@@ -226,6 +226,41 @@ struct bulletin_page {
   std::optional<std::uint64_t> next_cursor;  // ids below this follow
 };
 
+// --- Partner reports and expiry (issue 7) ---
+
+enum class report_filing : std::uint8_t {
+  created,         // a new open report
+  joined,          // an open report on that fingerprint existed; the reporter was added
+  already_banned,  // the fingerprint is banned: nothing stored
+};
+
+struct filed_report {
+  report_filing outcome = report_filing::created;
+  std::optional<report> record;  // absent when already_banned
+};
+
+struct report_query {
+  std::optional<report_status> status;  // nullopt: every status
+  std::uint64_t before_id = 0;          // cursor: ids below this; 0 = newest
+  std::size_t limit = 100;
+};
+
+struct report_page {
+  std::vector<report> reports;               // newest first
+  std::optional<std::uint64_t> next_cursor;  // pass as before_id
+};
+
+enum class report_decision_outcome : std::uint8_t {
+  decided,          // decided by this call
+  already_decided,  // decided before: `record` is as it stands, nothing changed
+};
+
+struct report_decision {
+  report_decision_outcome outcome = report_decision_outcome::decided;
+  report record;
+  std::optional<ban_outcome> ban;  // accept only; created = false: linked an existing ban
+};
+
 class store {
  public:
   virtual ~store() = default;
@@ -339,6 +374,40 @@ class store {
   // Published bulletins, newest first, with id < before_id (0 = newest).
   virtual boost::asio::awaitable<store_result<bulletin_page>> list_bulletins(
       std::uint64_t before_id, std::size_t limit) = 0;
+
+  // Partner reports (issue 7, docs/admin-api.md). `proposed` carries the
+  // normalized identifier, reason and evidence; reporter = who.key_id.
+  // Audited (report_create, report_join).
+  virtual boost::asio::awaitable<store_result<filed_report>> file_report(report proposed,
+                                                                         actor who) = 0;
+  // The report with `id` (decimal), or nullopt.
+  virtual boost::asio::awaitable<store_result<std::optional<report>>> get_report(
+      std::string id) = 0;
+  virtual boost::asio::awaitable<store_result<report_page>> list_reports(report_query query) = 0;
+  // Accepts an open report: bans `ban` (which must be for the report's
+  // fingerprint) with the ban script, links the ban and the report, in one
+  // atomic run. not_found for an unknown id. Audited (ban, report_accept).
+  virtual boost::asio::awaitable<store_result<report_decision>> accept_report(std::string id,
+                                                                              ban_record ban,
+                                                                              actor who) = 0;
+  // Rejects an open report with a reason. not_found for an unknown id.
+  // Audited (report_reject).
+  virtual boost::asio::awaitable<store_result<report_decision>> reject_report(
+      std::string id, std::string reason, actor who) = 0;
+  // Number of open reports (GET /v1/status).
+  virtual boost::asio::awaitable<store_result<std::uint64_t>> open_report_count() = 0;
+
+  // Expiry. Fingerprints whose ban expires at or before `now_s` (unix s),
+  // earliest first, at most `limit` (the bl:expiry index; may hold entries
+  // that expire_ban then finds not due).
+  virtual boost::asio::awaitable<store_result<std::vector<fingerprint>>> expiring_bans(
+      std::int64_t now_s, std::size_t limit) = 0;
+  // Lifts `fp` with reason `expired` by actor `system` iff it is banned and
+  // its expires_at has passed by Redis's clock, checked in the same script
+  // as the lift (so with several instances it is lifted exactly once).
+  // nullopt: not due (nothing lifted).
+  virtual boost::asio::awaitable<store_result<std::optional<lift_outcome>>> expire_ban(
+      fingerprint fp) = 0;
 };
 
 // Opens a store on `endpoint`; connects, loads the scripts and returns once

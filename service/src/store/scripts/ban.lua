@@ -10,23 +10,27 @@
 -- KEYS: 1 ban: (record key prefix; the record of fp is KEYS[1] .. fp)
 --       2 seq  3 log  4 banned  5 public  6 bans  7 digest  8 audit
 --       9 public_version  10 pubidx (base name of the notice page indexes)
+--       11 expiry (sorted set fp by expires_at; issue 7 expiry)
 -- ARGV: 1 actor key id  2 actor address  3 request id
 --       4 audit mode: 'each' writes one `ban` audit entry per new ban;
 --         'batch' writes one `import_batch` entry naming the seq range
---       then 11 values per ban, from ARGV[5]:
+--       5 n, the number of bans
+--       then 11 values per ban, from ARGV[6]:
 --         fp, type, value, masked, reason, note, case_id, source,
 --         public ("1"/"0"), expires_at (unix s, "" = none),
 --         wire codes (two bytes, identifier type code then ban reason code:
 --         bl:banned maps fp -> these, so snapshots need no record reads)
 -- Returns {banned_at_ms, r1, r2, ...}: ri is the new seq (an integer) when
 -- ban i was applied, or the stored record (HGETALL) when it already was.
--- The caller has everything else a new record holds.
+-- The caller has everything else a new record holds. Arguments after the
+-- n bans are ignored, so a script that embeds this one (report_accept.lua)
+-- can append its own.
 
 local kStride = 11
-local kFirst = 5
-local n = (#ARGV - kFirst + 1) / kStride
-if n < 1 or n ~= math.floor(n) then
-  return redis.error_reply('ERR ban: argument count is not 4 + 11 x bans')
+local kFirst = 6
+local n = tonumber(ARGV[5])
+if not n or n < 1 or n ~= math.floor(n) or #ARGV < kFirst - 1 + n * kStride then
+  return redis.error_reply('ERR ban: ARGV[5] must be the number of bans that follow')
 end
 
 -- The digest as four 32-bit lanes, XORed in place and printed per change.
@@ -73,6 +77,16 @@ for b = 0, n - 1 do
     if ARGV[a + 9] ~= '' then
       redis.call('HSET', record_key, 'expires_at', ARGV[a + 9])
     end
+
+    -- [expiry index, issue 7] A ban with expires_at is in KEYS[11] (score =
+    -- expires_at, unix s) until it is lifted; the sweepers read it and
+    -- expire.lua re-checks the record before lifting.
+    if ARGV[a + 9] ~= '' then
+      redis.call('ZADD', KEYS[11], ARGV[a + 9], fp)
+    else
+      redis.call('ZREM', KEYS[11], fp)
+    end
+    -- [end expiry index]
 
     local digest = xor_fp(fp)
     redis.call('HSET', KEYS[4], fp, ARGV[a + 10])

@@ -3,6 +3,7 @@
 --
 -- KEYS: 1 ban:{fp}  2 seq  3 log  4 banned  5 public  6 bans  7 digest  8 audit
 --       9 public_version  10 pubidx (base name of the notice page indexes)
+--       11 expiry (sorted set fp by expires_at; issue 7 expiry)
 -- ARGV: 1 fp  2 lift reason  3 actor key id  4 actor address  5 request id
 -- Returns {1, seq, lifted_at_ms} or {0} when the fingerprint is not banned.
 
@@ -47,6 +48,10 @@ if shown[1] == '1' then
   redis.call('INCR', KEYS[9])
 end
 redis.call('ZREM', KEYS[6], fp)
+
+-- [expiry index, issue 7] A lifted ban no longer expires.
+redis.call('ZREM', KEYS[11], fp)
+-- [end expiry index]
 
 redis.call('XADD', KEYS[3], seq .. '-1',
   'op', 'lift', 'fp', fp, 'type', record[2], 'reason', ARGV[2], 'at', now, 'digest', digest)
