@@ -12,6 +12,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <limits>
 #include <fstream>
 
 #include "connection.hpp"
@@ -144,7 +145,8 @@ asio::awaitable<void> exchange(connection& c, Stream& stream, const http_client&
   asio::co_spawn(c.ioc, send_body(stream, spec, st), asio::detached);
 
   http::response_parser<http::buffer_body> parser;
-  parser.body_limit(boost::none);
+  // Not boost::none: Beast 1.74 compares a Content-Length against it as "greater".
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   co_await http::async_read_header(stream, buffer, parser,
                                    asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {

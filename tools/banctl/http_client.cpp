@@ -9,6 +9,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cstdlib>
+#include <limits>
 
 #include "connection.hpp"
 
@@ -159,7 +160,8 @@ std::expected<http_reply, transport_error> http_client::download(
       return std::unexpected(transport_error{"sending the request failed: " + io_message(ec)});
     boost::beast::flat_buffer buffer;
     http::response_parser<http::buffer_body> parser;
-    parser.body_limit(boost::none);
+    // Not boost::none: Beast 1.74 compares a Content-Length against it as "greater".
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     http::read_header(stream, buffer, parser, ec);
     if (ec)
       return std::unexpected(transport_error{"reading the answer failed: " + io_message(ec)});
