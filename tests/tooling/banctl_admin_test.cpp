@@ -114,8 +114,8 @@ TEST_CASE("banctl export: masked by default, raw for admins only and audited",
   service_fixture f;
   banctl_runner b(env_for(f.port(), f.issue_key("moderator")));
   for (int i = 0; i < 30; ++i) {
-    REQUIRE(b.run({"ban", "email", email("x", i), "--reason", i % 2 ? "spam" : "phishing",
-                   "--case", "K-1"})
+    REQUIRE(b.run({"ban", "email", email("x", i), "--reason", i % 2 ? "spam" : "phishing", "--case",
+                   "K-1"})
                 .exit_code == 0);
   }
   auto r = b.run({"export"});
@@ -171,7 +171,7 @@ TEST_CASE("banctl reports list, show, accept, reject", "[tooling][banctl]") {
   REQUIRE(r.exit_code == 0);
   CHECK(contains(r.out, "ban_seq"));
   CHECK(b.run({"show", "--type", "phone", "--value", "13800138000"}).exit_code == 0);
-  CHECK(b.run({"reports", "accept", id}).exit_code == 5);  // already decided
+  CHECK(b.run({"reports", "accept", id}).exit_code == 5);   // already decided
   CHECK(b.run({"reports", "reject", id2}).exit_code == 2);  // --reason required
   r = b.run({"reports", "reject", id2, "--reason", "not enough evidence"});
   REQUIRE(r.exit_code == 0);

@@ -169,8 +169,7 @@ TEST_CASE("banctl list --all follows string cursors across pages", "[tooling][ba
   service_fixture f;
   banctl_runner b(env_for(f.port(), f.issue_key("moderator")));
   for (int i = 0; i < 5; ++i) {
-    REQUIRE(b.run({"ban", "email", email("p", i), "--reason", "spam"})
-                .exit_code == 0);
+    REQUIRE(b.run({"ban", "email", email("p", i), "--reason", "spam"}).exit_code == 0);
   }
   auto r = b.run({"list", "--limit", "2"});
   REQUIRE(r.exit_code == 0);
@@ -184,7 +183,8 @@ TEST_CASE("banctl list --all follows string cursors across pages", "[tooling][ba
   CHECK(distinct.size() == 5);
 }
 
-TEST_CASE("banctl exit codes for auth, role, connection and key sources", "[tooling][banctl][redis]") {
+TEST_CASE("banctl exit codes for auth, role, connection and key sources",
+          "[tooling][banctl][redis]") {
   service_fixture f;
   std::string partner_id;
   const std::string partner = f.issue_key("partner", &partner_id);
@@ -262,8 +262,7 @@ TEST_CASE("banctl audit shows mutations, pages with --all", "[tooling][banctl][r
   service_fixture f;
   banctl_runner b(env_for(f.port(), f.issue_key("moderator")));
   for (int i = 0; i < 3; ++i)
-    REQUIRE(b.run({"ban", "email", email("a", i), "--reason", "spam"})
-                .exit_code == 0);
+    REQUIRE(b.run({"ban", "email", email("a", i), "--reason", "spam"}).exit_code == 0);
   auto r = b.run({"audit", "--limit", "2"});
   REQUIRE(r.exit_code == 0);
   CHECK(contains(r.out, "ACTION"));
@@ -305,7 +304,8 @@ TEST_CASE("banctl bulletins create, list, show, edit, withdraw", "[tooling][banc
         1);
 }
 
-TEST_CASE("banctl import: per-line results, reject file, circuit breaker", "[tooling][banctl][redis]") {
+TEST_CASE("banctl import: per-line results, reject file, circuit breaker",
+          "[tooling][banctl][redis]") {
   service_fixture f;
   banctl_runner b(env_for(f.port(), f.issue_key("moderator")));
   const auto csv = b.dir() / "bans.csv";

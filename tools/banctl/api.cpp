@@ -30,8 +30,7 @@ std::string advice(unsigned status, std::string_view code, const http_reply& rep
     return "the change may or may not have been applied; repeating the command is safe";
   if (status == 503) {
     return "the service cannot reach Redis or is starting; retry" +
-           (reply.retry_after.empty() ? std::string(" later")
-                                      : " in " + reply.retry_after + " s");
+           (reply.retry_after.empty() ? std::string(" later") : " in " + reply.retry_after + " s");
   }
   if (status >= 500)
     return "server error; give the request id to the operator";
@@ -41,7 +40,7 @@ std::string advice(unsigned status, std::string_view code, const http_reply& rep
 }  // namespace
 
 std::expected<session, int> open_session(const command_line& line, std::string_view command,
-                                          std::ostream& err) {
+                                         std::ostream& err) {
   const std::string name = "banctl " + std::string(command);
   std::string url_text = env("BANLIST_URL");
   if (const auto u = line.value("--url"))

@@ -24,7 +24,7 @@ struct session {
 // The client the command line and environment describe. Prints the problem
 // and returns the exit code (usage) when they are wrong.
 std::expected<session, int> open_session(const command_line& line, std::string_view command,
-                                          std::ostream& err);
+                                         std::ostream& err);
 
 // The exit code for an HTTP status (documented in `banctl help`).
 int exit_code_for_status(unsigned status);

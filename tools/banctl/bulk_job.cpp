@@ -42,11 +42,11 @@ std::string csv_quote(std::string_view text) {
 
 // What the first pass over the file finds.
 struct file_plan {
-  std::uint64_t header_line = 0;  // CSV: the header's line number
-  std::string header;             // CSV: the header line, without its line end
-  std::uint64_t start_line = 0;   // first line to send
-  std::uint64_t start_offset = 0; // its byte offset
-  std::uint64_t remaining = 0;    // data lines from start_line on (the server's ?lines=)
+  std::uint64_t header_line = 0;   // CSV: the header's line number
+  std::string header;              // CSV: the header line, without its line end
+  std::uint64_t start_line = 0;    // first line to send
+  std::uint64_t start_offset = 0;  // its byte offset
+  std::uint64_t remaining = 0;     // data lines from start_line on (the server's ?lines=)
 };
 
 std::optional<file_plan> plan_file(const std::string& path, bool csv, std::uint64_t resume_line,
@@ -81,7 +81,8 @@ std::optional<file_plan> plan_file(const std::string& path, bool csv, std::uint6
       ++plan.remaining;
   }
   if (csv && plan.header_line == 0) {
-    error = path + " has no CSV header line (it needs one naming its columns, e.g. type,value,reason)";
+    error =
+        path + " has no CSV header line (it needs one naming its columns, e.g. type,value,reason)";
     return std::nullopt;
   }
   if (!start_found) {
@@ -116,8 +117,9 @@ int run_bulk(session& s, const bulk_operation& op, const bulk_options& options, 
     return kExitInvalidInput;
   }
   const fs::path state_path = file + "." + std::string(op.name) + ".state";
-  const fs::path reject_path =
-      options.rejects ? fs::path(*options.rejects) : fs::path(file + "." + std::string(op.name) + ".rejects");
+  const fs::path reject_path = options.rejects
+                                   ? fs::path(*options.rejects)
+                                   : fs::path(file + "." + std::string(op.name) + ".rejects");
 
   resume_state state;
   state.key = *key;
@@ -330,8 +332,7 @@ int run_bulk(session& s, const bulk_operation& op, const bulk_options& options, 
     if (why.empty())
       why = unknown_seen ? "the server could not confirm some lines" : "the answer ended early";
     err << s.command << ": interrupted (" << why << "); lines before " << state.next_line
-        << " are done — run the same command again to resume at line " << state.next_line
-        << '\n';
+        << " are done — run the same command again to resume at line " << state.next_line << '\n';
     if (write_failed)
       return kExitInvalidInput;
     return (unknown_seen || (summary && !server_complete)) ? kExitUnavailable : kExitNetwork;

@@ -28,8 +28,8 @@ struct bulk_options {
   std::optional<std::string> format;   // "csv" / "ndjson"; else from the extension
   std::optional<std::string> rejects;  // reject file; default FILE.<name>.rejects
   bool confirm = false;
-  bool restart = false;                // ignore a saved state
-  std::uint64_t max_rate = 0;          // lines per second, 0 = unlimited
+  bool restart = false;        // ignore a saved state
+  std::uint64_t max_rate = 0;  // lines per second, 0 = unlimited
 };
 
 // Runs the bulk operation; returns the exit code (docs/banctl.md).

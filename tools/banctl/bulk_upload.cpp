@@ -12,8 +12,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
-#include <limits>
 #include <fstream>
+#include <limits>
 
 #include "connection.hpp"
 
@@ -50,7 +50,8 @@ asio::awaitable<void> send_body(Stream& stream, const upload_spec& spec, exchang
   std::string piece;
   std::vector<char> buffer(64 * 1024);
   // With a rate limit, send a twentieth of a second's lines at a time.
-  const std::uint64_t lines_per_tick = spec.max_rate == 0 ? 0 : std::max<std::uint64_t>(1, spec.max_rate / 20);
+  const std::uint64_t lines_per_tick =
+      spec.max_rate == 0 ? 0 : std::max<std::uint64_t>(1, spec.max_rate / 20);
   asio::steady_timer pace(co_await asio::this_coro::executor);
   auto next_tick = clock::now();
   while (!ec && !st.reader_done && in) {
@@ -165,7 +166,8 @@ asio::awaitable<void> exchange(connection& c, Stream& stream, const http_client&
   while (!parser.is_done() && !stopped) {
     parser.get().body().data = chunk;
     parser.get().body().size = sizeof chunk;
-    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_await http::async_read(stream, buffer, parser,
+                              asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::need_buffer)
       ec = {};
     const std::string_view got(chunk, sizeof chunk - parser.get().body().size);

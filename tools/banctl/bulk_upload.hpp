@@ -23,14 +23,14 @@ struct upload_spec {
   std::string content_type;  // "text/csv" or "application/x-ndjson"
   std::string first_chunk;   // sent before the file bytes (a CSV header line), may be empty
   std::string file;
-  std::uint64_t offset = 0;      // first file byte to send
-  std::uint64_t max_rate = 0;    // lines per second, 0 = as fast as possible
+  std::uint64_t offset = 0;    // first file byte to send
+  std::uint64_t max_rate = 0;  // lines per second, 0 = as fast as possible
 };
 
 struct upload_result {
-  http_reply reply;           // status and headers; body only for a non-2xx answer
-  bool complete = false;      // the whole answer was read
-  std::string broken;         // why the exchange broke off ("" when it did not)
+  http_reply reply;       // status and headers; body only for a non-2xx answer
+  bool complete = false;  // the whole answer was read
+  std::string broken;     // why the exchange broke off ("" when it did not)
 };
 
 // Sends the upload; each line of a 2xx answer goes to `on_line` as it

@@ -70,8 +70,8 @@ std::expected<void, transport_error> open_connection(connection& c, const server
   }
   asio::connect(c.socket, endpoints, ec);
   if (ec) {
-    return std::unexpected(transport_error{"cannot connect to " + url.host + ":" + url.port +
-                                           ": " + ec.message() + connect_hint(url)});
+    return std::unexpected(transport_error{"cannot connect to " + url.host + ":" + url.port + ": " +
+                                           ec.message() + connect_hint(url)});
   }
   c.socket.set_option(asio::ip::tcp::no_delay(true), ec);
   timeval tv{};
@@ -93,9 +93,9 @@ std::expected<void, transport_error> open_connection(connection& c, const server
     SSL_set_tlsext_host_name(c.tls->native_handle(), url.host.c_str());
     c.tls->handshake(asio::ssl::stream_base::client, ec);
     if (ec) {
-      return std::unexpected(transport_error{
-          "TLS handshake with " + url.host + " failed: " + ec.message() +
-          " (for a private CA set BANLIST_CA_FILE to its certificate)"});
+      return std::unexpected(
+          transport_error{"TLS handshake with " + url.host + " failed: " + ec.message() +
+                          " (for a private CA set BANLIST_CA_FILE to its certificate)"});
     }
   }
   return {};
@@ -132,8 +132,7 @@ std::expected<http_reply, transport_error> http_client::request(std::string_view
     parser.body_limit(256ull * 1024 * 1024);
     http::read(stream, buffer, parser, ec);
     if (ec) {
-      return std::unexpected(
-          transport_error{"reading the answer failed: " + io_message(ec), true});
+      return std::unexpected(transport_error{"reading the answer failed: " + io_message(ec), true});
     }
     http_reply reply;
     fill_reply(reply, parser.get().result_int(), parser.get());
@@ -176,8 +175,7 @@ std::expected<http_reply, transport_error> http_client::download(
       if (ec == http::error::need_buffer)
         ec = {};
       if (ec) {
-        return std::unexpected(
-            transport_error{"the download broke off: " + io_message(ec), true});
+        return std::unexpected(transport_error{"the download broke off: " + io_message(ec), true});
       }
       const std::string_view got(chunk, sizeof chunk - parser.get().body().size);
       if (ok) {

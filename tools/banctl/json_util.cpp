@@ -32,8 +32,8 @@ std::string display_text(const rapidjson::Value& value) {
 std::string field_text(const rapidjson::Value& object, std::string_view name) {
   if (!object.IsObject())
     return {};
-  const auto it =
-      object.FindMember(rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size())));
+  const auto it = object.FindMember(
+      rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size())));
   return it == object.MemberEnd() ? std::string() : display_text(it->value);
 }
 
@@ -56,7 +56,7 @@ json_object& json_object::number(std::string_view k, std::uint64_t value) {
 }
 
 json_object& json_object::string_array(std::string_view k,
-                                        const std::vector<std::string_view>& values) {
+                                       const std::vector<std::string_view>& values) {
   key(k);
   writer_.StartArray();
   for (const auto v : values)

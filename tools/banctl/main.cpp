@@ -16,13 +16,13 @@ using banlist::banctl::command;
 
 // Every command, in the order `banctl help` lists them.
 const std::array<const command*, 14> kCommands{
-    &banlist::banctl::kBanCommand,       &banlist::banctl::kLiftCommand,
-    &banlist::banctl::kShowCommand,      &banlist::banctl::kHistoryCommand,
-    &banlist::banctl::kListCommand,      &banlist::banctl::kImportCommand,
-    &banlist::banctl::kLiftBulkCommand,  &banlist::banctl::kExportCommand,
-    &banlist::banctl::kKeysCommand,      &banlist::banctl::kAuditCommand,
-    &banlist::banctl::kReportsCommand,   &banlist::banctl::kBulletinsCommand,
-    &banlist::banctl::kStatusCommand,    &banlist::banctl::kFingerprintCommand,
+    &banlist::banctl::kBanCommand,      &banlist::banctl::kLiftCommand,
+    &banlist::banctl::kShowCommand,     &banlist::banctl::kHistoryCommand,
+    &banlist::banctl::kListCommand,     &banlist::banctl::kImportCommand,
+    &banlist::banctl::kLiftBulkCommand, &banlist::banctl::kExportCommand,
+    &banlist::banctl::kKeysCommand,     &banlist::banctl::kAuditCommand,
+    &banlist::banctl::kReportsCommand,  &banlist::banctl::kBulletinsCommand,
+    &banlist::banctl::kStatusCommand,   &banlist::banctl::kFingerprintCommand,
 };
 
 const command* find_command(std::string_view name) {

@@ -63,13 +63,14 @@ std::optional<std::uint64_t> parse_u64(std::string_view text) noexcept {
 namespace banlist::banctl {
 namespace {
 constexpr std::array<std::string_view, 4> kCommonValues{"--url", "--key", "--key-file",
-                                                       "--timeout"};
+                                                        "--timeout"};
 constexpr std::array<std::string_view, 3> kCommonFlags{"--json", "--help", "-h"};
 }  // namespace
 
-std::optional<command_line> command_line::parse(
-    command_args args, std::initializer_list<std::string_view> with_value,
-    std::initializer_list<std::string_view> flags, std::string& error) {
+std::optional<command_line> command_line::parse(command_args args,
+                                                std::initializer_list<std::string_view> with_value,
+                                                std::initializer_list<std::string_view> flags,
+                                                std::string& error) {
   std::vector<std::string_view> all_values(with_value);
   all_values.insert(all_values.end(), kCommonValues.begin(), kCommonValues.end());
   // parse_args takes an initializer_list; find the options taking values here instead.
@@ -95,9 +96,9 @@ std::optional<command_line> command_line::parse(
     }
     const bool takes_value =
         std::find(all_values.begin(), all_values.end(), name) != all_values.end();
-    const bool is_flag = std::find(flags.begin(), flags.end(), name) != flags.end() ||
-                         std::find(kCommonFlags.begin(), kCommonFlags.end(), name) !=
-                             kCommonFlags.end();
+    const bool is_flag =
+        std::find(flags.begin(), flags.end(), name) != flags.end() ||
+        std::find(kCommonFlags.begin(), kCommonFlags.end(), name) != kCommonFlags.end();
     if (!takes_value && !is_flag) {
       error = std::string("unknown option ").append(name);
       return std::nullopt;

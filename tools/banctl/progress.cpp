@@ -9,10 +9,15 @@ namespace banlist::banctl {
 
 progress::progress(std::ostream& err, std::string label, std::uint64_t total, std::string unit,
                    bool enabled)
-    : err_(err), label_(std::move(label)), total_(total), unit_(std::move(unit)),
+    : err_(err),
+      label_(std::move(label)),
+      total_(total),
+      unit_(std::move(unit)),
       enabled_(enabled) {}
 
-bool progress::stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+bool progress::stderr_is_terminal() {
+  return ::isatty(STDERR_FILENO) == 1;
+}
 
 void progress::update(std::uint64_t done) {
   done_ = done;

@@ -15,7 +15,7 @@ namespace banlist::banctl {
 std::expected<resume_key, std::string> key_of(const std::filesystem::path& file,
                                               const std::string& url,
                                               const std::string& operation) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(file.c_str(), &st) != 0)
     return std::unexpected("cannot read " + file.string());
   std::ifstream in(file, std::ios::binary);

@@ -35,8 +35,7 @@ struct resume_state {
 
 // The key of `file` for `url` / `operation`; an error text if it cannot be read.
 std::expected<resume_key, std::string> key_of(const std::filesystem::path& file,
-                                              const std::string& url,
-                                              const std::string& operation);
+                                              const std::string& url, const std::string& operation);
 
 // nullopt when the state file is absent or unreadable.
 std::optional<resume_state> load_state(const std::filesystem::path& state_file);

@@ -7,20 +7,21 @@
 namespace banlist::banctl {
 namespace {
 
-const std::string kUsage = std::string(
-    "usage: banctl audit [--actor KEYID] [--action ACTION] [--since TIME]\n"
-    "                    [--until TIME] [--limit N] [--before C | --all]\n"
-    "\n"
-    "Lists audit entries, newest first: every ban, lift, import, key change,\n"
-    "report decision, bulletin and raw export, with the key id that made it,\n"
-    "its client address and request id.\n"
-    "\n"
-    "  --actor KEYID    only this key's entries (ids as `banctl keys list` shows)\n"
-    "  --action ACTION  only this action, e.g. ban, lift, import, export_raw\n"
-    "  --since, --until TIME  unix seconds, RFC 3339, or a span back (7d, 12h)\n"
-    "  --limit N        entries per page (1 to 1000)\n"
-    "  --before C       the page after C (printed under a page that has more)\n"
-    "  --all            every page (with --json: one entry per line)\n") +
+const std::string kUsage =
+    std::string(
+        "usage: banctl audit [--actor KEYID] [--action ACTION] [--since TIME]\n"
+        "                    [--until TIME] [--limit N] [--before C | --all]\n"
+        "\n"
+        "Lists audit entries, newest first: every ban, lift, import, key change,\n"
+        "report decision, bulletin and raw export, with the key id that made it,\n"
+        "its client address and request id.\n"
+        "\n"
+        "  --actor KEYID    only this key's entries (ids as `banctl keys list` shows)\n"
+        "  --action ACTION  only this action, e.g. ban, lift, import, export_raw\n"
+        "  --since, --until TIME  unix seconds, RFC 3339, or a span back (7d, 12h)\n"
+        "  --limit N        entries per page (1 to 1000)\n"
+        "  --before C       the page after C (printed under a page that has more)\n"
+        "  --all            every page (with --json: one entry per line)\n") +
     std::string(kConnectionOptionsHelp) +
     "\n"
     "Example: banctl audit --action export_raw --since 30d\n";
@@ -35,7 +36,8 @@ int run(command_args args, std::ostream& out, std::ostream& err) {
     return usage_error(err, "audit", "audit takes no arguments, only options", kUsage);
   std::string target = "/v1/audit";
   add_filters(target, *line, {{"--actor", "actor"}, {"--action", "action"}, {"--limit", "limit"}});
-  for (const auto& [option, query] : {std::pair{"--since", "since"}, std::pair{"--until", "until"}}) {
+  for (const auto& [option, query] :
+       {std::pair{"--since", "since"}, std::pair{"--until", "until"}}) {
     if (const auto v = line->value(option)) {
       const auto t = parse_time(*v, false);
       if (!t)

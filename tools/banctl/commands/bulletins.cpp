@@ -10,23 +10,26 @@
 namespace banlist::banctl {
 namespace {
 
-const std::string kUsage = std::string(
-    "usage: banctl bulletins list [--limit N] [--cursor C | --all]\n"
-    "       banctl bulletins show ID\n"
-    "       banctl bulletins create --title TEXT (--body TEXT | --body-file PATH) [--link FP]...\n"
-    "       banctl bulletins edit ID --title TEXT (--body TEXT | --body-file PATH) [--link FP]...\n"
-    "       banctl bulletins withdraw ID\n"
-    "\n"
-    "Publishes typical-case bulletins on the public pages (moderator key).\n"
-    "\n"
-    "  list       published bulletins, newest first\n"
-    "  show       one published bulletin\n"
-    "  create     publish: a one-line title (at most 200 bytes) and a plain-text\n"
-    "             body (at most 20,000 bytes; a blank line separates paragraphs;\n"
-    "             never HTML); --link FP (repeatable, at most 50) links bans, shown\n"
-    "             masked while they are public\n"
-    "  edit       replace a bulletin's title, body and links (give all of them)\n"
-    "  withdraw   take a bulletin off the pages\n") +
+const std::string kUsage =
+    std::string(
+        "usage: banctl bulletins list [--limit N] [--cursor C | --all]\n"
+        "       banctl bulletins show ID\n"
+        "       banctl bulletins create --title TEXT (--body TEXT | --body-file PATH) [--link "
+        "FP]...\n"
+        "       banctl bulletins edit ID --title TEXT (--body TEXT | --body-file PATH) [--link "
+        "FP]...\n"
+        "       banctl bulletins withdraw ID\n"
+        "\n"
+        "Publishes typical-case bulletins on the public pages (moderator key).\n"
+        "\n"
+        "  list       published bulletins, newest first\n"
+        "  show       one published bulletin\n"
+        "  create     publish: a one-line title (at most 200 bytes) and a plain-text\n"
+        "             body (at most 20,000 bytes; a blank line separates paragraphs;\n"
+        "             never HTML); --link FP (repeatable, at most 50) links bans, shown\n"
+        "             masked while they are public\n"
+        "  edit       replace a bulletin's title, body and links (give all of them)\n"
+        "  withdraw   take a bulletin off the pages\n") +
     std::string(kConnectionOptionsHelp) +
     "\n"
     "Example: banctl bulletins create --title 'Fake parcel SMS' --body-file case.txt \\\n"
@@ -78,8 +81,8 @@ int write_bulletin(const command_line& line, std::string_view method, const std:
   if (!reply)
     return reply.error();
   return print_reply(*s, *reply, out, [&](const rapidjson::Document& doc) {
-    out << (method == "POST" ? "published bulletin " : "updated bulletin ")
-        << field_text(doc, "id") << "\n";
+    out << (method == "POST" ? "published bulletin " : "updated bulletin ") << field_text(doc, "id")
+        << "\n";
   });
 }
 
@@ -132,8 +135,8 @@ int run(command_args args, std::ostream& out, std::ostream& err) {
     auto s = open_session(*line, "bulletins " + std::string(action), err);
     if (!s)
       return s.error();
-    auto reply = call(*s, action == "show" ? "GET" : "DELETE",
-                      "/v1/bulletins/" + url_encode(pos[1]), err);
+    auto reply =
+        call(*s, action == "show" ? "GET" : "DELETE", "/v1/bulletins/" + url_encode(pos[1]), err);
     if (!reply)
       return reply.error();
     return print_reply(*s, *reply, out, [&](const rapidjson::Document& doc) {

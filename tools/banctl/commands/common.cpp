@@ -90,8 +90,9 @@ std::expected<std::string, int> fingerprint_argument(session& s, const command_l
   if (!is_fingerprint(pos[position])) {
     std::string message = "'";
     message.append(pos[position]);
-    message.append("' is not a fingerprint (32 hex digits); to name an identifier use --type "
-                   "and --value, or see `banctl fingerprint`");
+    message.append(
+        "' is not a fingerprint (32 hex digits); to name an identifier use --type "
+        "and --value, or see `banctl fingerprint`");
     return std::unexpected(usage_error(err, name, message, usage));
   }
   return std::string(pos[position]);
@@ -107,11 +108,20 @@ std::optional<std::int64_t> parse_time(std::string_view text, bool relative_is_f
   if (ec == std::errc() && end + 1 == text.data() + text.size() && number >= 0) {
     std::int64_t unit = 0;
     switch (text.back()) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'd': unit = 86400; break;
-      default: return std::nullopt;
+      case 's':
+        unit = 1;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      default:
+        return std::nullopt;
     }
     const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                                  std::chrono::system_clock::now().time_since_epoch())
@@ -164,9 +174,8 @@ void add_filters(std::string& target, const command_line& line,
 namespace banlist::banctl {
 
 int list_pages(session& s, std::string target, const paging& p, std::string_view start_cursor,
-               bool all, std::ostream& out,
-               std::ostream& err, const std::function<void(const rapidjson::Value&)>& on_item,
-               std::string& next) {
+               bool all, std::ostream& out, std::ostream& err,
+               const std::function<void(const rapidjson::Value&)>& on_item, std::string& next) {
   next.clear();
   std::string cursor(start_cursor);
   while (true) {

@@ -65,14 +65,13 @@ struct paging {
   std::string_view items_member;  // "items", "entries", "reports"
 };
 
-// Lists a paged route from `start_cursor` ("" = the newest): one page, or with `all` every page (following the
-// next cursor, which stays a string). Items are handed to `on_item`; with
+// Lists a paged route from `start_cursor` ("" = the newest): one page, or with `all` every page
+// (following the next cursor, which stays a string). Items are handed to `on_item`; with
 // --json a single page is printed verbatim and --all prints one item per
 // line (NDJSON). Returns the exit code; `next` gets the cursor of the page
 // after the last one fetched ("" at the end).
 int list_pages(session& s, std::string target, const paging& p, std::string_view start_cursor,
-               bool all, std::ostream& out,
-               std::ostream& err, const std::function<void(const rapidjson::Value&)>& on_item,
-               std::string& next);
+               bool all, std::ostream& out, std::ostream& err,
+               const std::function<void(const rapidjson::Value&)>& on_item, std::string& next);
 
 }  // namespace banlist::banctl

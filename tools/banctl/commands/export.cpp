@@ -13,24 +13,25 @@
 namespace banlist::banctl {
 namespace {
 
-const std::string kUsage = std::string(
-    "usage: banctl export [--format ndjson|csv] [--type T] [--reason R] [--case ID]\n"
-    "                     [--since TIME] [--until TIME] [--status banned|lifted|all]\n"
-    "                     [--raw] [-o FILE]\n"
-    "\n"
-    "Writes every matching ban, streamed, as NDJSON (default) or CSV. Identifiers\n"
-    "are masked; --raw adds the normalized identifier, needs an admin key and is\n"
-    "recorded in the audit log with its filters (the handover to law enforcement).\n"
-    "The NDJSON export ends with {\"summary\":{\"rows\":N,\"complete\":true}}.\n"
-    "\n"
-    "  --format F       ndjson or csv\n"
-    "  --type, --reason, --case  only bans with this type, reason, case id\n"
-    "  --since, --until TIME  banned in this range: unix seconds, RFC 3339, or a\n"
-    "                   span back from now (30d)\n"
-    "  --status S       banned (default), lifted or all\n"
-    "  --raw            include raw identifiers (admin)\n"
-    "  -o FILE          write to FILE (via FILE.part, renamed once complete)\n"
-    "                   instead of stdout\n") +
+const std::string kUsage =
+    std::string(
+        "usage: banctl export [--format ndjson|csv] [--type T] [--reason R] [--case ID]\n"
+        "                     [--since TIME] [--until TIME] [--status banned|lifted|all]\n"
+        "                     [--raw] [-o FILE]\n"
+        "\n"
+        "Writes every matching ban, streamed, as NDJSON (default) or CSV. Identifiers\n"
+        "are masked; --raw adds the normalized identifier, needs an admin key and is\n"
+        "recorded in the audit log with its filters (the handover to law enforcement).\n"
+        "The NDJSON export ends with {\"summary\":{\"rows\":N,\"complete\":true}}.\n"
+        "\n"
+        "  --format F       ndjson or csv\n"
+        "  --type, --reason, --case  only bans with this type, reason, case id\n"
+        "  --since, --until TIME  banned in this range: unix seconds, RFC 3339, or a\n"
+        "                   span back from now (30d)\n"
+        "  --status S       banned (default), lifted or all\n"
+        "  --raw            include raw identifiers (admin)\n"
+        "  -o FILE          write to FILE (via FILE.part, renamed once complete)\n"
+        "                   instead of stdout\n") +
     std::string(kConnectionOptionsHelp) +
     "\n"
     "With -o, a progress line (rows, rate) is drawn on stderr when it is a terminal.\n"
@@ -51,10 +52,11 @@ int run(command_args args, std::ostream& out, std::ostream& err) {
     return usage_error(err, "export", "--format is ndjson or csv", kUsage);
   std::string target = "/v1/bans/export";
   add_query(target, "format", format);
-  add_filters(target, *line,
-              {{"--type", "type"}, {"--reason", "reason"}, {"--case", "case_id"},
-               {"--status", "status"}});
-  for (const auto& [option, query] : {std::pair{"--since", "since"}, std::pair{"--until", "until"}}) {
+  add_filters(
+      target, *line,
+      {{"--type", "type"}, {"--reason", "reason"}, {"--case", "case_id"}, {"--status", "status"}});
+  for (const auto& [option, query] :
+       {std::pair{"--since", "since"}, std::pair{"--until", "until"}}) {
     if (const auto v = line->value(option)) {
       const auto t = parse_time(*v, false);
       if (!t)

@@ -8,12 +8,13 @@
 namespace banlist::banctl {
 namespace {
 
-const std::string kUsage = std::string(
-    "usage: banctl history FP\n"
-    "       banctl history --type TYPE --value VALUE\n"
-    "\n"
-    "Lists every ban and lift of a fingerprint, oldest first, with the key that\n"
-    "made it, its time, reason, case and linked partner report.\n") +
+const std::string kUsage =
+    std::string(
+        "usage: banctl history FP\n"
+        "       banctl history --type TYPE --value VALUE\n"
+        "\n"
+        "Lists every ban and lift of a fingerprint, oldest first, with the key that\n"
+        "made it, its time, reason, case and linked partner report.\n") +
     std::string(kConnectionOptionsHelp) +
     "\n"
     "Exit status: 0 shown, 4 never banned, see `banctl help` for the rest.\n";

@@ -7,20 +7,21 @@
 namespace banlist::banctl {
 namespace {
 
-const std::string kUsage = std::string(
-    "usage: banctl keys create --role ROLE --name NAME\n"
-    "       banctl keys list\n"
-    "       banctl keys revoke ID\n"
-    "\n"
-    "Issues, lists and revokes API keys; needs an admin key.\n"
-    "\n"
-    "  create   issue a key; ROLE is partner, moderator or admin, NAME says whose\n"
-    "           it is (at most 128 characters). The secret is printed ONCE, on\n"
-    "           stdout: store it now, the service keeps only its hash\n"
-    "  list     every key with its id, role, name and whether it is revoked\n"
-    "           (never a secret)\n"
-    "  revoke   revoke the key with this id (as `keys list` shows it); effective at\n"
-    "           once on the answering instance, within seconds on the others\n") +
+const std::string kUsage =
+    std::string(
+        "usage: banctl keys create --role ROLE --name NAME\n"
+        "       banctl keys list\n"
+        "       banctl keys revoke ID\n"
+        "\n"
+        "Issues, lists and revokes API keys; needs an admin key.\n"
+        "\n"
+        "  create   issue a key; ROLE is partner, moderator or admin, NAME says whose\n"
+        "           it is (at most 128 characters). The secret is printed ONCE, on\n"
+        "           stdout: store it now, the service keeps only its hash\n"
+        "  list     every key with its id, role, name and whether it is revoked\n"
+        "           (never a secret)\n"
+        "  revoke   revoke the key with this id (as `keys list` shows it); effective at\n"
+        "           once on the answering instance, within seconds on the others\n") +
     std::string(kConnectionOptionsHelp) +
     "\n"
     "Example: banctl keys create --role partner --name 'Shop A' > shop-a.key\n"
@@ -42,8 +43,8 @@ int run(command_args args, std::ostream& out, std::ostream& err) {
     auto s = open_session(*line, "keys create", err);
     if (!s)
       return s.error();
-    auto reply =
-        call(*s, "POST", "/v1/keys", err, json_object().string("role", *role).string("name", *name).take());
+    auto reply = call(*s, "POST", "/v1/keys", err,
+                      json_object().string("role", *role).string("name", *name).take());
     if (!reply)
       return reply.error();
     return print_reply(*s, *reply, out, [&](const rapidjson::Document& doc) {

@@ -7,17 +7,18 @@
 namespace banlist::banctl {
 namespace {
 
-const std::string kUsage = std::string(
-    "usage: banctl lift FP [--reason R] [--case ID] [--note TEXT]\n"
-    "       banctl lift --type TYPE --value VALUE [--reason R] [--case ID] [--note TEXT]\n"
-    "\n"
-    "Lifts a ban. The lifted record is kept and shows in `banctl history`.\n"
-    "\n"
-    "  FP             the fingerprint (32 hex digits), as `banctl list` shows it\n"
-    "  --type, --value  name the identifier instead of FP\n"
-    "  --reason R     appeal_granted, mistake, expired, reassigned, other (default other)\n"
-    "  --case ID      case reference of the appeal (at most 64 characters)\n"
-    "  --note TEXT    why (at most 1,000 characters)\n") +
+const std::string kUsage =
+    std::string(
+        "usage: banctl lift FP [--reason R] [--case ID] [--note TEXT]\n"
+        "       banctl lift --type TYPE --value VALUE [--reason R] [--case ID] [--note TEXT]\n"
+        "\n"
+        "Lifts a ban. The lifted record is kept and shows in `banctl history`.\n"
+        "\n"
+        "  FP             the fingerprint (32 hex digits), as `banctl list` shows it\n"
+        "  --type, --value  name the identifier instead of FP\n"
+        "  --reason R     appeal_granted, mistake, expired, reassigned, other (default other)\n"
+        "  --case ID      case reference of the appeal (at most 64 characters)\n"
+        "  --note TEXT    why (at most 1,000 characters)\n") +
     std::string(kConnectionOptionsHelp) +
     "\n"
     "Example: banctl lift --type phone --value 13800138000 --reason appeal_granted --case A-9\n"
@@ -46,7 +47,6 @@ int run(command_args args, std::ostream& out, std::ostream& err) {
 
 }  // namespace
 
-const command kLiftCommand{"lift", "lift one ban (with a reason and case reference)", kUsage,
-                           run};
+const command kLiftCommand{"lift", "lift one ban (with a reason and case reference)", kUsage, run};
 
 }  // namespace banlist::banctl

@@ -8,23 +8,24 @@
 namespace banlist::banctl {
 namespace {
 
-const std::string kUsage = std::string(
-    "usage: banctl reports list [--status S] [--limit N] [--cursor C | --all]\n"
-    "       banctl reports show ID\n"
-    "       banctl reports accept ID [--reason R] [--public] [--note TEXT] [--case ID]\n"
-    "                                [--expires TIME]\n"
-    "       banctl reports reject ID --reason TEXT\n"
-    "\n"
-    "Reviews what partner platforms reported (moderator key).\n"
-    "\n"
-    "  list     reports, newest first; --status open (default on the server),\n"
-    "           accepted, rejected or all\n"
-    "  show     one report: masked identifier, evidence, how many partners reported it\n"
-    "  accept   ban the reported identifier; the ban is linked to the report.\n"
-    "           --reason overrides the partner's ban reason; --public, --note, --case,\n"
-    "           --expires as in `banctl ban`\n"
-    "  reject   close the report; --reason (free text) is required and the reporting\n"
-    "           partner can read it\n") +
+const std::string kUsage =
+    std::string(
+        "usage: banctl reports list [--status S] [--limit N] [--cursor C | --all]\n"
+        "       banctl reports show ID\n"
+        "       banctl reports accept ID [--reason R] [--public] [--note TEXT] [--case ID]\n"
+        "                                [--expires TIME]\n"
+        "       banctl reports reject ID --reason TEXT\n"
+        "\n"
+        "Reviews what partner platforms reported (moderator key).\n"
+        "\n"
+        "  list     reports, newest first; --status open (default on the server),\n"
+        "           accepted, rejected or all\n"
+        "  show     one report: masked identifier, evidence, how many partners reported it\n"
+        "  accept   ban the reported identifier; the ban is linked to the report.\n"
+        "           --reason overrides the partner's ban reason; --public, --note, --case,\n"
+        "           --expires as in `banctl ban`\n"
+        "  reject   close the report; --reason (free text) is required and the reporting\n"
+        "           partner can read it\n") +
     std::string(kConnectionOptionsHelp) +
     "\n"
     "Report ids are decimal strings, printed as the server gives them.\n"
@@ -88,8 +89,7 @@ int run(command_args args, std::ostream& out, std::ostream& err) {
     if (const auto v = line->value("--expires")) {
       const auto at = parse_time(*v, true);
       if (!at)
-        return usage_error(err, "reports", "--expires takes unix seconds, RFC 3339 or 30d",
-                           kUsage);
+        return usage_error(err, "reports", "--expires takes unix seconds, RFC 3339 or 30d", kUsage);
       request.number("expires_at", static_cast<std::uint64_t>(*at));
     }
     body = request.take();

@@ -7,15 +7,16 @@
 namespace banlist::banctl {
 namespace {
 
-const std::string kUsage = std::string(
-    "usage: banctl show FP\n"
-    "       banctl show --type TYPE --value VALUE\n"
-    "\n"
-    "Prints the ban record of a fingerprint: its normalized value, reason, case,\n"
-    "who banned it and when, and, once lifted, the lift's reason and time.\n"
-    "\n"
-    "  FP             the fingerprint (32 hex digits)\n"
-    "  --type, --value  name the identifier instead of FP\n") +
+const std::string kUsage =
+    std::string(
+        "usage: banctl show FP\n"
+        "       banctl show --type TYPE --value VALUE\n"
+        "\n"
+        "Prints the ban record of a fingerprint: its normalized value, reason, case,\n"
+        "who banned it and when, and, once lifted, the lift's reason and time.\n"
+        "\n"
+        "  FP             the fingerprint (32 hex digits)\n"
+        "  --type, --value  name the identifier instead of FP\n") +
     std::string(kConnectionOptionsHelp) +
     "\n"
     "Exit status: 0 shown, 4 never banned, see `banctl help` for the rest.\n";
@@ -33,9 +34,8 @@ int run(command_args args, std::ostream& out, std::ostream& err) {
   auto reply = call(*s, "GET", "/v1/bans/" + *fp, err);
   if (!reply)
     return reply.error();
-  return print_reply(*s, *reply, out, [&](const rapidjson::Document& doc) {
-    print_record(out, doc);
-  });
+  return print_reply(*s, *reply, out,
+                     [&](const rapidjson::Document& doc) { print_record(out, doc); });
 }
 
 }  // namespace

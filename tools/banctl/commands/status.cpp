@@ -8,12 +8,13 @@
 namespace banlist::banctl {
 namespace {
 
-const std::string kUsage = std::string(
-    "usage: banctl status\n"
-    "\n"
-    "Prints the change log's epoch and seq, the number of bans (by type), the\n"
-    "banlistd instances (stale ones marked), each partner's acknowledged seq and\n"
-    "lag, and the number of open partner reports.\n") +
+const std::string kUsage =
+    std::string(
+        "usage: banctl status\n"
+        "\n"
+        "Prints the change log's epoch and seq, the number of bans (by type), the\n"
+        "banlistd instances (stale ones marked), each partner's acknowledged seq and\n"
+        "lag, and the number of open partner reports.\n") +
     std::string(kConnectionOptionsHelp);
 
 int run(command_args args, std::ostream& out, std::ostream& err) {
@@ -39,8 +40,8 @@ int run(command_args args, std::ostream& out, std::ostream& err) {
       out << "\n";
       table t({"TYPE", "BANNED"});
       for (const auto& m : doc["by_type"].GetObject())
-        t.add_row({std::string(m.name.GetString(), m.name.GetStringLength()),
-                   display_text(m.value)});
+        t.add_row(
+            {std::string(m.name.GetString(), m.name.GetStringLength()), display_text(m.value)});
       t.print(out);
     }
     if (doc.HasMember("instances") && doc["instances"].IsArray()) {
