@@ -15,8 +15,14 @@ namespace {
 using banlist::banctl::command;
 
 // Every command, in the order `banctl help` lists them.
-const std::array<const command*, 1> kCommands{
-    &banlist::banctl::kFingerprintCommand,
+const std::array<const command*, 14> kCommands{
+    &banlist::banctl::kBanCommand,      &banlist::banctl::kLiftCommand,
+    &banlist::banctl::kShowCommand,     &banlist::banctl::kHistoryCommand,
+    &banlist::banctl::kListCommand,     &banlist::banctl::kImportCommand,
+    &banlist::banctl::kLiftBulkCommand, &banlist::banctl::kExportCommand,
+    &banlist::banctl::kKeysCommand,     &banlist::banctl::kAuditCommand,
+    &banlist::banctl::kReportsCommand,  &banlist::banctl::kBulletinsCommand,
+    &banlist::banctl::kStatusCommand,   &banlist::banctl::kFingerprintCommand,
 };
 
 const command* find_command(std::string_view name) {
@@ -37,14 +43,47 @@ void print_usage(std::ostream& out) {
         << c->summary << "\n";
   }
   out << "\n"
-         "Exit status: 0 done, 1 invalid input (e.g. an identifier that does not\n"
-         "normalize), 2 usage error.\n";
+         "`banctl help COMMAND` (or `banctl COMMAND --help`) shows a command's options.\n"
+         "\n"
+         "Server and key: --url URL or $BANLIST_URL (default http://127.0.0.1:8080);\n"
+         "$BANLIST_KEY or --key-file PATH (--key KEY also works but is visible in the\n"
+         "process list). https:// verifies the server certificate ($BANLIST_CA_FILE\n"
+         "for a private CA). Tables by default; --json prints the server's JSON.\n"
+         "\n"
+         "Exit status:\n"
+         "  0  done\n"
+         "  1  invalid input: the server refused a value, or an import had rejected lines\n"
+         "  2  usage error (bad command line, missing key or URL)\n"
+         "  3  401/403: key unknown, revoked, or its role too small\n"
+         "  4  404: no such ban, key, report or bulletin\n"
+         "  5  409: conflict (already decided), or --confirm needed for a bulk change\n"
+         "  6  server or Redis unavailable (5xx), or an import/export ended incomplete\n"
+         "     (run the same command again to resume)\n"
+         "  7  network: cannot connect, connection broken, or timeout\n"
+         "Guide with examples: docs/banctl.md.\n";
+}
+
+// Overwrites the value of --key in the process's own argv, so other users'
+// `ps` stops showing the secret as soon as banctl has copied it.
+void scrub_key(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    char* secret = nullptr;
+    if (arg == "--key" && i + 1 < argc)
+      secret = argv[i + 1];
+    else if (arg.starts_with("--key="))
+      secret = argv[i] + 6;
+    for (; secret != nullptr && *secret != '\0'; ++secret)
+      *secret = 'x';
+  }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  const std::vector<std::string> owned(argv + 1, argv + argc);
+  scrub_key(argc, argv);
+  const std::vector<std::string_view> args(owned.begin(), owned.end());
   if (args.empty()) {
     print_usage(std::cerr);
     return banlist::banctl::kExitUsage;

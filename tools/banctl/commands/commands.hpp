@@ -6,6 +6,19 @@
 
 namespace banlist::banctl {
 
+extern const command kBanCommand;
+extern const command kLiftCommand;
+extern const command kShowCommand;
+extern const command kHistoryCommand;
+extern const command kListCommand;
+extern const command kImportCommand;
+extern const command kLiftBulkCommand;
+extern const command kExportCommand;
+extern const command kKeysCommand;
+extern const command kAuditCommand;
+extern const command kReportsCommand;
+extern const command kBulletinsCommand;
+extern const command kStatusCommand;
 // banctl fingerprint TYPE VALUE [--seed N] [--json]
 extern const command kFingerprintCommand;
 
