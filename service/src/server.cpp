@@ -12,6 +12,7 @@
 
 #include "auth.hpp"
 #include "handlers/handlers.hpp"
+#include "instance_heartbeat.hpp"
 #include "log.hpp"
 #include "store/sentinel_resolver.hpp"
 
@@ -205,6 +206,7 @@ asio::awaitable<void> server::connect_store() {
   state_->set_startup_status("loading the filter");
   follower_->start();
   state_->snapshots().start(*state_, ioc_.get_executor());
+  start_instance_heartbeat(*state_, ioc_.get_executor());
 }
 
 void server::stop() {

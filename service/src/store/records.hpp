@@ -42,6 +42,8 @@ struct ban_record {
   std::string lifted_by;
   std::string lift_reason;
   std::uint64_t lift_seq = 0;
+  std::string lift_case_id;  // optional case reference of the lift (issue 7)
+  std::string lift_note;
 };
 
 enum class change_op : std::uint8_t { ban, lift };

@@ -12,26 +12,22 @@
 namespace banlist::service {
 namespace asio = boost::asio;
 
-asio::awaitable<store_result<std::vector<store_result<ban_outcome>>>> redis_store::ban_many_impl(
-    std::vector<ban_record> proposed, actor who) {
-  const auto& s = scripts_[static_cast<std::size_t>(script_id::ban)];
+asio::awaitable<store_result<std::vector<store_result<redis_value>>>> redis_store::run_script_many(
+    script_id id, std::vector<script_call> calls) {
+  const auto& s = scripts_[static_cast<std::size_t>(id)];
   std::vector<redis_connection::command> cmds;
-  cmds.reserve(proposed.size());
-  for (const auto& record : proposed) {
-    auto keys = ban_keys(record.fp);
-    auto args = ban_args(record, who);
+  cmds.reserve(calls.size() + 1);
+  for (const auto& [keys, args] : calls) {
     redis_connection::command cmd;
     cmd.reserve(3 + keys.size() + args.size());
     cmd.push_back("EVALSHA");
     cmd.push_back(s.sha1);
     cmd.push_back(std::to_string(keys.size()));
-    for (auto& k : keys)
-      cmd.push_back(std::move(k));
-    for (auto& a : args)
-      cmd.push_back(std::move(a));
+    cmd.insert(cmd.end(), keys.begin(), keys.end());
+    cmd.insert(cmd.end(), args.begin(), args.end());
     cmds.push_back(std::move(cmd));
   }
-  // With --replica-acks, one WAIT after the batch covers every ban in it
+  // With --replica-acks, one WAIT after the batch covers every run in it
   // (WAIT counts the replication offset, which includes all of them).
   const bool wait_for_replicas = options_.replica_acks > 0;
   if (wait_for_replicas) {
@@ -51,32 +47,66 @@ asio::awaitable<store_result<std::vector<store_result<ban_outcome>>>> redis_stor
                                   std::to_string(options_.replica_acks) + " replicas"};
     }
   }
-  std::vector<store_result<ban_outcome>> out;
-  out.reserve(proposed.size());
-  for (std::size_t i = 0; i < proposed.size(); ++i) {
-    const redis_value& reply = (*replies)[i];
+  std::vector<store_result<redis_value>> out;
+  out.reserve(calls.size());
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    redis_value& reply = (*replies)[i];
     if (const auto* error = reply.error(); error && error->message.starts_with("NOSCRIPT")) {
-      // The script cache was lost: nothing ran for this record; run_script
+      // The script cache was lost: nothing ran for this call; run_script
       // sends the body (EVAL) and caches it again.
-      auto again =
-          co_await run_script(script_id::ban, ban_keys(proposed[i].fp), ban_args(proposed[i], who));
-      if (!again) {
-        out.push_back(std::unexpected(std::move(again.error())));
-      } else {
-        out.push_back(decode_ban_reply(proposed[i].fp, *again));
-      }
+      out.push_back(co_await run_script(id, calls[i].first, calls[i].second));
       continue;
     }
-    auto checked = reject_error_reply(reply);
-    if (!checked) {
-      out.push_back(std::unexpected(std::move(checked.error())));
-      continue;
-    }
-    if (shortfall) {
+    auto checked = reject_error_reply(std::move(reply));
+    if (checked && shortfall) {
       out.push_back(std::unexpected(*shortfall));  // not known to survive a failover
       continue;
     }
-    out.push_back(decode_ban_reply(proposed[i].fp, *checked));
+    out.push_back(std::move(checked));
+  }
+  co_return out;
+}
+
+asio::awaitable<store_result<std::vector<store_result<ban_outcome>>>> redis_store::ban_many_impl(
+    std::vector<ban_record> proposed, actor who) {
+  std::vector<script_call> calls;
+  calls.reserve(proposed.size());
+  for (const auto& record : proposed)
+    calls.emplace_back(ban_keys(record.fp), ban_args(record, who));
+  auto replies = co_await run_script_many(script_id::ban, std::move(calls));
+  if (!replies)
+    co_return std::unexpected(std::move(replies.error()));
+  std::vector<store_result<ban_outcome>> out;
+  out.reserve(proposed.size());
+  for (std::size_t i = 0; i < proposed.size(); ++i) {
+    auto& reply = (*replies)[i];
+    if (!reply) {
+      out.push_back(std::unexpected(std::move(reply.error())));
+    } else {
+      out.push_back(decode_ban_reply(proposed[i].fp, *reply));
+    }
+  }
+  co_return out;
+}
+
+asio::awaitable<store_result<std::vector<store_result<lift_outcome>>>> redis_store::lift_many_impl(
+    std::vector<lift_request> requests, actor who) {
+  std::vector<script_call> calls;
+  calls.reserve(requests.size());
+  for (const auto& request : requests)
+    calls.emplace_back(ban_keys(request.fp), lift_args(request, who));
+  auto replies = co_await run_script_many(script_id::lift, std::move(calls));
+  if (!replies)
+    co_return std::unexpected(std::move(replies.error()));
+  std::vector<store_result<lift_outcome>> out;
+  out.reserve(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    auto& reply = (*replies)[i];
+    if (!reply) {
+      out.push_back(std::unexpected(std::move(reply.error())));
+    } else {
+      out.push_back(decode_lift_reply(requests[i].fp, *reply));
+    }
   }
   co_return out;
 }

@@ -4,6 +4,7 @@
 --
 -- KEYS: 1 ban:{fp}  2 seq  3 log  4 banned  5 public  6 bans  7 digest  8 audit
 --       9 public_version  10 pubidx (base name of the notice page indexes)
+--       11 lifted (lifted records by lift seq)  12 hist:{fp} (archived episodes)
 -- ARGV: 1 fp  2 type  3 value  4 masked  5 reason  6 note  7 case_id  8 source
 --       9 public ("1"/"0")  10 expires_at (unix s, "" = none)
 --       11 actor key id  12 actor address  13 request id
@@ -32,7 +33,24 @@ local t = redis.call('TIME')
 local now = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
 local seq = string.format('%.0f', redis.call('INCR', KEYS[2]))
 
--- A re-ban after a lift starts a fresh record: drop the lift fields.
+-- A re-ban after a lift starts a fresh record: the lifted episode goes to
+-- the history list first (GET /v1/bans/{fp}/history), as a JSON array of
+-- its field/value pairs without what every episode shares (type, value,
+-- masked) and status (archived episodes are all lifted). A fingerprint
+-- banned once costs nothing here: its history is its record.
+local old = redis.call('HGETALL', KEYS[1])
+if #old > 0 then
+  local kept = {}
+  for i = 1, #old, 2 do
+    local f = old[i]
+    if f ~= 'type' and f ~= 'value' and f ~= 'masked' and f ~= 'status' then
+      kept[#kept + 1] = f
+      kept[#kept + 1] = old[i + 1]
+    end
+  end
+  redis.call('RPUSH', KEYS[12], cjson.encode(kept))
+  redis.call('ZREM', KEYS[11], ARGV[1])
+end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1],
   'type', ARGV[2], 'value', ARGV[3], 'masked', ARGV[4], 'reason', ARGV[5],
