@@ -51,6 +51,8 @@ struct service_config {
   std::chrono::milliseconds stream_idle_timeout{30000};
   std::size_t stream_send_buffer = 0;  // SO_SNDBUF of subscription sockets; 0: OS default
   std::string instance_name;           // shown by GET /v1/subscribers; default host:port
+  // Heartbeat in bl:instances for GET /v1/status (docs/admin-api.md).
+  std::chrono::milliseconds instance_heartbeat_interval{2000};
 
   // Polling, snapshots, retention (GET /v1/deltas, GET /v1/snapshot).
   std::uint32_t deltas_min_wait_s = 5;                // min_wait_s hint of an up-to-date poll

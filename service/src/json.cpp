@@ -102,8 +102,13 @@ void write_ban_record(json_writer& out, const ban_record& record, bool with_valu
     out.key("lifted_at").string(format_time_ms(record.lifted_at_ms));
     out.key("lift_reason").string(record.lift_reason);
     out.key("lift_seq").uint(record.lift_seq);
-    if (with_value)
+    if (with_value) {
       out.key("lifted_by").string(record.lifted_by);
+      if (!record.lift_case_id.empty())
+        out.key("lift_case_id").string(record.lift_case_id);
+      if (!record.lift_note.empty())
+        out.key("lift_note").string(record.lift_note);
+    }
   }
   out.end_object();
 }

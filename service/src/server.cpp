@@ -13,6 +13,7 @@
 #include "auth.hpp"
 #include "expiry_sweeper.hpp"
 #include "handlers/handlers.hpp"
+#include "instance_heartbeat.hpp"
 #include "log.hpp"
 #include "store/sentinel_resolver.hpp"
 
@@ -208,6 +209,7 @@ asio::awaitable<void> server::connect_store() {
   state_->snapshots().start(*state_, ioc_.get_executor());
   // Issue 7: lift expired bans (every instance; the script makes it once).
   asio::co_spawn(ioc_, run_expiry_sweeper(*state_), asio::detached);
+  start_instance_heartbeat(*state_, ioc_.get_executor());
 }
 
 void server::stop() {

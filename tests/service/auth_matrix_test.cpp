@@ -222,6 +222,23 @@ TEST_CASE("auth matrix: every route x every caller", "[http][redis][auth]") {
        [&] {
          return prepared{"/v1/bulletins/" + new_bulletin(), ""};
        }},
+      // Moderator and admin routes (issue 7, docs/admin-api.md).
+      {http::verb::post, "/v1/bans/lift", "moderator", 415,
+       [] {
+         return prepared{"/v1/bans/lift?lines=1", "{}"};
+       }},
+      {http::verb::get, "/v1/bans/export", "moderator", 200,
+       [] {
+         return prepared{"/v1/bans/export?format=ndjson", ""};
+       }},
+      {http::verb::get, "/v1/bans/{fp}/history", "moderator", 200,
+       [&] {
+         return prepared{"/v1/bans/" + banned_fp() + "/history", ""};
+       }},
+      {http::verb::get, "/v1/status", "moderator", 200,
+       [] {
+         return prepared{"/v1/status", ""};
+       }},
       // Partner reports (issue 7).
       {http::verb::post, "/v1/reports", "partner", 201,
        [&] {

@@ -187,6 +187,7 @@ TEST_CASE("banctl status", "[tooling][banctl]") {
   REQUIRE(b.run({"ban", "email", "s@example.com", "--reason", "spam"}).exit_code == 0);
   REQUIRE(b.run({"ban", "phone", "13800138000", "--reason", "spam"}).exit_code == 0);
   auto r = b.run({"status"});
+  INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(contains(r.out, "banned:       2"));
   CHECK(contains(r.out, "instances"));

@@ -1,8 +1,10 @@
 // /v1/audit: who did what, when, from where (moderator). Newest first,
-// paginated by the entry id.
+// paginated by the entry id; filters by actor key id, action and time
+// (docs/admin-api.md).
 #include <charconv>
 
 #include "handlers/handlers.hpp"
+#include "handlers/time_param.hpp"
 #include "json.hpp"
 #include "service_state.hpp"
 
@@ -10,6 +12,7 @@ namespace banlist::service::handlers {
 namespace {
 
 constexpr std::size_t kMaxPage = 1000;
+constexpr std::size_t kMaxFilterText = 64;
 
 // Stream entry ids look like "1714567890123-0".
 bool valid_entry_id(std::string_view id) {
@@ -30,8 +33,29 @@ boost::asio::awaitable<http_response> list_audit(request_context& ctx) {
   auto s = require_store(ctx);
   if (s.failure)
     co_return std::move(*s.failure);
-  if (auto bad = reject_unknown_params(ctx, {"before", "limit"}))
+  if (auto bad =
+          reject_unknown_params(ctx, {"before", "limit", "actor", "action", "since", "until"}))
     co_return std::move(*bad);
+  audit_query query;
+  for (auto [name, into] : {std::pair{"actor", &query.actor}, std::pair{"action", &query.action}}) {
+    if (const auto* v = ctx.query.find(name)) {
+      if (v->empty() || v->size() > kMaxFilterText) {
+        co_return error_response(ctx, http::status::bad_request, "invalid_parameter",
+                                 std::string(name) + " must be 1..64 characters");
+      }
+      *into = *v;
+    }
+  }
+  for (auto [name, into] :
+       {std::pair{"since", &query.since_ms}, std::pair{"until", &query.until_ms}}) {
+    if (const auto* v = ctx.query.find(name)) {
+      *into = parse_time_param(*v);
+      if (!*into) {
+        co_return error_response(ctx, http::status::bad_request, "invalid_parameter",
+                                 std::string(name) + " must be unix seconds or an RFC 3339 time");
+      }
+    }
+  }
   std::optional<std::string> before;
   if (const auto* b = ctx.query.find("before")) {
     if (!valid_entry_id(*b)) {
@@ -50,9 +74,12 @@ boost::asio::awaitable<http_response> list_audit(request_context& ctx) {
     }
     limit = n;
   }
-  auto entries = co_await s.handle->audit(before, limit);
-  if (!entries)
-    co_return store_error_response(ctx, entries.error(), false);
+  query.before_id = std::move(before);
+  query.limit = limit;
+  auto page = co_await s.handle->audit_filtered(std::move(query));
+  if (!page)
+    co_return store_error_response(ctx, page.error(), false);
+  const auto* entries = &page->entries;
   json_writer out;
   out.begin_object().key("entries").begin_array();
   for (const auto& e : *entries) {
@@ -68,9 +95,8 @@ boost::asio::awaitable<http_response> list_audit(request_context& ctx) {
     out.end_object();
   }
   out.end_array();
-  if (entries->size() == limit && !entries->empty()) {
-    out.key("next_before").string(entries->back().id);
-  }
+  if (page->next_before)
+    out.key("next_before").string(*page->next_before);
   out.end_object();
   co_return json_response(ctx, http::status::ok, out.take());
 }

@@ -13,6 +13,16 @@ namespace {
 
 constexpr std::size_t kMaxReason = 64;
 constexpr std::size_t kMaxPageSize = 1000;
+constexpr std::size_t kMaxLiftCaseId = 64;  // docs/admin-api.md
+constexpr std::size_t kMaxLiftNote = 1000;
+
+bool has_control_chars(std::string_view text) {
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f)
+      return true;
+  }
+  return false;
+}
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -129,7 +139,7 @@ boost::asio::awaitable<http_response> lift_ban(request_context& ctx) {
   auto s = require_store(ctx);
   if (s.failure)
     co_return std::move(*s.failure);
-  if (auto bad = reject_unknown_params(ctx, {"reason"}))
+  if (auto bad = reject_unknown_params(ctx, {"reason", "case_id", "note"}))
     co_return std::move(*bad);
   const auto fp = path_fp(ctx);
   if (!fp)
@@ -143,7 +153,19 @@ boost::asio::awaitable<http_response> lift_ban(request_context& ctx) {
     }
     reason = *given;
   }
-  auto outcome = co_await s.handle->lift(*fp, std::move(reason), ctx.who());
+  lift_request request{*fp, std::move(reason), {}, {}};
+  if (const auto* case_id = ctx.query.find("case_id")) {
+    if (case_id->empty() || case_id->size() > kMaxLiftCaseId || has_control_chars(*case_id))
+      co_return bad_request(ctx, "invalid_parameter", "case_id must be 1..64 characters, one line");
+    request.case_id = *case_id;
+  }
+  if (const auto* note = ctx.query.find("note")) {
+    if (note->size() > kMaxLiftNote || has_control_chars(*note))
+      co_return bad_request(ctx, "invalid_parameter",
+                            "note must be at most 1000 characters, one line");
+    request.note = *note;
+  }
+  auto outcome = co_await s.handle->lift_with(std::move(request), ctx.who());
   if (!outcome) {
     if (outcome.error().code == store_errc::not_found) {
       co_return error_response(ctx, http::status::not_found, "not_banned",
@@ -154,6 +176,50 @@ boost::asio::awaitable<http_response> lift_ban(request_context& ctx) {
   json_writer out;
   out.begin_object().key("fp").string(outcome->fp.to_hex()).key("seq").uint(outcome->seq);
   out.end_object();
+  co_return json_response(ctx, http::status::ok, out.take());
+}
+
+// One event of GET /v1/bans/{fp}/history.
+void write_event(json_writer& out, bool lift, std::uint64_t seq, std::int64_t at_ms,
+                 const std::string& by, const std::string& reason, const std::string& case_id,
+                 const std::string& note) {
+  out.begin_object();
+  out.key("op").string(lift ? "lift" : "ban");
+  out.key("seq").uint(seq);
+  out.key("at").string(format_time_ms(at_ms));
+  out.key("by").string(by);
+  out.key("reason").string(reason);
+  if (!case_id.empty())
+    out.key("case_id").string(case_id);
+  if (!note.empty())
+    out.key("note").string(note);
+  out.end_object();
+}
+
+boost::asio::awaitable<http_response> ban_history_route(request_context& ctx) {
+  auto s = require_store(ctx);
+  if (s.failure)
+    co_return std::move(*s.failure);
+  if (auto bad = reject_unknown_params(ctx, {}))
+    co_return std::move(*bad);
+  const auto fp = path_fp(ctx);
+  if (!fp)
+    co_return bad_request(ctx, "invalid_fingerprint", "expected 32 hex digits");
+  auto found = co_await s.handle->history(*fp);
+  if (!found)
+    co_return store_error_response(ctx, found.error(), false);
+  if (!*found)
+    co_return error_response(ctx, http::status::not_found, "not_found", "never banned");
+  json_writer out;
+  out.begin_object().key("fp").string(fp->to_hex()).key("events").begin_array();
+  for (const auto& e : (*found)->episodes) {
+    write_event(out, false, e.seq, e.banned_at_ms, e.banned_by, e.reason, e.case_id, e.note);
+    if (e.status == ban_status::lifted) {
+      write_event(out, true, e.lift_seq, e.lifted_at_ms, e.lifted_by, e.lift_reason, e.lift_case_id,
+                  e.lift_note);
+    }
+  }
+  out.end_array().end_object();
   co_return json_response(ctx, http::status::ok, out.take());
 }
 
@@ -216,6 +282,7 @@ void add_ban_routes(router& r) {
   r.add(http::verb::get, "/v1/bans", role::moderator, list_bans);
   r.add(http::verb::get, "/v1/bans/{fp}", role::moderator, get_ban);
   r.add(http::verb::delete_, "/v1/bans/{fp}", role::moderator, lift_ban);
+  r.add(http::verb::get, "/v1/bans/{fp}/history", role::moderator, ban_history_route);
 }
 
 }  // namespace banlist::service::handlers

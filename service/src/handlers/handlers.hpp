@@ -26,6 +26,10 @@ void add_public_api_routes(router& r);   // /v1/public/offenders, /v1/public/loo
 void add_bulletin_routes(router& r);     // /v1/bulletins...
 void add_import_routes(router& r);       // /v1/bans/import (streamed body)
 void add_report_routes(router& r);       // /v1/reports... (issue 7)
+// Issue 7 admin routes (docs/admin-api.md):
+void add_lift_bulk_routes(router& r);  // POST /v1/bans/lift (streamed body)
+void add_export_routes(router& r);     // GET /v1/bans/export (streamed response)
+void add_status_routes(router& r);     // GET /v1/status
 
 // Adds every route above.
 void add_all_routes(router& r);

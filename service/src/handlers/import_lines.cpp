@@ -21,7 +21,8 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// RFC 4180 cells of one line.
+}  // namespace
+
 std::expected<std::vector<std::string>, ban_problem> split_csv(std::string_view line) {
   std::vector<std::string> cells;
   std::string cell;
@@ -66,8 +67,6 @@ std::expected<std::vector<std::string>, ban_problem> split_csv(std::string_view 
   }
   return cells;
 }
-
-}  // namespace
 
 void line_splitter::emit(std::vector<body_line>& out) {
   body_line line;

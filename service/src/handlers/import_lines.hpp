@@ -59,4 +59,7 @@ std::expected<ban_fields, ban_problem> ndjson_ban_fields(std::string_view line);
 // True for a line with nothing but spaces and tabs (skipped, not reported).
 bool blank_line(std::string_view line);
 
+// The cells of one CSV line (RFC 4180 quoting; unquoted cells trimmed).
+std::expected<std::vector<std::string>, ban_problem> split_csv(std::string_view line);
+
 }  // namespace banlist::service::handlers

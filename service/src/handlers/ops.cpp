@@ -99,6 +99,9 @@ void add_ops_routes(router& r) {
 }
 
 void add_all_routes(router& r) {
+  // First: the router takes the first match, and GET /v1/bans/{fp} would
+  // otherwise capture GET /v1/bans/export.
+  add_export_routes(r);
   add_ban_routes(r);
   add_check_routes(r);
   add_key_routes(r);
@@ -112,6 +115,8 @@ void add_all_routes(router& r) {
   add_bulletin_routes(r);
   add_import_routes(r);
   add_report_routes(r);
+  add_lift_bulk_routes(r);
+  add_status_routes(r);
 }
 
 std::optional<http_response> reject_unknown_params(

@@ -131,6 +131,8 @@ store_result<ban_record> decode_ban_record(const fingerprint& fp, const field_ma
     r.lift_seq = *lift_seq;
     r.lifted_by = get_or_empty(fields, "lifted_by");
     r.lift_reason = get_or_empty(fields, "lift_reason");
+    r.lift_case_id = get_or_empty(fields, "lift_case_id");
+    r.lift_note = get_or_empty(fields, "lift_note");
   } else {
     return std::unexpected(bad("ban record: status"));
   }

@@ -44,6 +44,8 @@ struct ban_record {
   std::uint64_t lift_seq = 0;
   // Issue 7: the partner report this ban was made from (accepted), or "".
   std::string report_id;
+  std::string lift_case_id;  // optional case reference of the lift (issue 7)
+  std::string lift_note;
 };
 
 enum class change_op : std::uint8_t { ban, lift };

@@ -143,13 +143,17 @@ std::vector<std::string> redis_store::ban_keys() const {
           key("audit"),
           key("public_version"),
           key("pubidx"),
-          key("expiry")};  // issue 7: expiry index (KEYS[11])
+          key("expiry"),  // issue 7: expiry index (KEYS[11])
+          key("lifted"),  // issue 7: lifted records by lift seq (KEYS[12])
+          key("hist:")};  // issue 7: archived episodes, + fp (KEYS[13])
 }
 
 std::vector<std::string> redis_store::lift_keys(const fingerprint& fp) const {
-  // lift.lua takes the record key itself in KEYS[1]; the rest are ban.lua's.
+  // lift.lua takes the record and history keys themselves; the rest are
+  // ban.lua's.
   auto keys = ban_keys();
   keys[0].append(fp.to_hex());
+  keys[12].append(fp.to_hex());
   return keys;
 }
 
@@ -351,25 +355,36 @@ store_result<std::vector<store_result<ban_outcome>>> redis_store::decode_ban_rep
   return out;
 }
 
-asio::awaitable<store_result<lift_outcome>> redis_store::lift_impl(fingerprint fp,
-                                                                   std::string reason, actor who) {
-  std::vector<std::string> args{fp.to_hex(), std::move(reason), who.key_id, who.address,
-                                who.request_id};
-  auto mutation = co_await run_mutation(script_id::lift, lift_keys(fp), std::move(args));
+asio::awaitable<store_result<lift_outcome>> redis_store::lift_impl(lift_request request,
+                                                                   actor who) {
+  const fingerprint fp = request.fp;
+  auto mutation = co_await run_mutation(script_id::lift, lift_keys(fp), lift_args(request, who));
   if (!mutation)
     co_return std::unexpected(std::move(mutation.error()));
-  auto items = script_reply(mutation->reply);
-  if (!items)
-    co_return std::unexpected(items.error());
-  if (*(**items)[0].integer() == 0) {
-    co_return std::unexpected(to_store_error(failure_kind::not_found, "not banned"));
-  }
+  auto outcome = decode_lift_reply(fp, mutation->reply);
+  if (!outcome)
+    co_return outcome;
   if (auto shortfall = replication_shortfall(*mutation))
     co_return std::unexpected(std::move(*shortfall));
-  if ((*items)->size() != 3 || !(**items)[1].integer()) {
-    co_return std::unexpected(unexpected_reply("lift reply"));
-  }
-  co_return lift_outcome{fp, static_cast<std::uint64_t>(*(**items)[1].integer())};
+  co_return outcome;
+}
+
+std::vector<std::string> redis_store::lift_args(const lift_request& request,
+                                                const actor& who) const {
+  return {request.fp.to_hex(), request.reason,  who.key_id,   who.address,
+          who.request_id,      request.case_id, request.note};
+}
+
+store_result<lift_outcome> redis_store::decode_lift_reply(const fingerprint& fp,
+                                                          const redis_value& reply) {
+  auto items = script_reply(reply);
+  if (!items)
+    return std::unexpected(items.error());
+  if (*(**items)[0].integer() == 0)
+    return std::unexpected(to_store_error(failure_kind::not_found, "not banned"));
+  if ((*items)->size() != 3 || !(**items)[1].integer())
+    return std::unexpected(unexpected_reply("lift reply"));
+  return lift_outcome{fp, static_cast<std::uint64_t>(*(**items)[1].integer())};
 }
 
 asio::awaitable<store_result<std::optional<ban_record>>> redis_store::get_impl(fingerprint fp) {
@@ -395,44 +410,14 @@ asio::awaitable<store_result<ban_page>> redis_store::list_impl(ban_query query) 
   std::uint64_t cursor = query.after_seq;
   std::size_t scanned = 0;
   while (true) {
-    std::vector<std::string> args2{
-        "ZRANGEBYSCORE", key("bans"), "(" + seq_string(cursor), "+inf", "WITHSCORES",
-        "LIMIT",         "0",         std::to_string(batch)};
-    auto range = co_await command(std::move(args2));
-    if (!range)
-      co_return std::unexpected(std::move(range.error()));
-    const auto* items = range->array();
-    if (!items || items->size() % 2 != 0)
-      co_return std::unexpected(unexpected_reply("bans"));
-    std::vector<std::pair<fingerprint, std::uint64_t>> entries;
-    std::vector<std::vector<std::string>> reads;
-    for (std::size_t i = 0; i < items->size(); i += 2) {
-      const auto* member = (*items)[i].string();
-      const auto* score = (*items)[i + 1].string();
-      auto fp = member ? fingerprint::from_hex(*member) : std::nullopt;
-      auto seq = score ? parse_u64(*score) : std::nullopt;
-      if (!fp || !seq)
-        co_return std::unexpected(unexpected_reply("bans entry"));
-      entries.emplace_back(*fp, *seq);
-      reads.push_back({"HGETALL", key("ban:" + *member)});
-    }
-    auto records = co_await commands_->execute_pipeline(std::move(reads), options_.command_timeout);
-    if (!records)
-      co_return std::unexpected(std::move(records.error()));
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-      cursor = entries[i].second;
+    auto entries = co_await read_index(key("bans"), cursor, batch);
+    if (!entries)
+      co_return std::unexpected(std::move(entries.error()));
+    for (auto& [seq, record] : *entries) {
+      cursor = seq;
       ++scanned;
-      auto checked = reject_error_reply(std::move((*records)[i]));
-      if (!checked)
-        co_return std::unexpected(checked.error());
-      auto fields = to_field_map(*checked);
-      if (!fields)
-        co_return std::unexpected(fields.error());
-      if (fields->empty())
-        continue;  // lifted and gone between the two reads
-      auto record = decode_ban_record(entries[i].first, *fields);
       if (!record)
-        co_return std::unexpected(record.error());
+        continue;  // lifted and gone between the two reads
       if (record->status != ban_status::banned)
         continue;
       if (query.type && record->type != *query.type)
@@ -447,7 +432,7 @@ asio::awaitable<store_result<ban_page>> redis_store::list_impl(ban_query query) 
         co_return page;
       }
     }
-    if (entries.size() < batch)
+    if (entries->size() < batch)
       co_return page;  // reached the end
     if (scanned >= kListMaxScan) {
       // Sparse filter: hand back what we have and where to go on.
@@ -455,6 +440,53 @@ asio::awaitable<store_result<ban_page>> redis_store::list_impl(ban_query query) 
       co_return page;
     }
   }
+}
+
+asio::awaitable<store_result<std::vector<std::pair<std::uint64_t, std::optional<ban_record>>>>>
+redis_store::read_index(std::string index, std::uint64_t after, std::size_t n) {
+  std::vector<std::string> range_cmd{
+      "ZRANGEBYSCORE", std::move(index), "(" + seq_string(after), "+inf", "WITHSCORES",
+      "LIMIT",         "0",              std::to_string(n)};
+  auto range = co_await command(std::move(range_cmd));
+  if (!range)
+    co_return std::unexpected(std::move(range.error()));
+  const auto* items = range->array();
+  if (!items || items->size() % 2 != 0)
+    co_return std::unexpected(unexpected_reply("index range"));
+  std::vector<std::pair<std::uint64_t, std::optional<ban_record>>> out;
+  std::vector<fingerprint> fps;
+  std::vector<std::vector<std::string>> reads;
+  for (std::size_t i = 0; i < items->size(); i += 2) {
+    const auto* member = (*items)[i].string();
+    const auto* score = (*items)[i + 1].string();
+    auto fp = member ? fingerprint::from_hex(*member) : std::nullopt;
+    auto seq = score ? parse_u64(*score) : std::nullopt;
+    if (!fp || !seq)
+      co_return std::unexpected(unexpected_reply("index entry"));
+    out.emplace_back(*seq, std::nullopt);
+    fps.push_back(*fp);
+    reads.push_back({"HGETALL", key("ban:" + *member)});
+  }
+  if (reads.empty())
+    co_return out;
+  auto records = co_await commands_->execute_pipeline(std::move(reads), options_.command_timeout);
+  if (!records)
+    co_return std::unexpected(std::move(records.error()));
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    auto checked = reject_error_reply(std::move((*records)[i]));
+    if (!checked)
+      co_return std::unexpected(checked.error());
+    auto fields = to_field_map(*checked);
+    if (!fields)
+      co_return std::unexpected(fields.error());
+    if (fields->empty())
+      continue;
+    auto record = decode_ban_record(fps[i], *fields);
+    if (!record)
+      co_return std::unexpected(record.error());
+    out[i].second = std::move(*record);
+  }
+  co_return out;
 }
 
 asio::awaitable<store_result<std::vector<check_answer>>> redis_store::check_impl(

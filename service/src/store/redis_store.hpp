@@ -55,7 +55,8 @@ class redis_store final : public store {
   }
   boost::asio::awaitable<store_result<lift_outcome>> lift(fingerprint fp, std::string reason,
                                                           actor who) override {
-    return lift_impl(fp, std::move(reason), std::move(who));
+    lift_request request{fp, std::move(reason), {}, {}};
+    return lift_impl(std::move(request), std::move(who));
   }
   boost::asio::awaitable<store_result<std::optional<ban_record>>> get(fingerprint fp) override {
     return get_impl(fp);
@@ -188,6 +189,35 @@ class redis_store final : public store {
       fingerprint fp) override {
     return expire_ban_impl(fp);
   }
+  // Issue 7 admin routes (redis_store_admin.cpp).
+  boost::asio::awaitable<store_result<lift_outcome>> lift_with(lift_request request,
+                                                               actor who) override {
+    return lift_impl(std::move(request), std::move(who));
+  }
+  boost::asio::awaitable<store_result<std::vector<store_result<lift_outcome>>>> lift_many(
+      std::vector<lift_request> requests, actor who) override {
+    return lift_many_impl(std::move(requests), std::move(who));
+  }
+  boost::asio::awaitable<store_result<std::optional<ban_history>>> history(
+      fingerprint fp) override {
+    return history_impl(fp);
+  }
+  boost::asio::awaitable<store_result<export_page>> export_records(export_query query) override {
+    return export_records_impl(query);
+  }
+  boost::asio::awaitable<store_result<audit_page>> audit_filtered(audit_query query) override {
+    return audit_filtered_impl(std::move(query));
+  }
+  boost::asio::awaitable<store_result<std::vector<std::uint64_t>>> banned_by_type() override {
+    return banned_by_type_impl();
+  }
+  boost::asio::awaitable<store_result<void>> put_instance(
+      instance_record record, std::chrono::milliseconds drop_after) override {
+    return put_instance_impl(std::move(record), drop_after);
+  }
+  boost::asio::awaitable<store_result<std::vector<instance_record>>> instances() override {
+    return instances_impl();
+  }
 
   // The command connection, for tests and diagnostics.
   const std::shared_ptr<redis_connection>& connection() const noexcept { return commands_; }
@@ -195,8 +225,7 @@ class redis_store final : public store {
  private:
   boost::asio::awaitable<store_result<list_identity>> init_list_impl(std::uint64_t seed);
   boost::asio::awaitable<store_result<ban_outcome>> ban_impl(ban_record proposed, actor who);
-  boost::asio::awaitable<store_result<lift_outcome>> lift_impl(fingerprint fp, std::string reason,
-                                                               actor who);
+  boost::asio::awaitable<store_result<lift_outcome>> lift_impl(lift_request request, actor who);
   boost::asio::awaitable<store_result<std::optional<ban_record>>> get_impl(fingerprint fp);
   boost::asio::awaitable<store_result<ban_page>> list_impl(ban_query query);
   boost::asio::awaitable<store_result<std::vector<check_answer>>> check_impl(
@@ -263,6 +292,34 @@ class redis_store final : public store {
                                            const actor& who, std::string_view audit_mode);
   static store_result<std::vector<store_result<ban_outcome>>> decode_ban_reply(
       std::span<const ban_record> proposed, const actor& who, const redis_value& reply);
+  // Issue 7 admin routes (redis_store_admin.cpp).
+  boost::asio::awaitable<store_result<std::vector<store_result<lift_outcome>>>> lift_many_impl(
+      std::vector<lift_request> requests, actor who);
+  boost::asio::awaitable<store_result<std::optional<ban_history>>> history_impl(fingerprint fp);
+  boost::asio::awaitable<store_result<export_page>> export_records_impl(export_query query);
+  boost::asio::awaitable<store_result<audit_page>> audit_filtered_impl(audit_query query);
+  boost::asio::awaitable<store_result<std::vector<std::uint64_t>>> banned_by_type_impl();
+  boost::asio::awaitable<store_result<void>> put_instance_impl(
+      instance_record record, std::chrono::milliseconds drop_after);
+  boost::asio::awaitable<store_result<std::vector<instance_record>>> instances_impl();
+  // The lift script's ARGV for `request`, and its reply decoded.
+  std::vector<std::string> lift_args(const lift_request& request, const actor& who) const;
+  static store_result<lift_outcome> decode_lift_reply(const fingerprint& fp,
+                                                      const redis_value& reply);
+  // Runs `id` once per (keys, args) in one pipelined write (plus one WAIT
+  // with --replica-acks) and returns each run's reply, in order. A run
+  // that met NOSCRIPT is sent again as EVAL; a WAIT shortfall makes every
+  // run outcome_unknown. The outer error: no reply came for the batch.
+  using script_call = std::pair<std::vector<std::string>, std::vector<std::string>>;
+  boost::asio::awaitable<store_result<std::vector<store_result<redis_value>>>> run_script_many(
+      script_id id, std::vector<script_call> calls);
+  // Records of `index` (a sorted set of fingerprints, score = seq) with
+  // score > after, at most `n`, read with one pipelined HGETALL: each
+  // entry is (score, record or nullopt when the record is gone).
+  boost::asio::awaitable<
+      store_result<std::vector<std::pair<std::uint64_t, std::optional<ban_record>>>>>
+  read_index(std::string index, std::uint64_t after, std::size_t n);
+
 
   struct script {
     std::string_view source;

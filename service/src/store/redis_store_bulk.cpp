@@ -14,36 +14,22 @@
 namespace banlist::service {
 namespace asio = boost::asio;
 
-asio::awaitable<store_result<std::vector<store_result<ban_outcome>>>> redis_store::ban_many_impl(
-    std::vector<ban_record> proposed, actor who) {
-  // One ban.lua run per chunk: the script's fixed cost, the digest update
-  // and the audit entry are paid per chunk, not per ban. Chunks are capped so
-  // one script does not hold Redis (single-threaded) for long: 256 bans take
-  // a few milliseconds.
-  constexpr std::size_t kBansPerScript = 256;
-  const auto& s = scripts_[static_cast<std::size_t>(script_id::ban)];
-  const std::span<const ban_record> all(proposed);
-  std::vector<std::span<const ban_record>> chunks;
-  for (std::size_t at = 0; at < all.size(); at += kBansPerScript)
-    chunks.push_back(all.subspan(at, std::min(kBansPerScript, all.size() - at)));
-
+asio::awaitable<store_result<std::vector<store_result<redis_value>>>> redis_store::run_script_many(
+    script_id id, std::vector<script_call> calls) {
+  const auto& s = scripts_[static_cast<std::size_t>(id)];
   std::vector<redis_connection::command> cmds;
-  cmds.reserve(chunks.size() + 1);
-  for (const auto chunk : chunks) {
-    auto keys = ban_keys();
-    auto args = ban_args(chunk, who, "batch");
+  cmds.reserve(calls.size() + 1);
+  for (const auto& [keys, args] : calls) {
     redis_connection::command cmd;
     cmd.reserve(3 + keys.size() + args.size());
     cmd.push_back("EVALSHA");
     cmd.push_back(s.sha1);
     cmd.push_back(std::to_string(keys.size()));
-    for (auto& k : keys)
-      cmd.push_back(std::move(k));
-    for (auto& a : args)
-      cmd.push_back(std::move(a));
+    cmd.insert(cmd.end(), keys.begin(), keys.end());
+    cmd.insert(cmd.end(), args.begin(), args.end());
     cmds.push_back(std::move(cmd));
   }
-  // With --replica-acks, one WAIT after the batch covers every ban in it
+  // With --replica-acks, one WAIT after the batch covers every run in it
   // (WAIT counts the replication offset, which includes all of them).
   const bool wait_for_replicas = options_.replica_acks > 0;
   if (wait_for_replicas) {
@@ -63,37 +49,80 @@ asio::awaitable<store_result<std::vector<store_result<ban_outcome>>>> redis_stor
                                   std::to_string(options_.replica_acks) + " replicas"};
     }
   }
+  std::vector<store_result<redis_value>> out;
+  out.reserve(calls.size());
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    redis_value& reply = (*replies)[i];
+    if (const auto* error = reply.error(); error && error->message.starts_with("NOSCRIPT")) {
+      // The script cache was lost: nothing ran for this call; run_script
+      // sends the body (EVAL) and caches it again.
+      out.push_back(co_await run_script(id, calls[i].first, calls[i].second));
+      continue;
+    }
+    auto checked = reject_error_reply(std::move(reply));
+    if (checked && shortfall) {
+      out.push_back(std::unexpected(*shortfall));  // not known to survive a failover
+      continue;
+    }
+    out.push_back(std::move(checked));
+  }
+  co_return out;
+}
+
+asio::awaitable<store_result<std::vector<store_result<ban_outcome>>>> redis_store::ban_many_impl(
+    std::vector<ban_record> proposed, actor who) {
+  // One ban.lua run per chunk: the script's fixed cost, the digest update
+  // and the audit entry are paid per chunk, not per ban. Chunks are capped so
+  // one script does not hold Redis (single-threaded) for long: 256 bans take
+  // a few milliseconds.
+  constexpr std::size_t kBansPerScript = 256;
+  const std::span<const ban_record> all(proposed);
+  std::vector<std::span<const ban_record>> chunks;
+  std::vector<script_call> calls;
+  for (std::size_t at = 0; at < all.size(); at += kBansPerScript) {
+    chunks.push_back(all.subspan(at, std::min(kBansPerScript, all.size() - at)));
+    calls.emplace_back(ban_keys(), ban_args(chunks.back(), who, "batch"));
+  }
+  auto replies = co_await run_script_many(script_id::ban, std::move(calls));
+  if (!replies)
+    co_return std::unexpected(std::move(replies.error()));
   std::vector<store_result<ban_outcome>> out;
   out.reserve(proposed.size());
-  const auto fail_chunk = [&out](std::span<const ban_record> chunk, const store_error& e) {
-    for (std::size_t i = 0; i < chunk.size(); ++i)
-      out.push_back(std::unexpected(e));
-  };
   for (std::size_t c = 0; c < chunks.size(); ++c) {
-    const auto chunk = chunks[c];
-    store_result<redis_value> reply = std::move((*replies)[c]);
-    if (const auto* error = reply->error(); error && error->message.starts_with("NOSCRIPT")) {
-      // The script cache was lost: nothing ran for this chunk; run_script
-      // sends the body (EVAL) and caches it again.
-      reply = co_await run_script(script_id::ban, ban_keys(), ban_args(chunk, who, "batch"));
-    } else {
-      reply = reject_error_reply(std::move(*reply));
+    store_result<std::vector<store_result<ban_outcome>>> outcomes =
+        std::unexpected(store_error{});
+    if ((*replies)[c])
+      outcomes = decode_ban_reply(chunks[c], who, *(*replies)[c]);
+    else
+      outcomes = std::unexpected((*replies)[c].error());
+    for (std::size_t i = 0; i < chunks[c].size(); ++i) {
+      if (outcomes)
+        out.push_back(std::move((*outcomes)[i]));
+      else
+        out.push_back(std::unexpected(outcomes.error()));
     }
+  }
+  co_return out;
+}
+
+asio::awaitable<store_result<std::vector<store_result<lift_outcome>>>> redis_store::lift_many_impl(
+    std::vector<lift_request> requests, actor who) {
+  std::vector<script_call> calls;
+  calls.reserve(requests.size());
+  for (const auto& request : requests)
+    calls.emplace_back(lift_keys(request.fp), lift_args(request, who));
+  auto replies = co_await run_script_many(script_id::lift, std::move(calls));
+  if (!replies)
+    co_return std::unexpected(std::move(replies.error()));
+  std::vector<store_result<lift_outcome>> out;
+  out.reserve(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    auto& reply = (*replies)[i];
     if (!reply) {
-      fail_chunk(chunk, reply.error());
-      continue;
+      out.push_back(std::unexpected(std::move(reply.error())));
+    } else {
+      out.push_back(decode_lift_reply(requests[i].fp, *reply));
     }
-    if (shortfall) {
-      fail_chunk(chunk, *shortfall);  // not known to survive a failover
-      continue;
-    }
-    auto outcomes = decode_ban_reply(chunk, who, *reply);
-    if (!outcomes) {
-      fail_chunk(chunk, outcomes.error());
-      continue;
-    }
-    for (auto& o : *outcomes)
-      out.push_back(std::move(o));
   }
   co_return out;
 }

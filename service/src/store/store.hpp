@@ -261,6 +261,59 @@ struct report_decision {
   std::optional<ban_outcome> ban;  // accept only; created = false: linked an existing ban
 };
 
+// --- Moderator and admin routes (issue 7, docs/admin-api.md) ---
+
+// One lift with its reason and optional case reference and note.
+struct lift_request {
+  fingerprint fp;
+  std::string reason;   // a lift reason wire name
+  std::string case_id;  // "" = none
+  std::string note;     // "" = none
+};
+
+// Every episode of one fingerprint, oldest first: archived (lifted) ones
+// from bl:hist:{fp}, then the current record. Archived episodes carry the
+// current record's type, value and masked form.
+struct ban_history {
+  std::vector<ban_record> episodes;
+};
+
+// One page of an export: records in index order (ban seq for banned
+// records, lift seq for lifted ones) after `after_seq`.
+struct export_query {
+  ban_status status = ban_status::banned;
+  std::uint64_t after_seq = 0;
+  std::size_t limit = 1000;
+};
+
+struct export_page {
+  std::vector<ban_record> records;
+  std::optional<std::uint64_t> next_cursor;  // nullopt: the index ended
+};
+
+// GET /v1/audit with filters. Time bounds are inclusive, in unix ms.
+struct audit_query {
+  std::optional<std::string> before_id;  // entries strictly older than this id
+  std::optional<std::int64_t> since_ms;
+  std::optional<std::int64_t> until_ms;
+  std::optional<std::string> actor;   // key id
+  std::optional<std::string> action;  // exact action name
+  std::size_t limit = 100;
+};
+
+struct audit_page {
+  std::vector<audit_entry> entries;
+  // Set when more entries may match: pass as before_id.
+  std::optional<std::string> next_before;
+};
+
+// One banlistd's heartbeat in bl:instances (id -> "{unix ms} {payload}").
+struct instance_record {
+  std::string id;
+  std::int64_t seen_at_ms = 0;  // set by put_instance from this host's clock
+  std::string payload;          // JSON written by that instance
+};
+
 class store {
  public:
   virtual ~store() = default;
@@ -408,6 +461,29 @@ class store {
   // nullopt: not due (nothing lifted).
   virtual boost::asio::awaitable<store_result<std::optional<lift_outcome>>> expire_ban(
       fingerprint fp) = 0;
+  // Moderator and admin routes (issue 7, docs/admin-api.md).
+  // A lift with reason, case and note (kept on the lifted record).
+  virtual boost::asio::awaitable<store_result<lift_outcome>> lift_with(lift_request request,
+                                                                       actor who) = 0;
+  // Lifts every request in one pipelined write, one result each, in order
+  // (not_found: not banned). The outer error: no reply for the batch.
+  virtual boost::asio::awaitable<store_result<std::vector<store_result<lift_outcome>>>> lift_many(
+      std::vector<lift_request> requests, actor who) = 0;
+  // Every ban and lift of `fp`, or nullopt when it was never banned.
+  virtual boost::asio::awaitable<store_result<std::optional<ban_history>>> history(
+      fingerprint fp) = 0;
+  // One page of banned (bl:bans) or lifted (bl:lifted) records.
+  virtual boost::asio::awaitable<store_result<export_page>> export_records(export_query query) = 0;
+  // Audit entries, newest first, filtered; examines at most 10,000 entries
+  // per call (then next_before says where to go on).
+  virtual boost::asio::awaitable<store_result<audit_page>> audit_filtered(audit_query query) = 0;
+  // Banned count per identifier type code (HSCAN of bl:banned, O(banned)).
+  virtual boost::asio::awaitable<store_result<std::vector<std::uint64_t>>> banned_by_type() = 0;
+  // Writes this instance's heartbeat (stamped now) and drops entries
+  // whose writer has been silent longer than `drop_after`.
+  virtual boost::asio::awaitable<store_result<void>> put_instance(
+      instance_record record, std::chrono::milliseconds drop_after) = 0;
+  virtual boost::asio::awaitable<store_result<std::vector<instance_record>>> instances() = 0;
 };
 
 // Opens a store on `endpoint`; connects, loads the scripts and returns once

@@ -11,6 +11,8 @@
 --       2 seq  3 log  4 banned  5 public  6 bans  7 digest  8 audit
 --       9 public_version  10 pubidx (base name of the notice page indexes)
 --       11 expiry (sorted set fp by expires_at; issue 7 expiry)
+--       12 lifted (lifted records by lift seq)
+--       13 hist: (prefix of the archived episodes list of fp: KEYS[13] .. fp)
 -- ARGV: 1 actor key id  2 actor address  3 request id
 --       4 audit mode: 'each' writes one `ban` audit entry per new ban;
 --         'batch' writes one `import_batch` entry naming the seq range
@@ -68,7 +70,25 @@ for b = 0, n - 1 do
     last_seq = seq
     created = created + 1
 
-    -- A re-ban after a lift starts a fresh record: drop the lift fields.
+    -- A re-ban after a lift starts a fresh record: the lifted episode goes
+    -- to the history list first (GET /v1/bans/{fp}/history), as a JSON
+    -- array of its field/value pairs without what every episode shares
+    -- (type, value, masked) and status (archived episodes are all lifted).
+    -- A fingerprint banned once costs nothing here: its history is its
+    -- record.
+    local old = redis.call('HGETALL', record_key)
+    if #old > 0 then
+      local kept = {}
+      for i = 1, #old, 2 do
+        local f = old[i]
+        if f ~= 'type' and f ~= 'value' and f ~= 'masked' and f ~= 'status' then
+          kept[#kept + 1] = f
+          kept[#kept + 1] = old[i + 1]
+        end
+      end
+      redis.call('RPUSH', KEYS[13] .. fp, cjson.encode(kept))
+      redis.call('ZREM', KEYS[12], fp)
+    end
     redis.call('DEL', record_key)
     redis.call('HSET', record_key,
       'type', id_type, 'value', ARGV[a + 2], 'masked', ARGV[a + 3], 'reason', reason,

@@ -4,7 +4,10 @@
 -- KEYS: 1 ban:{fp}  2 seq  3 log  4 banned  5 public  6 bans  7 digest  8 audit
 --       9 public_version  10 pubidx (base name of the notice page indexes)
 --       11 expiry (sorted set fp by expires_at; issue 7 expiry)
+--       12 lifted (sorted set of lifted records, score = lift seq)
+--       13 hist:{fp} (unused here; ban.lua archives into it)
 -- ARGV: 1 fp  2 lift reason  3 actor key id  4 actor address  5 request id
+--       6 case id ("" = none)  7 note ("" = none)
 -- Returns {1, seq, lifted_at_ms} or {0} when the fingerprint is not banned.
 
 local record = redis.call('HMGET', KEYS[1], 'status', 'type')
@@ -31,6 +34,16 @@ local seq = string.format('%.0f', seq_n)
 
 redis.call('HSET', KEYS[1], 'status', 'lifted', 'lifted_at', now, 'lifted_by', ARGV[3],
   'lift_reason', ARGV[2], 'lift_seq', seq)
+-- Stored only when given, so a plain lift costs no extra fields.
+if ARGV[6] ~= nil and ARGV[6] ~= '' then
+  redis.call('HSET', KEYS[1], 'lift_case_id', ARGV[6])
+end
+if ARGV[7] ~= nil and ARGV[7] ~= '' then
+  redis.call('HSET', KEYS[1], 'lift_note', ARGV[7])
+end
+-- Lifted records are kept; this index lets GET /v1/bans/export?status=lifted
+-- page through them by lift seq (ban.lua removes a re-banned one).
+redis.call('ZADD', KEYS[12], seq_n, fp)
 
 local digest = redis.call('GET', KEYS[7]) or '00000000000000000000000000000000'
 digest = xor_hex(digest, fp)
