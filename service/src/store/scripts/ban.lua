@@ -88,6 +88,7 @@ for b = 0, n - 1 do
       end
       redis.call('RPUSH', KEYS[13] .. fp, cjson.encode(kept))
       redis.call('ZREM', KEYS[12], fp)
+      redis.call('ZREM', KEYS[11], fp)  -- lift.lua removed it already; be sure
     end
     redis.call('DEL', record_key)
     redis.call('HSET', record_key,
@@ -100,11 +101,10 @@ for b = 0, n - 1 do
 
     -- [expiry index, issue 7] A ban with expires_at is in KEYS[11] (score =
     -- expires_at, unix s) until it is lifted; the sweepers read it and
-    -- expire.lua re-checks the record before lifting.
+    -- expire.lua re-checks the record before lifting. A new record is never
+    -- in it (a lift removes it; the archive step above makes sure).
     if ARGV[a + 9] ~= '' then
       redis.call('ZADD', KEYS[11], ARGV[a + 9], fp)
-    else
-      redis.call('ZREM', KEYS[11], fp)
     end
     -- [end expiry index]
 
