@@ -24,6 +24,7 @@
 #include "banlist/bloom/set_digest.hpp"
 #include "banlist/sdk/client_replica.hpp"
 #include "banlist/sdk/snapshot.hpp"
+#include "read_mostly_lock.hpp"  // sdk/src/client: the lock flavour for side-by-side runs
 
 namespace {
 
@@ -161,7 +162,12 @@ run_state g_run;
 void setup(const benchmark::State& state, client_mode mode) {
   if (state.thread_index() != 0)
     return;
+  // Third argument (check benchmarks): 0 = the symmetric read lock (seq_cst
+  // read-modify-writes per check: the code before the asymmetric flavour),
+  // 1 = the default (asymmetric where membarrier is available).
+  sdk::detail::force_symmetric_read_locks(state.range(2) == 0);
   g_run.replica = load(mode, static_cast<std::size_t>(state.range(0)));
+  sdk::detail::force_symmetric_read_locks(false);
   if (state.range(1) != 0)  // second argument: 1 = deltas applied meanwhile
     g_run.writer = std::make_unique<delta_writer>(*g_run.replica);
 }
@@ -248,24 +254,25 @@ void BM_bootstrap_filter(benchmark::State& state) {
 
 }  // namespace
 
-// Arguments: list size, deltas applied meanwhile (0 or 1).
+// Arguments: list size, deltas applied meanwhile (0 or 1), read lock
+// flavour (0 symmetric = the old code, 1 default).
 BENCHMARK(BM_check_fingerprint_replica)
-    ->ArgsProduct({{1'000'000, 10'000'000}, {0, 1}})
+    ->ArgsProduct({{1'000'000, 10'000'000}, {0, 1}, {0, 1}})
     ->Threads(1)
     ->Threads(2)
     ->UseRealTime();
 BENCHMARK(BM_check_fingerprint_filter)
-    ->ArgsProduct({{1'000'000, 10'000'000}, {0, 1}})
+    ->ArgsProduct({{1'000'000, 10'000'000}, {0, 1}, {0, 1}})
     ->Threads(1)
     ->Threads(2)
     ->UseRealTime();
 BENCHMARK(BM_check_phone_replica)
-    ->ArgsProduct({{1'000'000}, {0, 1}})
+    ->ArgsProduct({{1'000'000}, {0, 1}, {0, 1}})
     ->Threads(1)
     ->Threads(2)
     ->UseRealTime();
 BENCHMARK(BM_check_phone_filter)
-    ->ArgsProduct({{1'000'000}, {0, 1}})
+    ->ArgsProduct({{1'000'000}, {0, 1}, {0, 1}})
     ->Threads(1)
     ->Threads(2)
     ->UseRealTime();

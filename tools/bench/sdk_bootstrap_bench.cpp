@@ -14,6 +14,11 @@
 // seeding 10M bans into Redis takes ~9 GB and many minutes on this machine.
 //
 // Usage: sdk_bootstrap_bench [N ...] (default 1000000 10000000); 3 runs each.
+//
+// Against a real server instead (banlistd seeded with `banbench seed`):
+//   BANLIST_KEY=... sdk_bootstrap_bench --url http://127.0.0.1:PORT [filter|replica ...]
+// measures the same path (3 runs per mode; default filter) against its
+// GET /v1/snapshot, i.e. banlistd's cached snapshot bytes.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -21,6 +26,7 @@
 #include <filesystem>
 #include <random>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -65,9 +71,80 @@ std::string snapshot_body(sdk::client_mode mode, std::size_t n) {
   return std::string(bytes.begin(), bytes.end());
 }
 
+struct run_times {
+  double loaded_ms = 0;
+  double stored_ms = 0;
+  sdk::replica_status replica;
+};
+
+// One bootstrap of a fresh client against `url`.
+run_times bootstrap_once(const std::string& url, const std::string& key, sdk::client_mode mode) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("banlist-bootstrap-bench-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  sdk::client_config config;
+  config.url = url;
+  config.key = key;
+  config.mode = mode;
+  config.storage_dir = dir;
+  auto client = sdk::client::open(config);
+  if (!client)
+    std::abort();
+  const auto t0 = clock_type::now();
+  (*client)->start();
+  while (!(*client)->status().replica.loaded)
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  const auto t1 = clock_type::now();
+  while (!std::filesystem::exists(dir / sdk::kStoredSnapshotName))
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  const auto t2 = clock_type::now();
+  run_times out;
+  out.replica = (*client)->status().replica;
+  (*client)->stop();
+  client->reset();
+  std::filesystem::remove_all(dir);
+  out.loaded_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+  out.stored_ms = std::chrono::duration<double, std::milli>(t2 - t0).count();
+  return out;
+}
+
+int against_server(int argc, char** argv) {
+  const std::string url = argv[2];
+  const char* key = std::getenv("BANLIST_KEY");
+  if (key == nullptr) {
+    std::fprintf(stderr, "set BANLIST_KEY\n");
+    return 2;
+  }
+  std::vector<sdk::client_mode> modes;
+  for (int i = 3; i < argc; ++i) {
+    auto m = sdk::parse_client_mode(argv[i]);
+    if (!m) {
+      std::fprintf(stderr, "unknown mode %s\n", argv[i]);
+      return 2;
+    }
+    modes.push_back(*m);
+  }
+  if (modes.empty())
+    modes = {sdk::client_mode::filter};
+  std::printf("%-8s %10s %12s %12s %12s\n", "mode", "bans", "loaded_ms", "stored_ms", "bytes/ban");
+  for (const auto mode : modes) {
+    for (int run = 0; run < 3; ++run) {
+      const run_times t = bootstrap_once(url, key, mode);
+      std::printf(
+          "%-8s %10llu %12.0f %12.0f %12.2f\n", std::string(sdk::to_string(mode)).c_str(),
+          static_cast<unsigned long long>(t.replica.count), t.loaded_ms, t.stored_ms,
+          static_cast<double>(t.replica.memory_bytes) / static_cast<double>(t.replica.count));
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 3 && std::string_view(argv[1]) == "--url")
+    return against_server(argc, argv);
   std::vector<std::size_t> sizes;
   for (int i = 1; i < argc; ++i)
     sizes.push_back(std::stoull(argv[i]));

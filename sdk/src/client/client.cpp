@@ -92,7 +92,9 @@ std::expected<std::unique_ptr<client>, std::error_code> client::open(client_conf
   auto url = detail::parse_server_url(config.url);
   if (!url || config.key.empty() || config.storage_dir.empty() ||
       (config.mode != client_mode::filter && config.mode != client_mode::replica) ||
-      config.backoff_initial.count() <= 0 || config.backoff_max < config.backoff_initial)
+      config.backoff_initial.count() <= 0 || config.backoff_max < config.backoff_initial ||
+      config.long_poll_period.count() <= 0 ||
+      (config.websocket_drop_limit > 0 && config.websocket_drop_window.count() <= 0))
     return std::unexpected(invalid);
   net::ssl::context tls(net::ssl::context::tls_client);
   boost::system::error_code ec;
@@ -171,6 +173,8 @@ client_status client::status() const {
   out.snapshots_loaded = impl_->progress.snapshots_loaded;
   out.batches_applied = impl_->progress.batches_applied;
   out.reconnects = impl_->progress.reconnects;
+  out.websocket_drops = impl_->progress.websocket_drops;
+  out.long_poll_fallbacks = impl_->progress.long_poll_fallbacks;
   out.last_error = impl_->progress.last_error;
   return out;
 }

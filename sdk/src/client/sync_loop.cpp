@@ -20,8 +20,6 @@ namespace {
 using http_verb = boost::beast::http::verb;
 using namespace std::chrono_literals;
 
-// How long the client long-polls before trying the WebSocket again.
-constexpr auto kWebsocketPause = std::chrono::minutes(5);
 // Consecutive failed WebSocket connections before falling back to long-poll.
 constexpr unsigned kWebsocketAttempts = 2;
 
@@ -129,9 +127,13 @@ net::awaitable<void> sync_loop::run() {
       case outcome::resync:
         need_snapshot_ = true;
         break;
-      case outcome::unavailable:
-        websocket_retry_at_ = std::chrono::steady_clock::now() + kWebsocketPause;
+      case outcome::unavailable: {
+        websocket_retry_at_ = std::chrono::steady_clock::now() + config_.long_poll_period;
+        std::lock_guard lock(progress_.mutex);
+        ++progress_.long_poll_fallbacks;
+        progress_.transport = sync_transport::long_poll;
         break;
+      }
       case outcome::failed: {
         {
           std::lock_guard lock(progress_.mutex);
@@ -143,6 +145,24 @@ net::awaitable<void> sync_loop::run() {
       }
     }
   }
+}
+
+bool sync_loop::note_websocket_drop() {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(progress_.mutex);
+    ++progress_.websocket_drops;
+  }
+  if (config_.websocket_drop_limit == 0)
+    return false;
+  websocket_drops_.push_back(now);
+  while (!websocket_drops_.empty() &&
+         now - websocket_drops_.front() > config_.websocket_drop_window)
+    websocket_drops_.pop_front();
+  if (websocket_drops_.size() < config_.websocket_drop_limit)
+    return false;
+  websocket_drops_.clear();
+  return true;
 }
 
 net::awaitable<bool> sync_loop::bootstrap() {
@@ -247,7 +267,7 @@ net::awaitable<sync_loop::outcome> sync_loop::follow_websocket() {
     if (auto written = co_await c.socket->write(std::move(hello_text)); written) {
       report(describe("stream ack", written));
       set_connected(sync_transport::websocket, false);
-      co_return outcome::failed;
+      co_return note_websocket_drop() ? outcome::unavailable : outcome::failed;
     }
   }
   bool progressed = false;
@@ -256,8 +276,9 @@ net::awaitable<sync_loop::outcome> sync_loop::follow_websocket() {
     std::string text;
     const std::error_code ec = co_await c.socket->read(text);
     if (ec) {
+      // The socket broke under us (not a reset the server sent): a drop.
       report(describe("stream", ec));
-      result = outcome::failed;
+      result = note_websocket_drop() ? outcome::unavailable : outcome::failed;
       break;
     }
     auto message = decode_server_message(text);
@@ -279,7 +300,7 @@ net::awaitable<sync_loop::outcome> sync_loop::follow_websocket() {
       std::string ack_text = encode_ack_message(ack);
       if (auto written = co_await c.socket->write(std::move(ack_text)); written) {
         report(describe("stream ack", written));
-        result = outcome::failed;
+        result = note_websocket_drop() ? outcome::unavailable : outcome::failed;
         break;
       }
     } else if (auto* beat = std::get_if<heartbeat>(&*message)) {

@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <random>
 #include <string>
@@ -35,6 +36,8 @@ struct sync_progress {
   std::uint64_t snapshots_loaded = 0;
   std::uint64_t batches_applied = 0;
   std::uint64_t reconnects = 0;
+  std::uint64_t websocket_drops = 0;
+  std::uint64_t long_poll_fallbacks = 0;
   std::string last_error;
 };
 
@@ -70,6 +73,9 @@ class sync_loop {
   std::chrono::milliseconds next_backoff();
   void report(std::string error);
   void set_connected(sync_transport transport, bool connected);
+  // Records that an upgraded socket broke; returns whether the drops within
+  // the window reached the limit (then the window starts afresh).
+  bool note_websocket_drop();
 
   transport& transport_;
   stored_replica& stored_;
@@ -80,6 +86,7 @@ class sync_loop {
   std::optional<std::chrono::seconds> retry_after_;
   std::chrono::steady_clock::time_point websocket_retry_at_{};
   unsigned websocket_failures_ = 0;
+  std::deque<std::chrono::steady_clock::time_point> websocket_drops_;  // within the window
   bool need_snapshot_ = false;
   bool catch_up_ = false;  // poll once, without waiting, after a snapshot
   std::chrono::steady_clock::time_point last_flush_{};

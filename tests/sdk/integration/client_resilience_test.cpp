@@ -345,3 +345,114 @@ TEST_CASE("min_wait_s paces long polls", "[sdk][client][redis]") {
   for (std::size_t i = 2; i < polls.size(); ++i)
     CHECK(polls[i].at - polls[i - 1].at >= 950ms);
 }
+
+// The WebSocket upgrade succeeds (101 reaches the client) but the path cuts
+// the socket right after, before any frame: the socket can be had, not held.
+TEST_CASE("a socket cut right after each upgrade: long-poll for a period, then the socket again",
+          "[sdk][client][redis]") {
+  service_fixture f(fast_service);
+  const std::string mod = f.issue_key("moderator");
+  const std::string partner = f.issue_key("partner");
+  auto http = f.client();
+  ban_many(http, mod, "pre", 5);
+  gate_proxy proxy(f.port());
+  proxy.set_cut_upgraded(true);
+  temp_directory dir("cut");
+  auto config = client_config_for(proxy.port(), partner, sdk::client_mode::replica, dir.path());
+  config.websocket_drop_limit = 3;
+  config.websocket_drop_window = 30s;
+  config.long_poll_period = 3s;
+  auto client = open_client(config);
+  client->start();
+  REQUIRE(wait_for([&] { return client->status().long_poll_fallbacks == 1; }));
+  const auto switched_at = std::chrono::steady_clock::now();
+  {
+    // Exactly the limit of upgrades, each answered 101 and then cut.
+    const auto st = client->status();
+    CHECK(st.websocket_drops == 3);
+    CHECK(proxy.cut_count() == 3);
+    const auto streams = proxy.log_of("/v1/stream");
+    CHECK(streams.size() == 3);
+    for (const auto& s : streams)
+      CHECK(s.upgrade);
+  }
+
+  // While long-polling the client converges: a ban and its lift arrive.
+  std::string fp;
+  const std::uint64_t seq = ban_email(http, mod, "cut@example.com", &fp);
+  require_converged(*client, http, partner, seq);
+  CHECK(client->check(fp_from(fp)).verdict == sdk::check_verdict::banned);
+  const std::uint64_t lift = lift_fp(http, mod, fp);
+  require_converged(*client, http, partner, lift);
+  CHECK(client->check(fp_from(fp)).verdict == sdk::check_verdict::not_banned);
+  CHECK(client->status().transport == sdk::sync_transport::long_poll);
+  CHECK(client->status().connected);
+  CHECK(proxy.log_of("/v1/deltas?since=").size() >= 2);
+  // No socket was tried during the period...
+  for (const auto& s : proxy.log_of("/v1/stream"))
+    CHECK(s.at < switched_at);
+
+  // ...and after it the socket is tried again (still cut: a second fallback).
+  REQUIRE(wait_for([&] { return client->status().long_poll_fallbacks == 2; }, 20s));
+  const auto streams = proxy.log_of("/v1/stream");
+  REQUIRE(streams.size() == 6);
+  CHECK(streams[3].at - switched_at >= 3s);
+
+  // Once the path holds sockets, the next try stays on the WebSocket.
+  proxy.set_cut_upgraded(false);
+  REQUIRE(wait_for(
+      [&] {
+        const auto st = client->status();
+        return st.transport == sdk::sync_transport::websocket && st.connected;
+      },
+      20s));
+  const std::uint64_t again = ban_email(http, mod, "held@example.com", &fp);
+  require_converged(*client, http, partner, again);
+  CHECK(client->check(fp_from(fp)).verdict == sdk::check_verdict::banned);
+  CHECK(client->status().long_poll_fallbacks == 2);
+  CHECK(client->status().snapshots_loaded == 1);
+}
+
+TEST_CASE("without the drop policy a cut socket is retried forever and deltas stall",
+          "[sdk][client][redis]") {
+  // The behaviour the policy exists for: websocket_drop_limit 0 keeps
+  // retrying a socket that is cut after each upgrade.
+  service_fixture f(fast_service);
+  const std::string mod = f.issue_key("moderator");
+  const std::string partner = f.issue_key("partner");
+  auto http = f.client();
+  gate_proxy proxy(f.port());
+  proxy.set_cut_upgraded(true);
+  temp_directory dir("cut-nopolicy");
+  auto config = client_config_for(proxy.port(), partner, sdk::client_mode::replica, dir.path());
+  config.websocket_drop_limit = 0;
+  auto client = open_client(config);
+  client->start();
+  // The first drop comes after the snapshot and its catch-up poll: from
+  // then on only the socket is tried.
+  REQUIRE(wait_for([&] { return client->status().websocket_drops >= 1; }));
+  const std::uint64_t seq = ban_email(http, mod, "stalled@example.com");
+  REQUIRE(wait_for([&] { return client->status().websocket_drops >= 6; }, 20s));
+  const auto st = client->status();
+  CHECK(st.long_poll_fallbacks == 0);
+  CHECK(st.replica.seq < seq);
+  CHECK(proxy.log_of("/v1/deltas?since=").size() == 1);  // the catch-up after the snapshot only
+}
+
+TEST_CASE("the fallback settings are validated at open", "[sdk][client]") {
+  temp_directory dir("fallback-config");
+  auto config = client_config_for(1, "key", sdk::client_mode::replica, dir.path());
+  REQUIRE(sdk::client::open(config));
+  auto bad = config;
+  bad.long_poll_period = 0s;
+  auto opened = sdk::client::open(bad);
+  REQUIRE_FALSE(opened);
+  CHECK(opened.error() == std::errc::invalid_argument);
+  bad = config;
+  bad.websocket_drop_window = 0s;
+  opened = sdk::client::open(bad);
+  REQUIRE_FALSE(opened);
+  CHECK(opened.error() == std::errc::invalid_argument);
+  bad.websocket_drop_limit = 0;  // no policy: the window does not matter
+  CHECK(sdk::client::open(bad));
+}

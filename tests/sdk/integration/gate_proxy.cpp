@@ -19,6 +19,8 @@ struct gate_proxy::state {
   std::vector<proxied_request> log;  // guarded by mutex
   policy answer;                     // guarded by mutex
   bool strip_upgrade = false;        // guarded by mutex
+  bool cut_upgraded = false;         // guarded by mutex
+  std::uint64_t cuts = 0;            // guarded by mutex
   std::uint16_t upstream_port = 0;   // guarded by mutex
   std::set<int> open_fds;            // guarded by mutex
   std::vector<std::thread> workers;  // guarded by mutex
@@ -67,6 +69,32 @@ void pump(int from, int to) {
   }
   ::shutdown(from, SHUT_RDWR);
   ::shutdown(to, SHUT_RDWR);
+}
+
+// Forwards the response head from `from` to `to` (the 101 of an upgrade),
+// nothing after it, then shuts both sides. Returns whether a head was seen.
+bool pump_head_then_cut(int from, int to) {
+  std::string seen;
+  char buffer[4096];
+  bool head = false;
+  while (!head) {
+    const ssize_t n = ::recv(from, buffer, sizeof buffer, 0);
+    if (n <= 0)
+      break;
+    const std::size_t before = seen.size();
+    seen.append(buffer, static_cast<std::size_t>(n));
+    const std::size_t end = seen.find("\r\n\r\n");
+    std::size_t upto = seen.size();
+    if (end != std::string::npos) {
+      upto = end + 4;
+      head = true;
+    }
+    if (upto > before && !send_all(to, seen.data() + before, upto - before))
+      break;
+  }
+  ::shutdown(from, SHUT_RDWR);
+  ::shutdown(to, SHUT_RDWR);
+  return head;
 }
 
 int connect_local(std::uint16_t port) {
@@ -156,6 +184,16 @@ void gate_proxy::set_strip_upgrade(bool strip) {
   state_->strip_upgrade = strip;
 }
 
+void gate_proxy::set_cut_upgraded(bool cut) {
+  std::lock_guard lock(state_->mutex);
+  state_->cut_upgraded = cut;
+}
+
+std::uint64_t gate_proxy::cut_count() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->cuts;
+}
+
 void gate_proxy::set_policy(policy p) {
   std::lock_guard lock(state_->mutex);
   state_->answer = std::move(p);
@@ -208,11 +246,13 @@ void serve(const std::shared_ptr<gate_proxy::state>& st, int client_fd) {
   }
   std::string forwarded = line + "\n";
   bool strip = false;
+  bool cut = false;
   gate_proxy::policy answer;
   std::uint16_t upstream_port = 0;
   {
     std::lock_guard lock(st->mutex);
     strip = st->strip_upgrade;
+    cut = st->cut_upgraded;
     answer = st->answer;
     upstream_port = st->upstream_port;
   }
@@ -254,6 +294,16 @@ void serve(const std::shared_ptr<gate_proxy::state>& st, int client_fd) {
   st->track(upstream);
   if (st->stopping || !send_all(upstream, forwarded.data(), forwarded.size()) ||
       !send_all(upstream, rest.data(), rest.size())) {
+    st->close_fd(upstream);
+    st->close_fd(client_fd);
+    return;
+  }
+  if (cut && request.upgrade && !strip) {
+    const bool head = pump_head_then_cut(upstream, client_fd);
+    {
+      std::lock_guard lock(st->mutex);
+      st->cuts += head ? 1 : 0;
+    }
     st->close_fd(upstream);
     st->close_fd(client_fd);
     return;

@@ -7,6 +7,10 @@
 //   - strip_upgrade: the Upgrade/Connection headers are removed, as a proxy
 //     that does not speak WebSocket does, so banlistd answers the plain
 //     GET /v1/stream with 426 and the client has to long-poll;
+//   - cut_upgraded: a WebSocket upgrade is forwarded, the server's
+//     101 Switching Protocols reaches the client, and then the proxy closes
+//     both sides before any frame passes (an idle-timeout middlebox or a
+//     flaky path: the socket can be had but not held);
 //   - a policy may answer a request itself (e.g. 503 with Retry-After, or a
 //     tampered delta batch) instead of forwarding it.
 // The client opens one connection per request, so one head per connection
@@ -50,6 +54,9 @@ class gate_proxy {
   std::uint16_t port() const noexcept { return port_; }
   void set_upstream_port(std::uint16_t port);
   void set_strip_upgrade(bool strip);
+  void set_cut_upgraded(bool cut);
+  // Upgraded connections closed by cut_upgraded so far.
+  std::uint64_t cut_count() const;
   void set_policy(policy p);
 
   std::vector<proxied_request> log() const;

@@ -51,6 +51,14 @@ struct client_config {
   bool use_websocket = true;
   // How long one long poll may wait on the server (the `wait` parameter).
   std::chrono::seconds long_poll_wait{25};
+  // A socket that cannot be held: when `websocket_drop_limit` upgraded
+  // sockets break (without a reset from the server) within
+  // `websocket_drop_window`, the client long-polls for `long_poll_period`,
+  // then tries the WebSocket again. The same period applies when the
+  // upgrade is declined. websocket_drop_limit 0: never fall back on drops.
+  unsigned websocket_drop_limit = 3;
+  std::chrono::seconds websocket_drop_window{60};
+  std::chrono::seconds long_poll_period{300};
   // Reconnect backoff: jittered exponential from initial to max.
   std::chrono::milliseconds backoff_initial{250};
   std::chrono::milliseconds backoff_max{std::chrono::seconds(60)};
@@ -73,6 +81,11 @@ struct client_status {
   std::uint64_t snapshots_loaded = 0;  // bootstraps and resyncs
   std::uint64_t batches_applied = 0;
   std::uint64_t reconnects = 0;
+  // Upgraded WebSockets that broke without a reset from the server.
+  std::uint64_t websocket_drops = 0;
+  // Times the client switched to long-poll because the socket could not be
+  // had (upgrade declined) or held (too many drops).
+  std::uint64_t long_poll_fallbacks = 0;
   std::string last_error;  // empty when the last attempt succeeded
   load_report stored;      // what open() found in the storage directory
 };
