@@ -1,11 +1,16 @@
-// Every route x every kind of caller gives exactly the expected status. The
-// table must cover every route the router has, so a new route cannot skip it.
+// Every route x every kind of caller gives exactly the expected status, and a
+// refused write changes nothing in Redis. The table must cover every route
+// the router has, so a new route cannot skip it; a route whose resources
+// belong to one partner says so (per_partner) and is then also tried by the
+// owner and by another partner, who must get 404.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <set>
 #include <thread>
 
+#include "redis_dump.hpp"
 #include "service_fixture.hpp"
 
 using namespace banlist;
@@ -25,7 +30,18 @@ struct route_case {
   std::optional<std::string> needs;   // nullopt: open route
   unsigned ok_status;                 // status for a caller with enough rights
   std::function<prepared()> prepare;  // fresh request (a ban to lift, a key to revoke...)
+  // Per-partner routes (a partner sees only what it owns): a fresh request
+  // for a resource owned by the partner whose secret is passed. The owner
+  // gets ok_status, any other partner 404. Empty for shared routes.
+  std::function<prepared(const std::string& owner)> prepare_owned = {};
 };
+
+// What a refused request must leave alone: everything in Redis but the
+// snapshot bookkeeping and the instance heartbeats, which the instance
+// writes on its own schedule.
+bool background_key(const std::string& key) {
+  return key == "bl:snapshots" || key == "bl:instances";
+}
 
 }  // namespace
 
@@ -36,6 +52,7 @@ TEST_CASE("auth matrix: every route x every caller", "[http][redis][auth]") {
     c.public_page_per_minute = 0;
   });
   const std::string partner = f.issue_key("partner");
+  const std::string partner_b = f.issue_key("partner");
   const std::string moderator = f.issue_key("moderator");
   std::string revoked_id;
   const std::string revoked = f.issue_key("partner", &revoked_id);
@@ -252,6 +269,14 @@ TEST_CASE("auth matrix: every route x every caller", "[http][redis][auth]") {
       {http::verb::get, "/v1/reports/{id}", "partner", 200,
        [&] {
          return prepared{"/v1/reports/" + new_report(), ""};
+       },
+       [&](const std::string& owner) {
+         auto r = admin_client.post("/v1/reports", owner,
+                                    R"({"type":"email","value":")" + unique_email() +
+                                        R"(","reason":"phishing","evidence":"e"})");
+         if (r.status != 201)
+           throw std::runtime_error("setup report: " + r.body);
+         return prepared{"/v1/reports/" + json_string(r, "/id"), ""};
        }},
       {http::verb::post, "/v1/reports/{id}/accept", "moderator", 200,
        [&] {
@@ -287,14 +312,17 @@ TEST_CASE("auth matrix: every route x every caller", "[http][redis][auth]") {
       {"unknown", {{"Authorization", "Bearer unknown-key-0123456789abcdef"}}, 0},
       {"revoked", {{"Authorization", "Bearer " + revoked}}, 0},
       {"partner", {{"Authorization", "Bearer " + partner}}, rank_partner},
+      {"partner B", {{"Authorization", "Bearer " + partner_b}}, rank_partner},
       {"moderator", {{"Authorization", "Bearer " + moderator}}, rank_moderator},
       {"admin", {{"Authorization", "Bearer " + kAdminKey}}, rank_admin},
   };
 
   auto c = f.client();
+  int refused_writes = 0;
   for (const auto& rc : cases) {
     for (const auto& who : callers) {
       const prepared p = rc.prepare();
+      const bool write = rc.method != http::verb::get;
       unsigned expected = rc.ok_status;
       if (rc.needs) {
         if (who.rank == 0) {
@@ -303,10 +331,24 @@ TEST_CASE("auth matrix: every route x every caller", "[http][redis][auth]") {
           expected = 403;
         }
       }
+      // A partner's own resource (filed by `partner`): another partner is
+      // told it does not exist.
+      if (rc.prepare_owned && who.name == std::string("partner B") && expected == rc.ok_status)
+        expected = 404;
+      const bool refused = expected == 401 || expected == 403;
+      redis_contents before;
+      if (write && refused)
+        before = without(redis_dump(f.redis().endpoint()), background_key);
+      if (write && refused)
+        REQUIRE(before.count("bl:keys") == 1);  // the dump really reads this Redis
       auto reply = c.request(rc.method, p.target, "", p.body, who.headers);
       INFO(std::string(http::to_string(rc.method))
            << " " << rc.pattern << " as " << who.name << ": " << reply.body);
       CHECK(reply.status == expected);
+      if (write && refused) {
+        ++refused_writes;
+        CHECK(without(redis_dump(f.redis().endpoint()), background_key) == before);
+      }
       if (expected == 401) {
         CHECK(reply.error_code() == "unauthenticated");
         CHECK(reply.header("www-authenticate") == "Bearer");
@@ -314,7 +356,27 @@ TEST_CASE("auth matrix: every route x every caller", "[http][redis][auth]") {
       if (expected == 403)
         CHECK(reply.error_code() == "forbidden");
     }
+    if (rc.prepare_owned) {
+      // The owner reaches its own resource; another partner must not learn
+      // it exists (404, not 403).
+      const std::map<std::string, std::string> as_a{{"Authorization", "Bearer " + partner}};
+      const std::map<std::string, std::string> as_b{{"Authorization", "Bearer " + partner_b}};
+      const prepared owned = rc.prepare_owned(partner);
+      auto own = c.request(rc.method, owned.target, "", owned.body, as_a);
+      INFO(rc.pattern << " as its owner: " << own.body);
+      CHECK(own.status == rc.ok_status);
+      const prepared foreign = rc.prepare_owned(partner);
+      auto other = c.request(rc.method, foreign.target, "", foreign.body, as_b);
+      INFO(rc.pattern << " as another partner: " << other.body);
+      CHECK(other.status == 404);
+    }
   }
+  // Every write route was refused to at least the five unauthenticated callers.
+  const auto write_routes = std::count_if(cases.begin(), cases.end(), [](const route_case& rc) {
+    return rc.method != http::verb::get;
+  });
+  CHECK(write_routes >= 9);
+  CHECK(refused_writes >= 5 * write_routes);
 }
 
 TEST_CASE("revoking a key takes effect at once on this instance", "[http][redis][auth]") {
