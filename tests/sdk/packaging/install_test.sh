@@ -49,6 +49,7 @@ esac
 
 # A live banlistd with its own embedded redis-server.
 admin=admin-key-for-the-install-test-0123
+: >"$work/banlistd.log"  # exists before the loop below reads it (the child may start late)
 BANLIST_ADMIN_KEY=$admin "$banlistd" --listen 127.0.0.1:0 --data "$work/data" \
   --threads 1 --filter-capacity 1000 >"$work/banlistd.log" 2>&1 &
 pid=$!
