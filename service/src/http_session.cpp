@@ -266,6 +266,18 @@ asio::awaitable<http_response> http_session<Stream>::respond(const http_request&
                                "this route needs the " + std::string(role_name(*need)) +
                                    " role; the key has " + std::string(role_name(key->key_role)));
     }
+    // A key issued with a limit is limited on every route it may use,
+    // counted per request however the requests arrive (one connection or
+    // many, keep-alive or pipelined).
+    if (key->rate_limit) {
+      if (auto wait = state_.key_limits().take(key->id, *key->rate_limit)) {
+        auto res = error_response(ctx, http::status::too_many_requests, "rate_limited",
+                                  "this key's request limit is reached; retry after the "
+                                  "Retry-After seconds");
+        res.set(http::field::retry_after, std::to_string(wait->count()));
+        co_return res;
+      }
+    }
     ctx.caller = std::move(*key);
   }
   try {

@@ -18,6 +18,7 @@
 #include "deltas/snapshot_cache.hpp"
 #include "filter_state.hpp"
 #include "hub.hpp"
+#include "key_rate_limiter.hpp"
 #include "metrics.hpp"
 #include "public/public_site.hpp"
 #include "router.hpp"
@@ -38,6 +39,8 @@ class service_state {
   const router& routes() const noexcept { return router_; }
   filter_state& filter() noexcept { return filter_; }
   key_cache& keys() noexcept { return keys_; }
+  // Per-key request limits, for keys issued with one.
+  key_rate_limiter& key_limits() noexcept { return key_limits_; }
   class metrics& metrics() noexcept {
     return metrics_;
   }
@@ -102,6 +105,7 @@ class service_state {
   router router_;
   filter_state filter_;
   key_cache keys_;
+  key_rate_limiter key_limits_;
   class metrics metrics_;
   std::atomic<std::shared_ptr<store>> store_;
   std::atomic<std::uint64_t> seed_{0};

@@ -9,6 +9,35 @@ namespace banlist::service::handlers {
 namespace {
 
 constexpr std::size_t kMaxName = 128;
+// Bounds of a per-key limit (docs/decisions.md, "Per-key rate limits").
+constexpr std::int64_t kMaxPerMinute = 1000000;
+constexpr std::int64_t kMaxBurst = 100000;
+
+// Reads the optional "rate_limit": {"per_minute": n, "burst": n} of a new
+// key. Returns nullopt when absent, or a message naming what is wrong.
+std::expected<std::optional<key_rate_limit>, std::string> rate_limit_field(
+    simdjson::dom::object object) {
+  simdjson::dom::element value;
+  if (object["rate_limit"].get(value))
+    return std::nullopt;
+  simdjson::dom::object limit;
+  if (value.get(limit))
+    return std::unexpected("rate_limit must be an object {per_minute, burst}");
+  if (auto unknown = first_unknown_field(limit, {"per_minute", "burst"}))
+    return std::unexpected("unknown field 'rate_limit." + *unknown + "'");
+  auto per_minute = int_field(limit, "per_minute");
+  auto burst = int_field(limit, "burst");
+  if (!per_minute || !burst)
+    return std::unexpected("rate_limit." + (!per_minute ? per_minute.error() : burst.error()));
+  if (!*per_minute || !*burst)
+    return std::unexpected("rate_limit needs per_minute and burst");
+  if (**per_minute < 1 || **per_minute > kMaxPerMinute)
+    return std::unexpected("rate_limit.per_minute must be 1-1000000");
+  if (**burst < 1 || **burst > kMaxBurst)
+    return std::unexpected("rate_limit.burst must be 1-100000");
+  return key_rate_limit{static_cast<std::uint32_t>(**per_minute),
+                        static_cast<std::uint32_t>(**burst)};
+}
 
 void write_key(json_writer& out, const api_key& key) {
   out.key("id").string(key.id);
@@ -16,6 +45,13 @@ void write_key(json_writer& out, const api_key& key) {
   out.key("name").string(key.name);
   out.key("created_at").string(format_time_ms(key.created_at_ms));
   out.key("revoked").boolean(key.revoked);
+  out.key("rate_limit");
+  if (key.rate_limit) {
+    out.begin_object().key("per_minute").uint(key.rate_limit->per_minute);
+    out.key("burst").uint(key.rate_limit->burst).end_object();
+  } else {
+    out.null();
+  }
 }
 
 boost::asio::awaitable<http_response> create_key(request_context& ctx) {
@@ -26,12 +62,13 @@ boost::asio::awaitable<http_response> create_key(request_context& ctx) {
     co_return std::move(*bad);
   std::optional<role> key_role;
   std::string name;
+  std::optional<key_rate_limit> limit;
   {
     auto object = parse_json_object(ctx.request.body());
     if (!object) {
       co_return error_response(ctx, http::status::bad_request, "malformed_json", object.error());
     }
-    if (auto unknown = first_unknown_field(*object, {"role", "name"})) {
+    if (auto unknown = first_unknown_field(*object, {"role", "name", "rate_limit"})) {
       co_return error_response(ctx, http::status::bad_request, "unknown_field",
                                "unknown field '" + *unknown + "'");
     }
@@ -47,6 +84,13 @@ boost::asio::awaitable<http_response> create_key(request_context& ctx) {
     }
     key_role = parse_role(**role_text);
     name = std::move(**name_text);
+    auto limit_field = rate_limit_field(*object);
+    if (!limit_field) {
+      const bool unknown = limit_field.error().starts_with("unknown field");
+      co_return error_response(ctx, http::status::bad_request,
+                               unknown ? "unknown_field" : "invalid_field", limit_field.error());
+    }
+    limit = *limit_field;
   }
   if (!key_role) {
     co_return error_response(ctx, http::status::bad_request, "invalid_field",
@@ -59,7 +103,7 @@ boost::asio::awaitable<http_response> create_key(request_context& ctx) {
     co_return error_response(ctx, http::status::bad_request, "invalid_field",
                              "name must be 1-128 printable characters");
   }
-  auto created = co_await s.handle->create_key(*key_role, std::move(name), ctx.who());
+  auto created = co_await s.handle->create_key(*key_role, std::move(name), ctx.who(), limit);
   if (!created)
     co_return store_error_response(ctx, created.error(), true);
   ctx.state.keys().forget_hash(sha256_hex(created->secret));

@@ -150,6 +150,16 @@ store_result<api_key> decode_api_key(const field_map& fields) {
   k.name = get_or_empty(fields, "name");
   k.created_at_ms = *created;
   k.revoked = get_or_empty(fields, "revoked") == "1";
+  // A per-key limit is stored only when the key was issued with one.
+  const auto& per_minute = get_or_empty(fields, "rate_per_minute");
+  if (!per_minute.empty()) {
+    const auto pm = parse_u64(per_minute);
+    const auto burst = parse_u64(get_or_empty(fields, "rate_burst"));
+    if (!pm || !burst || *pm == 0 || *burst == 0 || *pm > UINT32_MAX || *burst > UINT32_MAX)
+      return std::unexpected(bad("api key rate limit"));
+    k.rate_limit =
+        key_rate_limit{static_cast<std::uint32_t>(*pm), static_cast<std::uint32_t>(*burst)};
+  }
   return k;
 }
 

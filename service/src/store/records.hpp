@@ -63,6 +63,14 @@ struct change {
 
 enum class role : std::uint8_t { partner = 1, moderator = 2, admin = 3 };
 
+// A per-key request limit, set when the key is issued: `burst` requests at
+// once, then `per_minute` a minute (docs/decisions.md).
+struct key_rate_limit {
+  std::uint32_t per_minute = 0;
+  std::uint32_t burst = 0;
+  friend bool operator==(const key_rate_limit&, const key_rate_limit&) = default;
+};
+
 // An API key record (bl:key:{sha256 hex of the secret}); the secret itself is
 // never stored.
 struct api_key {
@@ -71,6 +79,7 @@ struct api_key {
   std::string name;
   std::int64_t created_at_ms = 0;
   bool revoked = false;
+  std::optional<key_rate_limit> rate_limit;  // nullopt: not limited (the default)
 };
 
 // One audit entry (bl:audit).

@@ -752,7 +752,8 @@ asio::awaitable<store_result<std::vector<change>>> redis_store::read_changes_imp
 
 asio::awaitable<store_result<api_key>> redis_store::store_key(std::string sha, role key_role,
                                                               std::string name, actor who,
-                                                              std::string action) {
+                                                              std::string action,
+                                                              std::optional<key_rate_limit> limit) {
   // A random 8-byte id collides with negligible probability; the script
   // refuses a taken id and we draw again.
   for (int attempt = 0; attempt < 4; ++attempt) {
@@ -761,6 +762,8 @@ asio::awaitable<store_result<api_key>> redis_store::store_key(std::string sha, r
     std::vector<std::string> args{
         id,    std::string(to_string(key_role)), name, sha, who.key_id, who.address, who.request_id,
         action};
+    args.push_back(limit ? std::to_string(limit->per_minute) : "");
+    args.push_back(limit ? std::to_string(limit->burst) : "");
     auto reply = co_await run_script(script_id::key_create, std::move(keys), std::move(args));
     if (!reply)
       co_return std::unexpected(std::move(reply.error()));
@@ -779,12 +782,11 @@ asio::awaitable<store_result<api_key>> redis_store::store_key(std::string sha, r
   co_return std::unexpected(unexpected_reply("key id collisions"));
 }
 
-asio::awaitable<store_result<created_key>> redis_store::create_key_impl(role key_role,
-                                                                        std::string name,
-                                                                        actor who) {
+asio::awaitable<store_result<created_key>> redis_store::create_key_impl(
+    role key_role, std::string name, actor who, std::optional<key_rate_limit> limit) {
   auto secret = new_key_secret();
   auto record = co_await store_key(key_secret_hash(secret), key_role, std::move(name),
-                                   std::move(who), "key_create");
+                                   std::move(who), "key_create", limit);
   if (!record)
     co_return std::unexpected(std::move(record.error()));
   co_return created_key{std::move(*record), std::move(secret)};

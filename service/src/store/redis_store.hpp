@@ -95,9 +95,10 @@ class redis_store final : public store {
       std::uint64_t after_seq, std::size_t count, std::chrono::milliseconds block) override {
     return read_changes_impl(after_seq, count, block);
   }
-  boost::asio::awaitable<store_result<created_key>> create_key(role key_role, std::string name,
-                                                               actor who) override {
-    return create_key_impl(key_role, std::move(name), std::move(who));
+  boost::asio::awaitable<store_result<created_key>> create_key(
+      role key_role, std::string name, actor who,
+      std::optional<key_rate_limit> limit = std::nullopt) override {
+    return create_key_impl(key_role, std::move(name), std::move(who), limit);
   }
   boost::asio::awaitable<store_result<api_key>> register_key(std::string secret, role key_role,
                                                              std::string name) override {
@@ -241,8 +242,8 @@ class redis_store final : public store {
       std::chrono::milliseconds max_age);
   boost::asio::awaitable<store_result<std::vector<change>>> read_changes_impl(
       std::uint64_t after_seq, std::size_t count, std::chrono::milliseconds block);
-  boost::asio::awaitable<store_result<created_key>> create_key_impl(role key_role, std::string name,
-                                                                    actor who);
+  boost::asio::awaitable<store_result<created_key>> create_key_impl(
+      role key_role, std::string name, actor who, std::optional<key_rate_limit> limit);
   boost::asio::awaitable<store_result<api_key>> register_key_impl(std::string secret, role key_role,
                                                                   std::string name);
   boost::asio::awaitable<store_result<std::vector<api_key>>> list_keys_impl();
@@ -337,9 +338,9 @@ class redis_store final : public store {
                                                                std::vector<std::string> args);
   // One command; error replies become store_error.
   boost::asio::awaitable<store_result<redis_value>> command(std::vector<std::string> args);
-  boost::asio::awaitable<store_result<api_key>> store_key(std::string sha, role key_role,
-                                                          std::string name, actor who,
-                                                          std::string action);
+  boost::asio::awaitable<store_result<api_key>> store_key(
+      std::string sha, role key_role, std::string name, actor who, std::string action,
+      std::optional<key_rate_limit> limit = std::nullopt);
 
   // A mutation script, followed (pipelined, same connection) by WAIT when
   // options_.replica_acks > 0. Returns the script's reply and, with WAIT,

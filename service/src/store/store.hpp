@@ -368,9 +368,10 @@ class store {
       std::uint64_t after_seq, std::size_t count, std::chrono::milliseconds block) = 0;
 
   // Keys and audit.
-  virtual boost::asio::awaitable<store_result<created_key>> create_key(role key_role,
-                                                                       std::string name,
-                                                                       actor who) = 0;
+  // `limit`: the key's request limit (nullopt: none).
+  virtual boost::asio::awaitable<store_result<created_key>> create_key(
+      role key_role, std::string name, actor who,
+      std::optional<key_rate_limit> limit = std::nullopt) = 0;
   // Registers a key whose secret is given (BANLIST_ADMIN_KEY at start);
   // idempotent.
   virtual boost::asio::awaitable<store_result<api_key>> register_key(std::string secret,

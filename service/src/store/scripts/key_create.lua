@@ -4,6 +4,7 @@
 -- KEYS: 1 key:{sha256}  2 keyid:{id}  3 keys  4 audit
 -- ARGV: 1 id  2 role  3 name  4 sha256  5 actor key id  6 actor address
 --       7 request id  8 action ("key_create" or "key_register")
+--       9 requests per minute  10 burst (both empty: the key is not limited)
 -- Returns {1, HGETALL} when stored now, {0, HGETALL} when the secret was
 -- already known, {-1} when the id is taken (the caller picks another).
 
@@ -19,10 +20,15 @@ local now = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[
 
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'role', ARGV[2], 'name', ARGV[3],
   'created', now, 'revoked', '0')
+local detail = 'role=' .. ARGV[2]
+if ARGV[9] ~= nil and ARGV[9] ~= '' then
+  redis.call('HSET', KEYS[1], 'rate_per_minute', ARGV[9], 'rate_burst', ARGV[10])
+  detail = detail .. ' rate=' .. ARGV[9] .. '/min burst=' .. ARGV[10]
+end
 redis.call('SET', KEYS[2], ARGV[4])
 redis.call('SADD', KEYS[3], ARGV[1])
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', '1000000', '*',
   'at', now, 'key', ARGV[5], 'addr', ARGV[6], 'req', ARGV[7],
-  'action', ARGV[8], 'target', ARGV[1], 'detail', 'role=' .. ARGV[2])
+  'action', ARGV[8], 'target', ARGV[1], 'detail', detail)
 
 return {1, redis.call('HGETALL', KEYS[1])}
