@@ -68,8 +68,8 @@ std::expected<ban_fields, ban_problem> ban_fields_from_json(simdjson::dom::objec
   if (object["expires_at"].get(expires) == simdjson::SUCCESS && expires.is_string()) {
     const auto seconds = parse_rfc3339_seconds(expires.get_string().value());
     if (!seconds) {
-      return std::unexpected(problem(
-          "invalid_field", "expires_at must be unix seconds or an RFC 3339 date-time"));
+      return std::unexpected(
+          problem("invalid_field", "expires_at must be unix seconds or an RFC 3339 date-time"));
     }
     f.expires_at = *seconds;
     return f;

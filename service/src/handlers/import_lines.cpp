@@ -68,6 +68,19 @@ std::expected<std::vector<std::string>, ban_problem> split_csv(std::string_view 
   return cells;
 }
 
+std::expected<std::vector<std::string>, ban_problem> split_csv_row(std::string_view line,
+                                                                   std::size_t columns) {
+  auto cells = split_csv(line);
+  if (!cells)
+    return std::unexpected(cells.error());
+  if (cells->size() != columns) {
+    return std::unexpected(problem("wrong_column_count", "expected " + std::to_string(columns) +
+                                                             " fields as in the header, found " +
+                                                             std::to_string(cells->size())));
+  }
+  return cells;
+}
+
 void line_splitter::emit(std::vector<body_line>& out) {
   body_line line;
   line.number = ++number_;
@@ -148,15 +161,9 @@ std::expected<std::vector<std::size_t>, ban_problem> csv_columns(std::string_vie
 
 std::expected<ban_fields, ban_problem> csv_ban_fields(std::string_view line,
                                                       const std::vector<std::size_t>& columns) {
-  auto cells = split_csv(line);
+  auto cells = split_csv_row(line, columns.size());
   if (!cells)
     return std::unexpected(cells.error());
-  if (cells->size() != columns.size()) {
-    return std::unexpected(problem("wrong_column_count", "expected " +
-                                                             std::to_string(columns.size()) +
-                                                             " fields as in the header, found " +
-                                                             std::to_string(cells->size())));
-  }
   ban_fields f;
   for (std::size_t i = 0; i < columns.size(); ++i) {
     std::string& cell = (*cells)[i];
@@ -194,8 +201,8 @@ std::expected<ban_fields, ban_problem> csv_ban_fields(std::string_view line,
         // Unix seconds or RFC 3339 (issue 7, as POST /v1/bans).
         const auto v = parse_time_seconds(cell);
         if (!v) {
-          return std::unexpected(problem(
-              "invalid_field", "expires_at must be unix seconds or an RFC 3339 date-time"));
+          return std::unexpected(
+              problem("invalid_field", "expires_at must be unix seconds or an RFC 3339 date-time"));
         }
         f.expires_at = *v;
         break;

@@ -62,4 +62,9 @@ bool blank_line(std::string_view line);
 // The cells of one CSV line (RFC 4180 quoting; unquoted cells trimmed).
 std::expected<std::vector<std::string>, ban_problem> split_csv(std::string_view line);
 
+// split_csv for a data line, which must have exactly `columns` cells (as
+// many as the header named): wrong_column_count otherwise.
+std::expected<std::vector<std::string>, ban_problem> split_csv_row(std::string_view line,
+                                                                   std::size_t columns);
+
 }  // namespace banlist::service::handlers

@@ -112,15 +112,9 @@ std::expected<std::vector<std::size_t>, ban_problem> lift_csv_columns(std::strin
 
 std::expected<lift_fields, ban_problem> csv_lift_fields(std::string_view line,
                                                         const std::vector<std::size_t>& columns) {
-  auto cells = split_csv(line);
+  auto cells = split_csv_row(line, columns.size());
   if (!cells)
     return std::unexpected(cells.error());
-  if (cells->size() != columns.size()) {
-    return std::unexpected(problem("wrong_column_count", "expected " +
-                                                             std::to_string(columns.size()) +
-                                                             " fields as in the header, found " +
-                                                             std::to_string(cells->size())));
-  }
   lift_fields f;
   for (std::size_t i = 0; i < columns.size(); ++i) {
     if (!(*cells)[i].empty())

@@ -16,7 +16,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr std::size_t kScanCount = 10000;    // SSCAN batch
+constexpr std::size_t kScanCount = 10000;    // HSCAN COUNT of bl:banned
 constexpr std::size_t kListMaxScan = 10000;  // records examined per list() call
 
 store_error unexpected_reply(std::string_view what) {
@@ -133,16 +133,8 @@ std::string redis_store::key(std::string_view suffix) const {
 }
 
 std::vector<std::string> redis_store::ban_keys() const {
-  return {key("ban:"),
-          key("seq"),
-          key("log"),
-          key("banned"),
-          key("public"),
-          key("bans"),
-          key("digest"),
-          key("audit"),
-          key("public_version"),
-          key("pubidx"),
+  return {key("ban:"),   key("seq"),    key("log"),   key("banned"),         key("public"),
+          key("bans"),   key("digest"), key("audit"), key("public_version"), key("pubidx"),
           key("expiry"),  // issue 7: expiry index (KEYS[11])
           key("lifted"),  // issue 7: lifted records by lift seq (KEYS[12])
           key("hist:")};  // issue 7: archived episodes, + fp (KEYS[13])
@@ -371,7 +363,7 @@ asio::awaitable<store_result<lift_outcome>> redis_store::lift_impl(lift_request 
 
 std::vector<std::string> redis_store::lift_args(const lift_request& request,
                                                 const actor& who) const {
-  return {request.fp.to_hex(), request.reason,  who.key_id,   who.address,
+  return {request.fp.to_hex(), request.reason,  who.key_id,  who.address,
           who.request_id,      request.case_id, request.note};
 }
 
@@ -444,9 +436,14 @@ asio::awaitable<store_result<ban_page>> redis_store::list_impl(ban_query query) 
 
 asio::awaitable<store_result<std::vector<std::pair<std::uint64_t, std::optional<ban_record>>>>>
 redis_store::read_index(std::string index, std::uint64_t after, std::size_t n) {
-  std::vector<std::string> range_cmd{
-      "ZRANGEBYSCORE", std::move(index), "(" + seq_string(after), "+inf", "WITHSCORES",
-      "LIMIT",         "0",              std::to_string(n)};
+  std::vector<std::string> range_cmd{"ZRANGEBYSCORE",
+                                     std::move(index),
+                                     "(" + seq_string(after),
+                                     "+inf",
+                                     "WITHSCORES",
+                                     "LIMIT",
+                                     "0",
+                                     std::to_string(n)};
   auto range = co_await command(std::move(range_cmd));
   if (!range)
     co_return std::unexpected(std::move(range.error()));
@@ -577,6 +574,33 @@ asio::awaitable<store_result<banned_set>> redis_store::load_banned_impl() {
   co_return result;
 }
 
+asio::awaitable<store_result<std::vector<banned_entry>>> redis_store::scan_banned_page(
+    std::string& cursor) {
+  std::vector<std::string> cmd{"HSCAN", key("banned"), cursor, "COUNT", std::to_string(kScanCount)};
+  auto reply = co_await command(std::move(cmd));
+  if (!reply)
+    co_return std::unexpected(std::move(reply.error()));
+  const auto* parts = reply->array();
+  if (!parts || parts->size() != 2 || !(*parts)[0].string() || !(*parts)[1].array() ||
+      (*parts)[1].array()->size() % 2 != 0) {
+    co_return std::unexpected(unexpected_reply("HSCAN"));
+  }
+  cursor = *(*parts)[0].string();
+  const auto& items = *(*parts)[1].array();
+  std::vector<banned_entry> page;
+  page.reserve(items.size() / 2);
+  for (std::size_t i = 0; i < items.size(); i += 2) {
+    const auto* text = items[i].string();
+    const auto* codes = items[i + 1].string();
+    auto fp = text ? fingerprint::from_hex(*text) : std::nullopt;
+    if (!fp || !codes || codes->size() != 2)
+      co_return std::unexpected(unexpected_reply("banned entry"));
+    page.push_back(banned_entry{*fp, static_cast<std::uint8_t>((*codes)[0]),
+                                static_cast<std::uint8_t>((*codes)[1])});
+  }
+  co_return page;
+}
+
 asio::awaitable<store_result<banned_entries>> redis_store::load_banned_entries_impl() {
   // seq first: the caller follows the log from it, so a change that lands
   // during the scan is applied again from the log (bans and lifts are
@@ -589,29 +613,13 @@ asio::awaitable<store_result<banned_entries>> redis_store::load_banned_entries_i
   std::unordered_set<fingerprint> seen;
   std::string cursor = "0";
   do {
-    std::vector<std::string> args4{"HSCAN", key("banned"), cursor, "COUNT",
-                                   std::to_string(kScanCount)};
-    auto reply = co_await command(std::move(args4));
-    if (!reply)
-      co_return std::unexpected(std::move(reply.error()));
-    const auto* parts = reply->array();
-    if (!parts || parts->size() != 2 || !(*parts)[0].string() || !(*parts)[1].array() ||
-        (*parts)[1].array()->size() % 2 != 0) {
-      co_return std::unexpected(unexpected_reply("HSCAN"));
-    }
-    cursor = *(*parts)[0].string();
-    const auto& items = *(*parts)[1].array();
-    for (std::size_t i = 0; i < items.size(); i += 2) {
-      const auto* text = items[i].string();
-      const auto* codes = items[i + 1].string();
-      auto fp = text ? fingerprint::from_hex(*text) : std::nullopt;
-      if (!fp || !codes || codes->size() != 2)
-        co_return std::unexpected(unexpected_reply("banned entry"));
+    auto page = co_await scan_banned_page(cursor);
+    if (!page)
+      co_return std::unexpected(std::move(page.error()));
+    for (const auto& entry : *page) {
       // HSCAN may return an element more than once.
-      if (seen.insert(*fp).second) {
-        result.entries.push_back(banned_entry{*fp, static_cast<std::uint8_t>((*codes)[0]),
-                                              static_cast<std::uint8_t>((*codes)[1])});
-      }
+      if (seen.insert(entry.fp).second)
+        result.entries.push_back(entry);
     }
   } while (cursor != "0");
   co_return result;

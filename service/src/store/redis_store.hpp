@@ -234,6 +234,10 @@ class redis_store final : public store {
   boost::asio::awaitable<store_result<std::uint64_t>> head_seq_impl();
   boost::asio::awaitable<store_result<banned_set>> load_banned_impl();
   boost::asio::awaitable<store_result<banned_entries>> load_banned_entries_impl();
+  // One HSCAN page of bl:banned from `cursor` (advanced in place; "0" when
+  // the scan is over), parsed and checked.
+  boost::asio::awaitable<store_result<std::vector<banned_entry>>> scan_banned_page(
+      std::string& cursor);
   boost::asio::awaitable<store_result<change_log_state>> log_state_impl();
   boost::asio::awaitable<store_result<std::uint64_t>> trim_log_impl(std::uint64_t oldest);
   boost::asio::awaitable<store_result<void>> record_snapshot_impl(std::string instance_id,
@@ -282,15 +286,14 @@ class redis_store final : public store {
   boost::asio::awaitable<store_result<std::uint64_t>> open_report_count_impl();
   boost::asio::awaitable<store_result<std::vector<fingerprint>>> expiring_bans_impl(
       std::int64_t now_s, std::size_t limit);
-  boost::asio::awaitable<store_result<std::optional<lift_outcome>>> expire_ban_impl(
-      fingerprint fp);
+  boost::asio::awaitable<store_result<std::optional<lift_outcome>>> expire_ban_impl(fingerprint fp);
   // Reads the evidence of report `id` into `r` (a second GET).
   boost::asio::awaitable<store_result<void>> load_evidence(report& r);
 
   // ban.lua's ARGV for a batch of bans (audit mode "each" or "batch"), and
   // its reply decoded into one outcome per proposed ban.
-  static std::vector<std::string> ban_args(std::span<const ban_record> proposed,
-                                           const actor& who, std::string_view audit_mode);
+  static std::vector<std::string> ban_args(std::span<const ban_record> proposed, const actor& who,
+                                           std::string_view audit_mode);
   static store_result<std::vector<store_result<ban_outcome>>> decode_ban_reply(
       std::span<const ban_record> proposed, const actor& who, const redis_value& reply);
   // Issue 7 admin routes (redis_store_admin.cpp).
@@ -320,7 +323,6 @@ class redis_store final : public store {
   boost::asio::awaitable<
       store_result<std::vector<std::pair<std::uint64_t, std::optional<ban_record>>>>>
   read_index(std::string index, std::uint64_t after, std::size_t n);
-
 
   struct script {
     std::string_view source;

@@ -17,9 +17,8 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr std::size_t kAuditBatch = 1000;      // entries read per XREVRANGE
-constexpr std::size_t kAuditMaxScan = 10000;   // entries examined per call
-constexpr std::size_t kTypeScanCount = 10000;  // HSCAN COUNT
+constexpr std::size_t kAuditBatch = 1000;     // entries read per XREVRANGE
+constexpr std::size_t kAuditMaxScan = 10000;  // entries examined per call
 
 store_error unexpected_reply(std::string_view what) {
   return to_store_error(failure_kind::unexpected_reply, what);
@@ -184,27 +183,16 @@ asio::awaitable<store_result<audit_page>> redis_store::audit_filtered_impl(audit
 }
 
 asio::awaitable<store_result<std::vector<std::uint64_t>>> redis_store::banned_by_type_impl() {
+  // Counts as HSCAN delivers them: an entry HSCAN repeats while Redis
+  // resizes the hash is counted twice (the total, HLEN, is exact).
   std::vector<std::uint64_t> counts(256, 0);
   std::string cursor = "0";
   do {
-    std::vector<std::string> cmd{"HSCAN", key("banned"), cursor, "COUNT",
-                                 std::to_string(kTypeScanCount)};
-    auto reply = co_await command(std::move(cmd));
-    if (!reply)
-      co_return std::unexpected(std::move(reply.error()));
-    const auto* parts = reply->array();
-    if (!parts || parts->size() != 2 || !(*parts)[0].string() || !(*parts)[1].array() ||
-        (*parts)[1].array()->size() % 2 != 0) {
-      co_return std::unexpected(unexpected_reply("HSCAN"));
-    }
-    cursor = *(*parts)[0].string();
-    const auto& items = *(*parts)[1].array();
-    for (std::size_t i = 1; i < items.size(); i += 2) {
-      const auto* codes = items[i].string();
-      if (!codes || codes->size() != 2)
-        co_return std::unexpected(unexpected_reply("banned entry"));
-      ++counts[static_cast<std::uint8_t>((*codes)[0])];
-    }
+    auto page = co_await scan_banned_page(cursor);
+    if (!page)
+      co_return std::unexpected(std::move(page.error()));
+    for (const auto& entry : *page)
+      ++counts[entry.type];
   } while (cursor != "0");
   co_return counts;
 }

@@ -89,8 +89,7 @@ asio::awaitable<store_result<std::vector<store_result<ban_outcome>>>> redis_stor
   std::vector<store_result<ban_outcome>> out;
   out.reserve(proposed.size());
   for (std::size_t c = 0; c < chunks.size(); ++c) {
-    store_result<std::vector<store_result<ban_outcome>>> outcomes =
-        std::unexpected(store_error{});
+    store_result<std::vector<store_result<ban_outcome>>> outcomes = std::unexpected(store_error{});
     if ((*replies)[c])
       outcomes = decode_ban_reply(chunks[c], who, *(*replies)[c]);
     else

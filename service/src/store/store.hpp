@@ -446,8 +446,9 @@ class store {
                                                                               actor who) = 0;
   // Rejects an open report with a reason. not_found for an unknown id.
   // Audited (report_reject).
-  virtual boost::asio::awaitable<store_result<report_decision>> reject_report(
-      std::string id, std::string reason, actor who) = 0;
+  virtual boost::asio::awaitable<store_result<report_decision>> reject_report(std::string id,
+                                                                              std::string reason,
+                                                                              actor who) = 0;
   // Number of open reports (GET /v1/status).
   virtual boost::asio::awaitable<store_result<std::uint64_t>> open_report_count() = 0;
 
