@@ -127,6 +127,7 @@ boost::asio::awaitable<http_response> status(request_context& ctx) {
     }
   }
   out.end_array();
+  out.end_object();
   partners.end_array();
   std::string body = out.take();
   body.pop_back();  // reopen the object to add the partners array
