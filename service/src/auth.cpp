@@ -43,8 +43,10 @@ std::optional<std::string_view> parse_bearer(std::string_view header) noexcept {
 }
 
 boost::asio::awaitable<std::expected<api_key, auth_failure>> key_cache::authenticate(
-    store* keys, std::string_view authorization) {
+    store* keys, std::string_view authorization, std::optional<auth_memo>* memo) {
   using boost::beast::http::status;
+  // Read before the lookup: a forget that races with it voids the memo.
+  const std::uint64_t generation = generation_.load(std::memory_order_acquire);
   if (authorization.empty()) {
     co_return std::unexpected(auth_failure{status::unauthorized, "unauthenticated",
                                            "missing Authorization: Bearer <key>"});
@@ -68,8 +70,10 @@ boost::asio::awaitable<std::expected<api_key, auth_failure>> key_cache::authenti
     }
   }
   std::optional<api_key> key;
+  std::optional<std::chrono::steady_clock::time_point> fresh_since;  // nullopt: stale grace
   if (cached && now - cached->fetched < ttl_) {
     key = cached->key;
+    fresh_since = cached->fetched;
   } else {
     if (keys == nullptr) {
       co_return std::unexpected(auth_failure{status::service_unavailable, "starting",
@@ -87,9 +91,12 @@ boost::asio::awaitable<std::expected<api_key, auth_failure>> key_cache::authenti
       }
     } else {
       key = std::move(*found);
+      fresh_since = now;
       std::lock_guard lock(mutex_);
-      if (entries_.size() >= kMaxEntries)
+      if (entries_.size() >= kMaxEntries) {
         entries_.clear();
+        generation_.fetch_add(1, std::memory_order_acq_rel);
+      }
       entries_[hash] = entry{key, now};
     }
   }
@@ -101,17 +108,36 @@ boost::asio::awaitable<std::expected<api_key, auth_failure>> key_cache::authenti
     co_return std::unexpected(
         auth_failure{status::unauthorized, "unauthenticated", "this API key was revoked"});
   }
+  if (memo != nullptr && fresh_since)
+    *memo = auth_memo{std::string(authorization), *key, generation, *fresh_since};
   co_return *key;
+}
+
+const api_key* key_cache::recall(const std::optional<auth_memo>& memo,
+                                 std::string_view authorization,
+                                 std::chrono::steady_clock::time_point now) const noexcept {
+  if (!memo || memo->authorization.size() != authorization.size())
+    return nullptr;
+  // Constant time, as the map lookup is: no early exit on key material.
+  if (CRYPTO_memcmp(memo->authorization.data(), authorization.data(), authorization.size()) != 0)
+    return nullptr;
+  if (memo->generation != generation_.load(std::memory_order_acquire))
+    return nullptr;
+  if (now - memo->fetched >= ttl_)
+    return nullptr;
+  return &memo->key;
 }
 
 void key_cache::forget_id(const std::string& key_id) {
   std::lock_guard lock(mutex_);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   std::erase_if(entries_,
                 [&](const auto& item) { return item.second.key && item.second.key->id == key_id; });
 }
 
 void key_cache::forget_hash(const std::string& sha_hex) {
   std::lock_guard lock(mutex_);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   entries_.erase(sha_hex);
 }
 

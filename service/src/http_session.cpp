@@ -250,8 +250,15 @@ asio::awaitable<http_response> http_session<Stream>::respond(const http_request&
   route_label = match->matched->pattern;
   ctx.path_params = std::move(match->params);
   if (const auto& need = match->matched->required) {
-    auto key = co_await state_.keys().authenticate(state_.current_store().get(),
-                                                   to_std(req[http::field::authorization]));
+    const std::string_view authorization = to_std(req[http::field::authorization]);
+    std::expected<api_key, auth_failure> key;
+    if (const api_key* remembered =
+            state_.keys().recall(auth_memo_, authorization, std::chrono::steady_clock::now())) {
+      key = *remembered;
+    } else {
+      key = co_await state_.keys().authenticate(state_.current_store().get(), authorization,
+                                                &auth_memo_);
+    }
     if (!key) {
       auto res = error_response(ctx, key.error().status, key.error().code, key.error().message);
       if (key.error().status == http::status::unauthorized) {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>  // before Boost 1.74 Asio: awaitable.hpp uses std::exchange
 
@@ -19,6 +20,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include "auth.hpp"
 #include "request_context.hpp"
 #include "session_registry.hpp"
 #include "streamed_exchange.hpp"
@@ -60,9 +62,10 @@ class http_session : public closable_session,
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::uint64_t registry_id_ = 0;
-  bool streamed_ = false;         // on the strand: parser_ holds only the header
-  bool idle_ = true;              // on the strand: waiting for a request's first byte
-  bool close_requested_ = false;  // on the strand: shutdown asked us to close
+  std::optional<auth_memo> auth_memo_;  // on the strand: the last key this connection used
+  bool streamed_ = false;               // on the strand: parser_ holds only the header
+  bool idle_ = true;                    // on the strand: waiting for a request's first byte
+  bool close_requested_ = false;        // on the strand: shutdown asked us to close
 };
 
 using plain_http_session = http_session<boost::beast::tcp_stream>;

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# check_cpu_ab.sh A B: banlistd CPU time per GET /v1/check (a negative,
+# answered from the filter), two banlistd binaries alternating on one Redis,
+# with redis-benchmark SISMEMBER in the same run as the reference. The machine
+# is noisy, so A and B are measured round by round side by side; CPU per
+# request (/proc/PID/stat utime+stime over the requests answered) is steadier
+# than req/s when other work shares the cores. Figures, not a test.
+# Environment: BANBENCH (banbench binary), ROUNDS (3), DURATION (s, 8).
+set -euo pipefail
+A=$1; B=$2; BANBENCH=${BANBENCH:-/work/main/build/tools/banbench/banbench}
+ROUNDS=${ROUNDS:-3}; DURATION=${DURATION:-8}
+W=$(mktemp -d); RP=$((21000 + RANDOM % 5000)); HP=$((RP+1))
+KEY="bench_admin_$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+redis-server --port $RP --bind 127.0.0.1 --unixsocket $W/r.sock --dir $W --save '' --appendonly yes --appendfsync always --daemonize no --logfile $W/r.log & RPID=$!
+trap 'kill $RPID 2>/dev/null; rm -rf $W' EXIT
+sleep 0.5
+redis-cli -p $RP sadd bench:set $(seq 1 1000) >/dev/null
+ticks() { awk '{print $14 + $15}' /proc/$1/stat; }
+for r in $(seq $ROUNDS); do
+  for bin in "$A" "$B"; do
+    BANLIST_ADMIN_KEY=$KEY "$bin" --listen 127.0.0.1:$HP --redis unix://$W/r.sock --threads 2 >$W/b.log 2>&1 & P=$!
+    for _ in $(seq 100); do [[ $(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$HP/readyz) == 200 ]] && break; sleep 0.1; done
+    t0=$(ticks $P)
+    out=$("$BANBENCH" check --port $HP --key "$KEY" --connections 64 --duration $DURATION --warmup 0 2>&1 | grep RESULT)
+    t1=$(ticks $P)
+    n=$(echo "$out" | sed -n 's/.* ok=\([0-9]*\).*/\1/p'); rps=$(echo "$out" | sed -n 's/.* rps=\([0-9.]*\).*/\1/p'); p99=$(echo "$out" | sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p')
+    echo "round $r $(basename $bin): rps=$rps p99_ms=$p99 cpu_us_per_req=$(echo "scale=2; ($t1-$t0)*10000/$n" | bc)"
+    kill $P; wait $P 2>/dev/null || true
+  done
+  s=$(redis-benchmark -p $RP -c 64 -P 1 -n 400000 --csv sismember bench:set 5000 2>/dev/null | tail -1)
+  echo "round $r redis SISMEMBER: $s"
+done
