@@ -2,6 +2,8 @@
 //   - ns per local_replica::check(fingerprint) and check(phone, value) (the
 //     fast-path phone form), from 1 and 2 threads while a writer thread
 //     applies delta batches (100 changes every millisecond, bans and lifts);
+//   - ns per fingerprint of local_replica::check_many (batches of 16 and
+//     256, prefetching) beside the single check, same conditions;
 //   - memory per ban of each mode (counter bytes_per_ban);
 //   - time to bootstrap from snapshot bytes already in memory (decode,
 //     validate, build), 1M and 10M bans, each mode. The network part of a
@@ -16,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -229,6 +232,39 @@ void BM_check_phone_filter(benchmark::State& state) {
   teardown(state);
 }
 
+// check_many over batches of range(3) probes (same probe mix as
+// check_fingerprint); time per iteration is per batch, the counter
+// ns_per_check per fingerprint.
+void check_many(benchmark::State& state) {
+  const auto& f = fixture(static_cast<std::size_t>(state.range(0)));
+  const auto batch = static_cast<std::size_t>(state.range(3));
+  std::mt19937_64 rng(100 + static_cast<unsigned>(state.thread_index()));
+  std::vector<fingerprint> probes(1 << 16);
+  for (std::size_t i = 0; i < probes.size(); ++i)
+    probes[i] = i % 2 ? f.entries[rng() % f.entries.size()].fp : fingerprint{rng(), rng()};
+  std::vector<check_result> out(batch);
+  std::size_t start = 0;
+  for (auto _ : state) {
+    g_run.replica->check_many(std::span(probes).subspan(start, batch), out);
+    benchmark::DoNotOptimize(out.data());
+    start = (start + batch) % (probes.size() - batch);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(batch));
+  state.counters["ns_per_check"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * static_cast<std::int64_t>(batch)),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert, benchmark::Counter::kIs1000);
+}
+void BM_check_many_replica(benchmark::State& state) {
+  setup(state, client_mode::replica);
+  check_many(state);
+  teardown(state);
+}
+void BM_check_many_filter(benchmark::State& state) {
+  setup(state, client_mode::filter);
+  check_many(state);
+  teardown(state);
+}
+
 // Bootstrap from bytes in memory: decode (validate, checksum, digest) + build.
 void bootstrap(benchmark::State& state, client_mode mode) {
   const auto& f = fixture(static_cast<std::size_t>(state.range(0)));
@@ -263,6 +299,17 @@ BENCHMARK(BM_check_fingerprint_replica)
     ->UseRealTime();
 BENCHMARK(BM_check_fingerprint_filter)
     ->ArgsProduct({{1'000'000, 10'000'000}, {0, 1}, {0, 1}})
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+// check_many: as above plus the batch size (lock flavour: the default).
+BENCHMARK(BM_check_many_replica)
+    ->ArgsProduct({{1'000'000, 10'000'000}, {0, 1}, {1}, {16, 256}})
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+BENCHMARK(BM_check_many_filter)
+    ->ArgsProduct({{1'000'000, 10'000'000}, {0, 1}, {1}, {16, 256}})
     ->Threads(1)
     ->Threads(2)
     ->UseRealTime();

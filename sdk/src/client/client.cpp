@@ -131,6 +131,11 @@ check_result client::check(const fingerprint& fp) const noexcept {
   return impl_->stored->replica().check(fp);
 }
 
+void client::check_many(std::span<const fingerprint> fps,
+                        std::span<check_result> out) const noexcept {
+  impl_->stored->replica().check_many(fps, out);
+}
+
 std::expected<check_result, normalize_error> client::check(identifier_type type,
                                                            std::string_view value) const {
   return impl_->stored->replica().check(type, value);

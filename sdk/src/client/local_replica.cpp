@@ -1,6 +1,7 @@
 #include "banlist/sdk/client_replica.hpp"
 
 #include <algorithm>
+#include <array>
 #include <mutex>
 #include <unordered_map>
 
@@ -95,16 +96,24 @@ struct local_replica::impl {
   explicit impl(client_mode m) : mode(m) {}
 
   check_result check_locked(const fingerprint& fp) const noexcept {
-    check_result result;
-    result.fp = fp;
     if (!current) {
+      check_result result;
+      result.fp = fp;
       result.verdict = check_verdict::unknown;
       return result;
     }
     const state& s = *current;
+    return resolve(s, fp, !s.filter || s.filter->may_contain(fp));
+  }
+
+  // The verdict for fp given whether it passed the filter (always true in
+  // replica mode, which has none).
+  static check_result resolve(const state& s, const fingerprint& fp, bool in_filter) noexcept {
+    check_result result;
+    result.fp = fp;
     result.seq = s.seq;
     fingerprint_table::value v;
-    if (s.filter && !s.filter->may_contain(fp)) {
+    if (!in_filter) {
       result.verdict = check_verdict::not_banned;
     } else if (s.exact.find(fp, &v)) {
       result.verdict = check_verdict::banned;
@@ -305,6 +314,43 @@ void local_replica::note_server_head(std::uint64_t head) noexcept {
 check_result local_replica::check(const fingerprint& fp) const noexcept {
   detail::shared_read r(impl_->lock);
   return impl_->check_locked(fp);
+}
+
+void local_replica::check_many(std::span<const fingerprint> fps,
+                               std::span<check_result> out) const noexcept {
+  const std::size_t n = std::min(fps.size(), out.size());
+  detail::shared_read r(impl_->lock);
+  if (!impl_->current) {
+    for (std::size_t i = 0; i < n; ++i)
+      out[i] = impl_->check_locked(fps[i]);
+    return;
+  }
+  const state& s = *impl_->current;
+  if (s.filter) {
+    // Filter mode: the filter is the big structure; its batch lookup
+    // prefetches a group's blocks. The exact and lifted tables hold only the
+    // changes since the snapshot, small enough to stay in cache.
+    constexpr std::size_t kChunk = 64;
+    std::array<bool, kChunk> in_filter;
+    for (std::size_t start = 0; start < n; start += kChunk) {
+      const std::size_t len = std::min(kChunk, n - start);
+      s.filter->may_contain_batch(fps.subspan(start, len), std::span(in_filter).first(len));
+      for (std::size_t i = 0; i < len; ++i)
+        out[start + i] = impl::resolve(s, fps[start + i], in_filter[i]);
+    }
+    return;
+  }
+  // Replica mode: one table lookup per item, its home slot prefetched
+  // kAhead items earlier. kAhead covers a miss (~120 ns) with the work of
+  // that many cached lookups.
+  constexpr std::size_t kAhead = 8;
+  for (std::size_t i = 0; i < std::min(kAhead, n); ++i)
+    s.exact.prefetch(fps[i]);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n)
+      s.exact.prefetch(fps[i + kAhead]);
+    out[i] = impl::resolve(s, fps[i], true);
+  }
 }
 
 std::expected<check_result, normalize_error> local_replica::check(identifier_type type,

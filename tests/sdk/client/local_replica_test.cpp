@@ -1,7 +1,9 @@
 #include "banlist/sdk/client_replica.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <span>
 #include <thread>
 
 #include "banlist/sdk/wire_errors.hpp"
@@ -304,4 +306,114 @@ TEST_CASE("checks from several threads while batches are applied", "[sdk][client
   CHECK(errors == 0);
   CHECK(checks > 0);
   expect_exact(r, h, 100);
+}
+
+namespace {
+
+// check_many must give, item for item, what check() gives for the same state:
+// banned (with type and reason), lifted, never-banned and filter-hit items
+// mixed, in batches of every size around the prefetch distance and chunk.
+void expect_check_many_equals_check(const local_replica& r, const std::vector<fingerprint>& fps) {
+  for (std::size_t n :
+       {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{9},
+        std::size_t{63}, std::size_t{64}, std::size_t{65}, fps.size()}) {
+    n = std::min(n, fps.size());
+    std::vector<check_result> many(n);
+    r.check_many(std::span(fps).first(n), many);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto one = r.check(fps[i]);
+      REQUIRE(many[i].verdict == one.verdict);
+      REQUIRE(many[i].fp == fps[i]);
+      REQUIRE(many[i].type == one.type);
+      REQUIRE(many[i].reason == one.reason);
+      REQUIRE(many[i].seq == one.seq);
+    }
+  }
+}
+
+// Members of the list, lifted fingerprints and random ones, shuffled.
+std::vector<fingerprint> mixed_probes(history& h, const std::vector<fingerprint>& lifted) {
+  std::vector<fingerprint> fps;
+  for (const auto& [fp, e] : h.list())
+    fps.push_back(fp);
+  fps.insert(fps.end(), lifted.begin(), lifted.end());
+  for (int i = 0; i < 3000; ++i)
+    fps.push_back(h.random_fp());
+  std::shuffle(fps.begin(), fps.end(), h.rng());
+  return fps;
+}
+
+}  // namespace
+
+TEST_CASE("check_many answers as check does, in both modes", "[sdk][client]") {
+  for (const client_mode mode : {client_mode::replica, client_mode::filter}) {
+    history h(21);
+    h.seed_list(6000);
+    local_replica r(mode);
+    std::vector<fingerprint> none;
+    // Before a snapshot: every item unknown.
+    expect_check_many_equals_check(r, mixed_probes(h, none));
+    REQUIRE(
+        r.load_snapshot(mode == client_mode::replica ? h.exact_snapshot() : h.filter_snapshot()));
+    std::vector<fingerprint> lifted;
+    for (int i = 0; i < 10; ++i) {
+      auto b = h.random_batch(300, 0.4);
+      for (const auto& c : b.changes)
+        if (c.op == change_op::lift)
+          lifted.push_back(c.fp);
+      REQUIRE(r.apply(b));
+    }
+    REQUIRE_FALSE(lifted.empty());
+    const auto fps = mixed_probes(h, lifted);
+    expect_check_many_equals_check(r, fps);
+    // And against the model directly: no banned item answers not_banned.
+    std::vector<check_result> out(fps.size());
+    r.check_many(fps, out);
+    for (std::size_t i = 0; i < fps.size(); ++i) {
+      if (h.list().contains(fps[i]))
+        REQUIRE(out[i].verdict != check_verdict::not_banned);
+    }
+  }
+}
+
+TEST_CASE("check_many from several threads while batches are applied", "[sdk][client][threads]") {
+  history h(22);
+  h.seed_list(3000);
+  local_replica r(client_mode::replica);
+  REQUIRE(r.load_snapshot(h.exact_snapshot()));
+  std::vector<fingerprint> stable;
+  for (const auto& [fp, e] : h.list())
+    stable.push_back(fp);
+  std::vector<fingerprint> never;
+  for (int i = 0; i < 3000; ++i)
+    never.push_back(h.random_fp());
+
+  std::atomic<bool> done{false};
+  std::atomic<std::size_t> errors{0};
+  std::atomic<std::size_t> batches{0};
+  auto reader = [&] {
+    std::vector<check_result> out(stable.size());
+    while (!done.load(std::memory_order_relaxed)) {
+      r.check_many(stable, out);
+      for (const auto& c : out)
+        errors += c.verdict != check_verdict::banned;
+      r.check_many(never, out);
+      for (std::size_t i = 0; i < never.size(); ++i)
+        errors += out[i].verdict != check_verdict::not_banned;
+      ++batches;
+    }
+  };
+  std::thread t1(reader), t2(reader);
+  for (int round = 0; round < 200; ++round) {
+    sdk::delta_batch b;
+    b.from = h.seq();
+    for (int i = 0; i < 300; ++i)
+      b.changes.push_back(h.ban(h.random_fp()));  // grows the table: rebuilds
+    REQUIRE(r.apply(h.seal(std::move(b))));
+  }
+  done = true;
+  t1.join();
+  t2.join();
+  CHECK(errors == 0);
+  CHECK(batches > 0);
 }

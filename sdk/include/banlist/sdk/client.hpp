@@ -29,6 +29,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -109,8 +110,10 @@ class client {
   // Stops the background thread and writes the stored replica. Idempotent.
   void stop();
 
-  // Local answers: see local_replica::check. Never block on the network.
+  // Local answers: see local_replica::check and check_many. Never block on
+  // the network.
   check_result check(const fingerprint& fp) const noexcept;
+  void check_many(std::span<const fingerprint> fps, std::span<check_result> out) const noexcept;
   std::expected<check_result, normalize_error> check(identifier_type type,
                                                      std::string_view value) const;
 

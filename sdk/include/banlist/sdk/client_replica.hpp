@@ -132,6 +132,13 @@ class local_replica {
   // Returns the verdict for one fingerprint. Never blocks on the network.
   check_result check(const fingerprint& fp) const noexcept;
 
+  // out[i] = check(fps[i]) for i < min(fps.size(), out.size()), all from one
+  // state (one read-lock acquisition). For many fingerprints at once: the
+  // memory of later items is prefetched while earlier ones are answered, so
+  // their cache misses overlap (one miss to DRAM costs ~120 ns here, more
+  // than a whole check from cache).
+  void check_many(std::span<const fingerprint> fps, std::span<check_result> out) const noexcept;
+
   // Normalizes `value`, fingerprints it with the deployment's seed and
   // checks it. Error: the value does not normalize. Before a snapshot is
   // loaded the seed is unknown and the verdict is `unknown`.
