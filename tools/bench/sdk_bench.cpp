@@ -273,8 +273,11 @@ void BM_check_many_filter(benchmark::State& state) {
 
 // The replica table alone (no lock, no writer, one thread): find() over the
 // same probe mix, with the scan's second line prefetched (range(1) = 1) or
-// not (0, as before). Counter lines_per_lookup: distinct 64-byte lines the
-// scan reads, from fingerprint_table::lines_read over all probes.
+// not (0, as before). range(2) > 0: lookups in batches of that size, each
+// item's lines prefetched 8 items ahead as check_many does (prefetch() when
+// range(1) = 1, prefetch_home_slot() when 0). Counter lines_per_lookup:
+// distinct 64-byte lines the scan reads, from fingerprint_table::lines_read
+// over all probes; ns_per_check: CPU ns per fingerprint.
 void BM_table_find(benchmark::State& state) {
   const auto& f = fixture(static_cast<std::size_t>(state.range(0)));
   sdk::detail::force_home_slot_prefetch(state.range(1) == 0);
@@ -297,11 +300,30 @@ void BM_table_find(benchmark::State& state) {
     lines += n;
     more_than_one += n > 1;
   }
+  const auto batch = static_cast<std::size_t>(state.range(2));
+  constexpr std::size_t kAhead = 8;
   std::size_t i = 0;
   for (auto _ : state) {
     sdk::detail::fingerprint_table::value v;
-    benchmark::DoNotOptimize(table.find(probes[i++ & (probes.size() - 1)], &v));
+    if (batch == 0) {
+      benchmark::DoNotOptimize(table.find(probes[i++ & (probes.size() - 1)], &v));
+      continue;
+    }
+    const std::span<const fingerprint> items(probes.data() + i, batch);
+    i = (i + batch) % (probes.size() - batch);
+    for (std::size_t k = 0; k < std::min(kAhead, batch); ++k)
+      state.range(1) ? table.prefetch(items[k]) : table.prefetch_home_slot(items[k]);
+    for (std::size_t k = 0; k < batch; ++k) {
+      if (k + kAhead < batch)
+        state.range(1) ? table.prefetch(items[k + kAhead])
+                       : table.prefetch_home_slot(items[k + kAhead]);
+      benchmark::DoNotOptimize(table.find(items[k], &v));
+    }
   }
+  const auto per_iteration = static_cast<double>(batch == 0 ? 1 : batch);
+  state.counters["ns_per_check"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * per_iteration,
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert, benchmark::Counter::kIs1000);
   state.counters["lines_per_lookup"] =
       static_cast<double>(lines) / static_cast<double>(probes.size());
   state.counters["share_over_1_line"] =
@@ -368,7 +390,7 @@ BENCHMARK(BM_check_phone_filter)
     ->Threads(1)
     ->Threads(2)
     ->UseRealTime();
-BENCHMARK(BM_table_find)->ArgsProduct({{1'000'000, 10'000'000}, {0, 1}});
+BENCHMARK(BM_table_find)->ArgsProduct({{1'000'000, 10'000'000}, {0, 1}, {0, 256}});
 BENCHMARK(BM_bootstrap_replica)
     ->Arg(1'000'000)
     ->Arg(10'000'000)
