@@ -228,10 +228,14 @@ TEST_CASE("snapshot: rebuilds start from the previous snapshot and stay exact",
   // The loop builds only the first snapshot (before or during the history
   // below); the test runs every later build itself, so which kind each one
   // is does not depend on timing.
-  service_fixture f([](service::service_config& c) {
+  // With the follower's change window (the replay comes from memory) and
+  // without it (from the log in Redis).
+  const std::uint64_t window = GENERATE(std::uint64_t{0}, std::uint64_t{100000});
+  service_fixture f([window](service::service_config& c) {
     c.snapshot_max_age = std::chrono::hours(1);
     c.snapshot_max_changes = 1'000'000'000;
     c.retention_interval = std::chrono::hours(1);
+    c.delta_window = window;
   });
   const auto partner = f.issue_key("partner");
   delta_history history(78);
