@@ -89,6 +89,14 @@ asio::awaitable<bool> change_follower::rebuild(store& s) {
       state_.metrics().record_store_error(errc_name(changes.error().code));
       co_return false;
     }
+    if (!changes->empty() && changes->front().seq != seq + 1) {
+      // Trimmed past the list's seq since it was read (a checkpoint at the
+      // retention boundary): bans in the gap would be missing from the
+      // filter. Fail; the retry scans.
+      log_line(log_level::warning, "the change log no longer continues seq " + std::to_string(seq) +
+                                       "; loading the banned set again");
+      co_return false;
+    }
     for (const auto& c : *changes) {
       if (c.op == change_op::ban && !built->may_contain(c.fp))
         built->insert(c.fp);
