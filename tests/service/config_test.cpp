@@ -87,8 +87,7 @@ TEST_CASE("listen addresses", "[http][config]") {
   CHECK_FALSE(parse_listen_address("host:"));
 }
 
-TEST_CASE("the start-up checkpoint: on by default only with the embedded Redis",
-          "[http][config]") {
+TEST_CASE("the start-up checkpoint: on by default only with the embedded Redis", "[http][config]") {
   auto embedded = parse({"--data", "/srv/bl"});
   REQUIRE(embedded);
   CHECK(embedded->config.checkpoint_path == "/srv/bl/checkpoint.fps");
