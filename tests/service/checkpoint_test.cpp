@@ -14,6 +14,7 @@
 #include "banlist/sdk/snapshot.hpp"
 #include "deltas/snapshot_checkpoint.hpp"
 #include "deltas_history.hpp"
+#include "redis_cli.hpp"
 
 namespace banlist::test {
 namespace {
@@ -35,27 +36,6 @@ service::change entry(std::uint64_t seq, fingerprint fp, fingerprint digest_afte
   c.fp = fp;
   c.digest = digest_after;
   return c;
-}
-
-std::string redis_cli(service_fixture& f, const std::string& args) {
-  const std::string cmd = "redis-cli -s " + f.redis().unix_path() + " " + args;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (pipe == nullptr)
-    throw std::runtime_error("popen redis-cli");
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe))
-    out.append(buf, n);
-  ::pclose(pipe);
-  return out;
-}
-
-// calls=N of one command in INFO commandstats (0 when never called).
-std::uint64_t command_calls(service_fixture& f, const std::string& command) {
-  const std::string stats = redis_cli(f, "INFO commandstats");
-  const std::string tag = "cmdstat_" + command + ":calls=";
-  const auto at = stats.find(tag);
-  return at == std::string::npos ? 0 : std::stoull(stats.substr(at + tag.size()));
 }
 
 std::span<const std::uint8_t> bytes_of(const std::string& body) {

@@ -13,6 +13,7 @@
 #include "banlist/sdk/snapshot.hpp"
 #include "deltas/snapshot_builder.hpp"
 #include "deltas_history.hpp"
+#include "redis_cli.hpp"
 
 namespace banlist::test {
 namespace {
@@ -280,35 +281,6 @@ TEST_CASE("snapshot: rebuilds start from the previous snapshot and stay exact",
   CHECK_FALSE(third->incremental);
   check_exact(*third, 2700);
 }
-
-}  // namespace banlist::test
-
-namespace banlist::test {
-namespace {
-
-// Output of a redis-cli command against the fixture's Redis.
-std::string redis_cli(service_fixture& f, const std::string& args) {
-  const std::string cmd = "redis-cli -s " + f.redis().unix_path() + " " + args;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (pipe == nullptr)
-    throw std::runtime_error("popen redis-cli");
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe))
-    out.append(buf, n);
-  ::pclose(pipe);
-  return out;
-}
-
-// calls=N of one command in INFO commandstats (0 when never called).
-std::uint64_t command_calls(service_fixture& f, const std::string& command) {
-  const std::string stats = redis_cli(f, "INFO commandstats");
-  const std::string tag = "cmdstat_" + command + ":calls=";
-  const auto at = stats.find(tag);
-  return at == std::string::npos ? 0 : std::stoull(stats.substr(at + tag.size()));
-}
-
-}  // namespace
 
 TEST_CASE("a cold start reads bl:banned once for the filter and the first snapshot",
           "[snapshot][redis]") {

@@ -6,28 +6,13 @@
 
 #include <thread>
 
+#include "redis_cli.hpp"
 #include "stream_support.hpp"
 #include "ws_test_client.hpp"
 
 using namespace banlist;
 using namespace banlist::test;
 using namespace std::chrono_literals;
-
-namespace {
-
-std::string cli(service_fixture& f, const std::string& args) {
-  const std::string cmd = "redis-cli -s '" + f.redis().unix_path() + "' " + args + " 2>&1";
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p))
-    out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
-
-}  // namespace
 
 TEST_CASE("status shows both instances and a partner's acked seq from either",
           "[status][redis][multi]") {
@@ -100,10 +85,10 @@ TEST_CASE("status shows both instances and a partner's acked seq from either",
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  cli(a, "HSET bl:instances old-1 '" + std::to_string(now - 60000) +
-             R"( {"id":"old-1","seq":0,"ready":true,"partners":[]}')");
-  cli(a, "HSET bl:instances old-2 '" + std::to_string(now - 660000) +
-             R"( {"id":"old-2","seq":0,"ready":true,"partners":[]}')");
+  redis_cli(a, "HSET bl:instances old-1 '" + std::to_string(now - 60000) +
+                   R"( {"id":"old-1","seq":0,"ready":true,"partners":[]}')");
+  redis_cli(a, "HSET bl:instances old-2 '" + std::to_string(now - 660000) +
+                   R"( {"id":"old-2","seq":0,"ready":true,"partners":[]}')");
   std::this_thread::sleep_for(500ms);
   auto r = on_a.get("/v1/status", mod);
   REQUIRE(r.status == 200);
