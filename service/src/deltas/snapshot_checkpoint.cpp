@@ -15,14 +15,6 @@ namespace {
 // per GiB), and a bound on what a stray file can make us allocate.
 constexpr std::size_t kMaxFileBytes = std::size_t{4} << 30;
 
-std::string hex_of(std::uint64_t v) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, v >>= 4)
-    out[static_cast<std::size_t>(i)] = kDigits[v & 0xf];
-  return out;
-}
-
 }  // namespace
 
 std::expected<void, std::string> write_checkpoint(const std::string& path,
@@ -70,8 +62,8 @@ std::expected<void, std::string> continues(const checkpoint& cp, std::uint64_t e
                                            std::uint64_t seed, const change_log_state& log,
                                            const change* next) {
   if (cp.epoch != epoch)
-    return std::unexpected("it is of another list (epoch " + hex_of(cp.epoch) + ", Redis has " +
-                           hex_of(epoch) + ")");
+    return std::unexpected("it is of another list (epoch " + std::to_string(cp.epoch) +
+                           ", Redis has " + std::to_string(epoch) + ")");
   if (cp.seed != seed)
     return std::unexpected("its fingerprint seed differs from the list's");
   if (cp.seq > log.head) {
