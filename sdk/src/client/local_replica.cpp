@@ -281,20 +281,29 @@ std::expected<void, std::error_code> local_replica::apply(const delta_batch& bat
     return fail(wire_errc::digest_mismatch);
 
   impl_->reserve(bans, s.filter ? lifts : 0);
+  // Each exclusive section applies a chunk and moves seq and digest with it,
+  // so a reader between two sections sees the server's state at the seq of
+  // the chunk's last change (changes come in seq order; a seq absent from
+  // the batch changed nothing), never a half-applied batch under the old seq.
   const std::span<const delta_change> changes(batch.changes);
-  for (std::size_t first = 0; first < changes.size(); first += kApplyChunk) {
+  bloom::set_digest running{s.digest};
+  for (std::size_t first = 0;;) {  // at least one section, to move seq on an empty batch
     const auto chunk = changes.subspan(first, std::min(kApplyChunk, changes.size() - first));
+    first += chunk.size();
+    const bool last = first == changes.size();
+    for (const delta_change& c : chunk)
+      running.toggle(c.fp);
     detail::exclusive_write w(impl_->lock);
     for (const delta_change& c : chunk)
       impl_->mutate(c);
-  }
-  {
-    detail::exclusive_write w(impl_->lock);
-    s.seq = batch.to;
-    s.digest = digest.value;
-    s.head = std::max(s.head, batch.head);
-    s.changes_since_snapshot += changes.size();
-    s.last_sync_ms = now_ms();
+    s.seq = last ? batch.to : chunk.back().seq;
+    s.digest = running.value;
+    s.changes_since_snapshot += chunk.size();
+    if (last) {
+      s.head = std::max(s.head, batch.head);
+      s.last_sync_ms = now_ms();
+      break;
+    }
   }
   if (impl_->callback)
     for (const delta_change& c : changes)

@@ -6,9 +6,11 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <span>
 #include <thread>
+#include <unordered_map>
 
 #include "banlist/sdk/wire_errors.hpp"
 #include "history.hpp"
@@ -558,5 +560,95 @@ TEST_CASE("check_many equals check at the seq it reports while batches apply, bo
       REQUIRE(out[i].verdict == last[i].verdict);
       REQUIRE(out[i].reason == last[i].reason);
     }
+  }
+}
+
+// A batch longer than kApplyChunk is applied in several exclusive sections.
+// Between two of them a reader must see the server's state at the seq it is
+// told, never part of a batch under the previous seq: for every probe, the
+// verdict follows the last change to it with a seq at or below the answer's.
+TEST_CASE("readers between the chunks of a long batch see the state at the seq they are told",
+          "[sdk][client][threads]") {
+  for (const client_mode mode : {client_mode::replica, client_mode::filter}) {
+    history h(mode == client_mode::replica ? 41 : 42);
+    h.seed_list(3000);
+    local_replica r(mode);
+    REQUIRE(r.load_snapshot(mode == client_mode::replica ? h.exact_snapshot()
+                                                         : h.filter_snapshot()));
+    const std::uint64_t snapshot_seq = h.seq();
+
+    // Each probe's changes, (seq, banned after it), in seq order; snapshot
+    // members start with (snapshot_seq, true).
+    std::unordered_map<fingerprint, std::vector<std::pair<std::uint64_t, bool>>> timeline;
+    for (const auto& [fp, e] : h.list())
+      timeline[fp].emplace_back(snapshot_seq, true);
+    std::vector<sdk::delta_batch> batches;
+    const std::size_t batch_size = local_replica::kApplyChunk * 3 + 100;
+    for (int i = 0; i < 30; ++i) {
+      batches.push_back(h.random_batch(batch_size, 0.3));
+      for (const auto& c : batches.back().changes)
+        timeline[c.fp].emplace_back(c.seq, c.op == change_op::ban);
+    }
+    std::vector<fingerprint> probes;
+    for (const auto& [fp, t] : timeline)
+      probes.push_back(fp);
+
+    // What the replica must answer for fp at seq: its verdict, or nullopt for
+    // "not_banned or maybe" (a filter's false positive on a fingerprint the
+    // snapshot did not hold and no change has touched yet).
+    auto want = [&](const fingerprint& fp, std::uint64_t seq) -> std::optional<check_verdict> {
+      const auto& t = timeline.at(fp);
+      const bool member = t.front().first == snapshot_seq;
+      bool banned = false;
+      bool touched = false;  // by a change after the snapshot
+      for (const auto& [s, b] : t) {
+        if (s > seq)
+          break;
+        banned = b;
+        touched = touched || s > snapshot_seq;
+      }
+      if (mode == client_mode::replica || touched)
+        return banned ? check_verdict::banned : check_verdict::not_banned;
+      if (member)
+        return check_verdict::maybe;
+      return std::nullopt;
+    };
+
+    std::atomic<bool> done{false};
+    std::atomic<std::size_t> wrong{0};
+    std::atomic<std::size_t> between_chunks{0};  // answers at a seq no batch ends at
+    std::set<std::uint64_t> batch_ends{snapshot_seq};
+    for (const auto& b : batches)
+      batch_ends.insert(b.to);
+    auto reader = [&] {
+      constexpr std::size_t kWindow = 256;
+      std::vector<check_result> out(kWindow);
+      for (std::size_t start = 0; !done.load(std::memory_order_relaxed);
+           start = (start + kWindow) % (probes.size() - kWindow)) {
+        const auto in = std::span(probes).subspan(start, kWindow);
+        r.check_many(in, out);
+        const std::uint64_t seq = out[0].seq;
+        between_chunks += !batch_ends.contains(seq);
+        for (std::size_t i = 0; i < kWindow; ++i) {
+          const auto w = want(in[i], seq);
+          const bool ok = out[i].seq == seq &&
+                          (w ? out[i].verdict == *w : out[i].verdict != check_verdict::banned);
+          wrong += !ok;
+        }
+      }
+    };
+    std::thread t1(reader), t2(reader);
+    for (const auto& b : batches) {
+      REQUIRE(r.apply(b));
+      std::this_thread::sleep_for(std::chrono::microseconds(300));
+    }
+    done = true;
+    t1.join();
+    t2.join();
+    CHECK(wrong == 0);
+    // The readers did land between chunks, or this proved nothing.
+    CHECK(between_chunks > 0);
+    CHECK(r.status().seq == h.seq());
+    CHECK(r.status().digest == h.digest());
   }
 }

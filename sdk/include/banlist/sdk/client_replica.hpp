@@ -18,7 +18,9 @@
 // known to be banned or lifts one known not to be, or whose resulting digest
 // differs from the batch's, is refused and changes nothing. Everything is
 // checked before the first change is made, so readers only ever see states
-// the server had. The digest is verified in both modes (the filter cannot
+// the server had: a batch longer than kApplyChunk is applied in chunks, and
+// between two chunks seq() is the seq of the last change applied (the
+// server's state at that seq). The digest is verified in both modes (the filter cannot
 // list its fingerprints, but the running XOR does not need them).
 //
 // Thread-safety: check(), status() and the accessors may be called from any
