@@ -573,8 +573,8 @@ TEST_CASE("readers between the chunks of a long batch see the state at the seq t
     history h(mode == client_mode::replica ? 41 : 42);
     h.seed_list(3000);
     local_replica r(mode);
-    REQUIRE(r.load_snapshot(mode == client_mode::replica ? h.exact_snapshot()
-                                                         : h.filter_snapshot()));
+    REQUIRE(
+        r.load_snapshot(mode == client_mode::replica ? h.exact_snapshot() : h.filter_snapshot()));
     const std::uint64_t snapshot_seq = h.seq();
 
     // Each probe's changes, (seq, banned after it), in seq order; snapshot
