@@ -83,7 +83,7 @@ std::string lift_through(std::uint16_t port, unsigned acks, std::uint64_t i) {
 
 }  // namespace
 
-TEST_CASE("WAIT short of replicas is outcome unknown; the retry with a replica succeeds once",
+TEST_CASE("WAIT short of replicas is outcome unknown, the retry with a replica succeeds once",
           "[ha][wait][redis]") {
   ha_cluster_options o;
   o.replicas = 1;

@@ -338,7 +338,7 @@ TEST_CASE("rate limit: configurable, and the page limiter too", "[public][redis]
   CHECK(c.get("/feed.atom").status == 429);
 }
 
-TEST_CASE("bulletins: publish, read, edit, withdraw; audited; roles", "[public][redis]") {
+TEST_CASE("bulletins: publish, read, edit, withdraw, audited, roles", "[public][redis]") {
   service_fixture f;
   const std::string mod = f.issue_key("moderator");
   const std::string partner = f.issue_key("partner");

@@ -30,7 +30,7 @@ TEST_CASE("rate limiter: burst, then one token per 60/rate seconds", "[public]")
   CHECK(limiter.take("192.0.2.1", later).has_value());
 }
 
-TEST_CASE("rate limiter: IPv6 shares a bucket per /64; 0 disables", "[public]") {
+TEST_CASE("rate limiter: IPv6 shares a bucket per /64, 0 disables", "[public]") {
   CHECK(rate_limiter::client_key("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64");
   CHECK(rate_limiter::client_key("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64");
   CHECK(rate_limiter::client_key("::ffff:192.0.2.7") == "192.0.2.7");

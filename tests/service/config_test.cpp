@@ -37,7 +37,7 @@ TEST_CASE("config defaults", "[http][config]") {
   CHECK(c->config.admin_key.empty());
 }
 
-TEST_CASE("flags and environment; the flag wins", "[http][config]") {
+TEST_CASE("flags and environment, the flag wins", "[http][config]") {
   auto c = parse({"--listen", "0.0.0.0:9000", "--threads=3"},
                  {{"BANLIST_LISTEN", "127.0.0.1:1"},
                   {"BANLIST_REDIS", "redis://10.0.0.1:6380/2"},

@@ -200,7 +200,7 @@ TEST_CASE("deltas: long-poll wakes on a change and times out empty", "[deltas][r
   }
 }
 
-TEST_CASE("deltas: a trimmed log answers 410; snapshot plus deltas converges", "[deltas][redis]") {
+TEST_CASE("deltas: a trimmed log answers 410, snapshot plus deltas converges", "[deltas][redis]") {
   service_fixture f([](service::service_config& c) {
     c.snapshot_max_age = std::chrono::milliseconds(100);
     c.retention_interval = std::chrono::hours(1);  // this test trims by hand

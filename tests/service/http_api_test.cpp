@@ -90,7 +90,7 @@ TEST_CASE("re-banning is idempotent: 200, same seq, no new change", "[http][redi
   CHECK(json_uint(c.get("/readyz"), "/seq") == json_uint(first, "/seq"));
 }
 
-TEST_CASE("list bans with filters and a cursor; audit records who did it", "[http][redis]") {
+TEST_CASE("list bans with filters and a cursor, audit records who did it", "[http][redis]") {
   service_fixture f;
   std::string mod_id;
   const std::string mod = f.issue_key("moderator", &mod_id);

@@ -32,7 +32,7 @@ std::string ban(http_client& c, const std::string& key, const std::string& email
 
 }  // namespace
 
-TEST_CASE("lift keeps reason, case and note; history lists every ban and lift",
+TEST_CASE("lift keeps reason, case and note, history lists every ban and lift",
           "[tooling][redis][history]") {
   service_fixture f;
   std::string mod_id, mod2_id;

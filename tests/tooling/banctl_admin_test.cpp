@@ -47,7 +47,7 @@ std::string email(const char* prefix, int i) {
 
 }  // namespace
 
-TEST_CASE("banctl lift with case and note; history shows both episodes", "[tooling][banctl]") {
+TEST_CASE("banctl lift with case and note, history shows both episodes", "[tooling][banctl]") {
   service_fixture f;
   banctl_runner b(env_for(f.port(), f.issue_key("moderator")));
   const std::string fp = fp_of(sdk::identifier_type::phone, "13800138000");

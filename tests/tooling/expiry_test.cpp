@@ -70,7 +70,7 @@ std::vector<service::change> changes_of(const std::vector<service::change>& log,
 
 }  // namespace
 
-TEST_CASE("RFC 3339 and unix-second times parse; bad ones do not", "[tooling][expiry]") {
+TEST_CASE("RFC 3339 and unix-second times parse, bad ones do not", "[tooling][expiry]") {
   using service::parse_rfc3339_seconds;
   using service::parse_time_seconds;
   CHECK(parse_rfc3339_seconds("1970-01-01T00:00:00Z") == 0);

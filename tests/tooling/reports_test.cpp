@@ -235,7 +235,7 @@ TEST_CASE("accepting a report on an account banned meanwhile links the existing 
   CHECK(change_log(f.redis().endpoint()).size() == seq);  // no second delta
 }
 
-TEST_CASE("rejecting a report needs a reason; the partner reads it", "[tooling][reports][redis]") {
+TEST_CASE("rejecting a report needs a reason, the partner reads it", "[tooling][reports][redis]") {
   service_fixture f;
   const std::string partner = f.issue_key("partner");
   const std::string mod = f.issue_key("moderator");

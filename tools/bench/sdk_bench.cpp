@@ -27,7 +27,8 @@
 #include "banlist/bloom/set_digest.hpp"
 #include "banlist/sdk/client_replica.hpp"
 #include "banlist/sdk/snapshot.hpp"
-#include "read_mostly_lock.hpp"  // sdk/src/client: the lock flavour for side-by-side runs
+#include "fingerprint_table.hpp"  // sdk/src/client: the table's prefetching, side by side
+#include "read_mostly_lock.hpp"   // sdk/src/client: the lock flavour for side-by-side runs
 
 namespace {
 
@@ -162,15 +163,20 @@ struct run_state {
 };
 run_state g_run;
 
-void setup(const benchmark::State& state, client_mode mode) {
+// prefetch_arg: index of the argument choosing the replica table's
+// prefetching (0 = as before this change: find() nothing, check_many the
+// home slot; 1 = the default: the scan's lines), or -1 for the default.
+void setup(const benchmark::State& state, client_mode mode, int prefetch_arg = -1) {
   if (state.thread_index() != 0)
     return;
   // Third argument (check benchmarks): 0 = the symmetric read lock (seq_cst
   // read-modify-writes per check: the code before the asymmetric flavour),
   // 1 = the default (asymmetric where membarrier is available).
   sdk::detail::force_symmetric_read_locks(state.range(2) == 0);
+  sdk::detail::force_home_slot_prefetch(prefetch_arg >= 0 && state.range(prefetch_arg) == 0);
   g_run.replica = load(mode, static_cast<std::size_t>(state.range(0)));
   sdk::detail::force_symmetric_read_locks(false);
+  sdk::detail::force_home_slot_prefetch(false);
   if (state.range(1) != 0)  // second argument: 1 = deltas applied meanwhile
     g_run.writer = std::make_unique<delta_writer>(*g_run.replica);
 }
@@ -212,12 +218,12 @@ void check_phone(benchmark::State& state, client_mode) {
 }
 
 void BM_check_fingerprint_replica(benchmark::State& state) {
-  setup(state, client_mode::replica);
+  setup(state, client_mode::replica, 3);
   check_fingerprint(state, client_mode::replica);
   teardown(state);
 }
 void BM_check_fingerprint_filter(benchmark::State& state) {
-  setup(state, client_mode::filter);
+  setup(state, client_mode::filter, 3);
   check_fingerprint(state, client_mode::filter);
   teardown(state);
 }
@@ -255,14 +261,73 @@ void check_many(benchmark::State& state) {
       benchmark::Counter::kIsRate | benchmark::Counter::kInvert, benchmark::Counter::kIs1000);
 }
 void BM_check_many_replica(benchmark::State& state) {
-  setup(state, client_mode::replica);
+  setup(state, client_mode::replica, 4);
   check_many(state);
   teardown(state);
 }
 void BM_check_many_filter(benchmark::State& state) {
-  setup(state, client_mode::filter);
+  setup(state, client_mode::filter, 4);
   check_many(state);
   teardown(state);
+}
+
+// The replica table alone (no lock, no writer, one thread): find() over the
+// same probe mix, with the scan's second line prefetched (range(1) = 1) or
+// not (0, as before). range(2) > 0: lookups in batches of that size, each
+// item's lines prefetched 8 items ahead as check_many does (prefetch() when
+// range(1) = 1, prefetch_home_slot() when 0). Counter lines_per_lookup:
+// distinct 64-byte lines the scan reads, from fingerprint_table::lines_read
+// over all probes; ns_per_check: CPU ns per fingerprint.
+void BM_table_find(benchmark::State& state) {
+  const auto& f = fixture(static_cast<std::size_t>(state.range(0)));
+  sdk::detail::force_home_slot_prefetch(state.range(1) == 0);
+  const auto table =
+      sdk::detail::fingerprint_table::from_sorted(f.entries.size(), 0, [&f](std::size_t i) {
+        const auto& e = f.entries[i];
+        return std::pair{
+            e.fp, sdk::detail::fingerprint_table::value{static_cast<std::uint8_t>(e.type),
+                                                        static_cast<std::uint8_t>(e.reason)}};
+      });
+  sdk::detail::force_home_slot_prefetch(false);
+  std::mt19937_64 rng(100);
+  std::vector<fingerprint> probes(1 << 16);
+  for (std::size_t i = 0; i < probes.size(); ++i)
+    probes[i] = i % 2 ? f.entries[rng() % f.entries.size()].fp : fingerprint{rng(), rng()};
+  std::size_t lines = 0;
+  std::size_t more_than_one = 0;
+  for (const auto& p : probes) {
+    const std::size_t n = table.lines_read(p);
+    lines += n;
+    more_than_one += n > 1;
+  }
+  const auto batch = static_cast<std::size_t>(state.range(2));
+  constexpr std::size_t kAhead = 8;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    sdk::detail::fingerprint_table::value v;
+    if (batch == 0) {
+      benchmark::DoNotOptimize(table.find(probes[i++ & (probes.size() - 1)], &v));
+      continue;
+    }
+    const std::span<const fingerprint> items(probes.data() + i, batch);
+    i = (i + batch) % (probes.size() - batch);
+    for (std::size_t k = 0; k < std::min(kAhead, batch); ++k)
+      state.range(1) ? table.prefetch(items[k]) : table.prefetch_home_slot(items[k]);
+    for (std::size_t k = 0; k < batch; ++k) {
+      if (k + kAhead < batch)
+        state.range(1) ? table.prefetch(items[k + kAhead])
+                       : table.prefetch_home_slot(items[k + kAhead]);
+      benchmark::DoNotOptimize(table.find(items[k], &v));
+    }
+  }
+  const auto per_iteration = static_cast<double>(batch == 0 ? 1 : batch);
+  state.counters["ns_per_check"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * per_iteration,
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert, benchmark::Counter::kIs1000);
+  state.counters["lines_per_lookup"] =
+      static_cast<double>(lines) / static_cast<double>(probes.size());
+  state.counters["share_over_1_line"] =
+      static_cast<double>(more_than_one) / static_cast<double>(probes.size());
 }
 
 // Bootstrap from bytes in memory: decode (validate, checksum, digest) + build.
@@ -291,25 +356,27 @@ void BM_bootstrap_filter(benchmark::State& state) {
 }  // namespace
 
 // Arguments: list size, deltas applied meanwhile (0 or 1), read lock
-// flavour (0 symmetric = the old code, 1 default).
+// flavour (0 symmetric = the old code, 1 default), replica table
+// prefetching (0 as before, 1 default; no effect on the filter itself).
 BENCHMARK(BM_check_fingerprint_replica)
-    ->ArgsProduct({{1'000'000, 10'000'000}, {0, 1}, {0, 1}})
+    ->ArgsProduct({{1'000'000, 10'000'000}, {0, 1}, {0, 1}, {0, 1}})
     ->Threads(1)
     ->Threads(2)
     ->UseRealTime();
 BENCHMARK(BM_check_fingerprint_filter)
-    ->ArgsProduct({{1'000'000, 10'000'000}, {0, 1}, {0, 1}})
+    ->ArgsProduct({{1'000'000, 10'000'000}, {0, 1}, {0, 1}, {1}})
     ->Threads(1)
     ->Threads(2)
     ->UseRealTime();
-// check_many: as above plus the batch size (lock flavour: the default).
+// check_many: list size, deltas, lock flavour (the default), the batch size,
+// prefetching (0 the home slot as before, 1 the scan's lines).
 BENCHMARK(BM_check_many_replica)
-    ->ArgsProduct({{1'000'000, 10'000'000}, {0, 1}, {1}, {16, 256}})
+    ->ArgsProduct({{1'000'000, 10'000'000}, {0, 1}, {1}, {16, 256}, {0, 1}})
     ->Threads(1)
     ->Threads(2)
     ->UseRealTime();
 BENCHMARK(BM_check_many_filter)
-    ->ArgsProduct({{1'000'000, 10'000'000}, {0, 1}, {1}, {16, 256}})
+    ->ArgsProduct({{1'000'000, 10'000'000}, {0, 1}, {1}, {16, 256}, {1}})
     ->Threads(1)
     ->Threads(2)
     ->UseRealTime();
@@ -323,6 +390,7 @@ BENCHMARK(BM_check_phone_filter)
     ->Threads(1)
     ->Threads(2)
     ->UseRealTime();
+BENCHMARK(BM_table_find)->ArgsProduct({{1'000'000, 10'000'000}, {0, 1}, {0, 256}});
 BENCHMARK(BM_bootstrap_replica)
     ->Arg(1'000'000)
     ->Arg(10'000'000)

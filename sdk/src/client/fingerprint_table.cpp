@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -13,7 +14,17 @@ namespace {
 constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
 constexpr std::size_t kHugePageThreshold = std::size_t{4} << 20;
 
+std::atomic<bool> g_home_slot_prefetch{false};
+
 }  // namespace
+
+void force_home_slot_prefetch(bool on) noexcept {
+  g_home_slot_prefetch.store(on, std::memory_order_relaxed);
+}
+
+bool fingerprint_table::default_prefetch_scan() noexcept {
+  return !g_home_slot_prefetch.load(std::memory_order_relaxed);
+}
 
 void fingerprint_table::allocate(std::size_t buckets, std::size_t slots) {
   buckets_ = buckets;
@@ -49,7 +60,7 @@ fingerprint_table fingerprint_table::rebuilt(std::size_t extra) const {
   // The entries are already in order; from_sorted walks them twice (two
   // passes), each time from i = 0.
   std::size_t cursor = 0;
-  return from_sorted(size_, size_ + extra, [this, cursor](std::size_t i) mutable {
+  auto table = from_sorted(size_, size_ + extra, [this, cursor](std::size_t i) mutable {
     if (i == 0)
       cursor = 0;
     while (empty(cursor))
@@ -57,11 +68,23 @@ fingerprint_table fingerprint_table::rebuilt(std::size_t extra) const {
     const std::size_t slot = cursor++;
     return std::pair{key(slot), value_at(slot)};
   });
+  table.prefetch_scan_ = prefetch_scan_;
+  return table;
 }
 
 bool fingerprint_table::find(const fingerprint& fp, value* out) const noexcept {
   if (size_ == 0)
     return false;
+  // The scan crosses into a second line for 70% of lookups (a third for
+  // 23%); asking for the second up front lets its miss overlap the first's
+  // instead of following it. Two, not three: a third line's bandwidth costs
+  // every lookup, its latency saves only one in four.
+  if (prefetch_scan_)
+    prefetch(fp, 2);
+  return find_in_scan(fp, out);
+}
+
+bool fingerprint_table::find_in_scan(const fingerprint& fp, value* out) const noexcept {
   for (std::size_t i = home(fp.high); i < slot_count_; ++i) {
     if (empty(i))
       return false;
@@ -74,6 +97,25 @@ bool fingerprint_table::find(const fingerprint& fp, value* out) const noexcept {
       return false;
   }
   return false;
+}
+
+std::size_t fingerprint_table::lines_read(const fingerprint& fp) const noexcept {
+  if (size_ == 0)
+    return 0;
+  const std::size_t first = home(fp.high);
+  std::size_t last = first;
+  for (; last + 1 < slot_count_; ++last) {
+    if (empty(last))
+      break;
+    const fingerprint k = key(last);
+    if (!(k < fp))
+      break;
+  }
+  const auto line = [this](std::size_t slot, std::size_t byte) {
+    return (reinterpret_cast<std::uintptr_t>(at(slot)) + byte) / 64;
+  };
+  // Every slot read has its type byte (offset 16) read, and its key before it.
+  return static_cast<std::size_t>(line(last, 16) - line(first, 0)) + 1;
 }
 
 fingerprint_table::insert_result fingerprint_table::insert(const fingerprint& fp,

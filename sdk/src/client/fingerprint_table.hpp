@@ -10,7 +10,8 @@
 // with no empty slot in between. Hence:
 //   - a lookup starts at the home slot and stops at the first empty slot or
 //     larger key: at load 0.85-0.93 that is a handful of consecutive slots
-//     (one or two cache lines), for hits and misses alike;
+//     (2.05 cache lines on average at the build load, measured with
+//     lines_read; one line for 30% of lookups), for hits and misses alike;
 //   - a sorted list (an exact snapshot) is placed in one linear pass;
 //   - the table iterates in ascending order (what an exact snapshot needs).
 // The bucket count is any integer (no power of two), so the load factor, and
@@ -61,16 +62,45 @@ class fingerprint_table {
   // Looks fp up; on a hit stores its value in *out.
   bool find(const fingerprint& fp, value* out) const noexcept;
 
-  // Asks the CPU to start loading the cache lines find(fp) reads first (its
-  // home slot, which may straddle two lines), so that a batch of lookups
-  // overlaps its DRAM misses instead of paying them one after another.
-  void prefetch(const fingerprint& fp) const noexcept {
+  // Lines a lookup's scan covers, counted from the home slot's first line:
+  // at the build load a scan reads 3.8 slots (68 bytes) on average and ends
+  // within 2 lines for 76% of lookups, 3 lines for 92% (simulated for 1M
+  // and 10M random fingerprints; see docs/decisions.md).
+  static constexpr std::size_t kScanLines = 3;
+
+  // Asks the CPU to start loading the first `lines` cache lines of fp's
+  // scan, so that the misses of a batch of lookups (or the two or three of
+  // one lookup) overlap instead of being paid one after another.
+  void prefetch(const fingerprint& fp, std::size_t lines = kScanLines) const noexcept {
+    if (slot_count_ == 0)
+      return;
+    const std::uintptr_t first =
+        reinterpret_cast<std::uintptr_t>(at(home(fp.high))) & ~std::uintptr_t{63};
+    const std::uintptr_t last = reinterpret_cast<std::uintptr_t>(at(slot_count_)) - 1;
+    for (std::size_t i = 0; i < lines && first + i * 64 <= last; ++i)
+      __builtin_prefetch(reinterpret_cast<const void*>(first + i * 64));
+  }
+
+  // What check_many prefetched before kScanLines: the home slot alone (its
+  // first and last byte, one or two lines).
+  void prefetch_home_slot(const fingerprint& fp) const noexcept {
     if (slot_count_ == 0)
       return;
     const std::uint8_t* slot = at(home(fp.high));
     __builtin_prefetch(slot);
     __builtin_prefetch(slot + kSlotBytes - 1);
   }
+
+  // Whether find() and local_replica::check_many prefetch the scan's lines
+  // (the default) or only what they did before (find: nothing; check_many:
+  // the home slot). Fixed when a table is made from the process-wide
+  // default (force_home_slot_prefetch) and kept by rebuilt(), so that the
+  // benchmark can measure both in one run; never changed in production.
+  bool prefetches_scan() const noexcept { return prefetch_scan_; }
+
+  // How many distinct 64-byte lines find(fp) reads (0 for an empty table):
+  // from the home slot to the slot where the scan stops. For measurement.
+  std::size_t lines_read(const fingerprint& fp) const noexcept;
 
   // Adds fp. Returns present (nothing changed) or full: the table must be
   // rebuilt (rebuilt(n)) before this insert can succeed.
@@ -132,7 +162,15 @@ class fingerprint_table {
   std::size_t buckets_ = 0;
   std::size_t slot_count_ = 0;
   std::size_t size_ = 0;
+  bool prefetch_scan_ = default_prefetch_scan();
+
+  bool find_in_scan(const fingerprint& fp, value* out) const noexcept;
+  static bool default_prefetch_scan() noexcept;
 };
+
+// Benchmark hook: tables made while `on` is true prefetch as before
+// (fingerprint_table::prefetches_scan() is false). Not for production.
+void force_home_slot_prefetch(bool on) noexcept;
 
 template <typename Next>
 fingerprint_table fingerprint_table::from_sorted(std::size_t count, std::size_t min_capacity,

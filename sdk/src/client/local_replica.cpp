@@ -340,15 +340,23 @@ void local_replica::check_many(std::span<const fingerprint> fps,
     }
     return;
   }
-  // Replica mode: one table lookup per item, its home slot prefetched
-  // kAhead items earlier. kAhead covers a miss (~120 ns) with the work of
-  // that many cached lookups.
+  // Replica mode: one table lookup per item, the lines its scan covers
+  // (fingerprint_table::kScanLines from the home slot's line; prefetching
+  // only the home slot left the scan's second line, needed by 70% of
+  // lookups, to a full miss) prefetched kAhead items earlier. kAhead covers
+  // a miss (~120 ns) with the work of that many cached lookups.
   constexpr std::size_t kAhead = 8;
+  const auto ask = [&s](const fingerprint& fp) {
+    if (s.exact.prefetches_scan())
+      s.exact.prefetch(fp);
+    else
+      s.exact.prefetch_home_slot(fp);
+  };
   for (std::size_t i = 0; i < std::min(kAhead, n); ++i)
-    s.exact.prefetch(fps[i]);
+    ask(fps[i]);
   for (std::size_t i = 0; i < n; ++i) {
     if (i + kAhead < n)
-      s.exact.prefetch(fps[i + kAhead]);
+      ask(fps[i + kAhead]);
     out[i] = impl::resolve(s, fps[i], true);
   }
 }

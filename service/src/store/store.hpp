@@ -148,8 +148,9 @@ struct banned_entry {
   std::uint8_t reason = 0;
 };
 
-// The banned set with codes, as HSCAN saw it, and the seq read before the
-// scan began (see load_banned_entries for what that guarantees).
+// The banned set with codes, as HSCAN saw it (sorted by fingerprint, each
+// at most once), and the seq read before the scan began (see
+// load_banned_entries for what that guarantees).
 struct banned_entries {
   std::vector<banned_entry> entries;
   std::uint64_t seq = 0;

@@ -123,3 +123,81 @@ TEST_CASE("an empty fingerprint_table answers and grows", "[sdk][client]") {
   REQUIRE(table.size() == 100);
   REQUIRE(table.find({5 * 0x9e3779b97f4a7c15ULL, 5}, &v));
 }
+
+TEST_CASE("fingerprint_table lines_read counts the lines a scan reads", "[sdk][client]") {
+  fingerprint_table none = build({});
+  REQUIRE(none.lines_read({1, 2}) == 0);
+
+  // One entry in slot 0 (18 bytes, one or two lines): a smaller key stops
+  // there too, reading the same lines.
+  fingerprint_table one = build({{{0, 5}, {1, 1}}});
+  REQUIRE(one.lines_read({0, 5}) >= 1);
+  REQUIRE(one.lines_read({0, 5}) <= 2);
+  REQUIRE(one.lines_read({0, 4}) == one.lines_read({0, 5}));
+
+  // Keys sharing one home sit in consecutive slots from slot 0: reaching
+  // the k-th (18k bytes in, its type byte at 18k + 16) reads
+  // (o + 18k + 16) / 64 + 1 lines, o being where the slots start within a
+  // line (a small table is 16-byte aligned, so o is one of 0, 16, 32, 48).
+  std::map<fingerprint, fingerprint_table::value> run;
+  for (std::uint64_t i = 0; i < 12; ++i)
+    run[{0, i + 1}] = {1, 1};
+  const fingerprint_table same_home = build(run);
+  int offsets_matching = 0;
+  for (std::uint64_t o = 0; o < 64; o += 16) {
+    bool all = true;
+    for (std::uint64_t k = 0; k < 12; ++k)
+      all = all && same_home.lines_read({0, k + 1}) == (o + 18 * k + 16) / 64 + 1;
+    offsets_matching += all;
+  }
+  REQUIRE(offsets_matching == 1);
+
+  // A random list at the build load: about two lines per lookup (the
+  // figure docs/decisions.md gives, 2.05 for 1M and 10M), members and
+  // strangers alike.
+  std::mt19937_64 rng(9);
+  std::map<fingerprint, fingerprint_table::value> ref;
+  while (ref.size() < 50000)
+    ref[{rng(), rng()}] = {2, 3};
+  const fingerprint_table table = build(ref);
+  double member_lines = 0;
+  double stranger_lines = 0;
+  for (const auto& [fp, v] : ref) {
+    member_lines += static_cast<double>(table.lines_read(fp));
+    stranger_lines += static_cast<double>(table.lines_read({rng(), rng()}));
+  }
+  member_lines /= static_cast<double>(ref.size());
+  stranger_lines /= static_cast<double>(ref.size());
+  CHECK(member_lines > 1.8);
+  CHECK(member_lines < 2.3);
+  CHECK(stranger_lines > 1.8);
+  CHECK(stranger_lines < 2.3);
+}
+
+TEST_CASE("fingerprint_table answers the same with either prefetching", "[sdk][client]") {
+  std::mt19937_64 rng(10);
+  std::map<fingerprint, fingerprint_table::value> ref;
+  while (ref.size() < 30000)
+    ref[{rng(), rng()}] = {static_cast<std::uint8_t>(1 + rng() % 8),
+                           static_cast<std::uint8_t>(rng() % 256)};
+  banlist::sdk::detail::force_home_slot_prefetch(true);
+  fingerprint_table before = build(ref);
+  banlist::sdk::detail::force_home_slot_prefetch(false);
+  fingerprint_table now = build(ref);
+  REQUIRE_FALSE(before.prefetches_scan());
+  REQUIRE(now.prefetches_scan());
+  // A rebuild keeps the table's choice (whatever the default is by then).
+  REQUIRE_FALSE(before.rebuilt(10).prefetches_scan());
+  REQUIRE(now.rebuilt(10).prefetches_scan());
+  expect_same(before, ref);
+  expect_same(now, ref);
+  for (int i = 0; i < 30000; ++i) {
+    const fingerprint stranger{rng(), rng()};
+    fingerprint_table::value a;
+    fingerprint_table::value b;
+    now.prefetch(stranger);  // no effect on the answer, nor out of bounds (ASan)
+    before.prefetch_home_slot(stranger);
+    REQUIRE(before.find(stranger, &a) == ref.contains(stranger));
+    REQUIRE(now.find(stranger, &b) == ref.contains(stranger));
+  }
+}

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
 #include <span>
 #include <thread>
 
@@ -416,4 +420,143 @@ TEST_CASE("check_many from several threads while batches are applied", "[sdk][cl
   t2.join();
   CHECK(errors == 0);
   CHECK(batches > 0);
+}
+
+TEST_CASE("check_many equals check at the seq it reports while batches apply, both modes",
+          "[sdk][client][threads]") {
+  for (const client_mode mode : {client_mode::replica, client_mode::filter}) {
+    history h(mode == client_mode::replica ? 31 : 32);
+    h.seed_list(4000);
+    auto snapshot = [&] {
+      return mode == client_mode::replica ? h.exact_snapshot() : h.filter_snapshot();
+    };
+    local_replica ref(mode);    // single-threaded reference, answered with check()
+    local_replica under(mode);  // read with check_many while a writer applies
+    REQUIRE(ref.load_snapshot(snapshot()));
+    REQUIRE(under.load_snapshot(snapshot()));
+
+    // Probes: members from the snapshot (some lifted later), fingerprints
+    // banned later (some lifted again), strangers.
+    std::vector<fingerprint> probes;
+    for (const auto& [fp, e] : h.list())
+      if (probes.size() < 1000)
+        probes.push_back(fp);
+    std::vector<fingerprint> future;
+    for (int i = 0; i < 1000; ++i)
+      future.push_back(h.random_fp());
+    probes.insert(probes.end(), future.begin(), future.end());
+    for (int i = 0; i < 1000; ++i)
+      probes.push_back(h.random_fp());
+
+    // Batches, and check()'s answers for every probe after each of them.
+    auto answers = [&] {
+      std::vector<check_result> a;
+      for (const auto& fp : probes)
+        a.push_back(ref.check(fp));
+      return a;
+    };
+    std::map<std::uint64_t, std::vector<check_result>> expected;
+    expected[ref.status().seq] = answers();
+    std::vector<sdk::delta_batch> batches;
+    std::vector<fingerprint> banned_probes(probes.begin(), probes.begin() + 1000);
+    std::vector<fingerprint> lifted_probes;
+    std::size_t next_future = 0;
+    for (int round = 0; round < 80; ++round) {
+      sdk::delta_batch b;
+      b.from = h.seq();
+      for (int i = 0; i < 10 && next_future < future.size(); ++i) {
+        b.changes.push_back(
+            h.ban(future[next_future], identifier_type::email, ban_reason::phishing));
+        banned_probes.push_back(future[next_future++]);
+      }
+      for (int i = 0; i < 10; ++i) {
+        const std::size_t k =
+            (static_cast<std::size_t>(round) * 37 + i * 11) % banned_probes.size();
+        const fingerprint fp = banned_probes[k];
+        banned_probes.erase(banned_probes.begin() + static_cast<std::ptrdiff_t>(k));
+        b.changes.push_back(h.lift(fp));
+        lifted_probes.push_back(fp);
+      }
+      if (round % 4 == 3 && lifted_probes.size() > 2) {  // some lifted come back
+        const fingerprint fp = lifted_probes[lifted_probes.size() / 2];
+        lifted_probes.erase(lifted_probes.begin() +
+                            static_cast<std::ptrdiff_t>(lifted_probes.size() / 2));
+        b.changes.push_back(h.ban(fp, identifier_type::device, ban_reason::spam));
+        banned_probes.push_back(fp);
+      }
+      batches.push_back(h.seal(std::move(b)));
+      REQUIRE(ref.apply(batches.back()));
+      expected[ref.status().seq] = answers();
+    }
+    // Every kind of answer occurs, or the comparison proves little.
+    std::set<check_verdict> kinds;
+    for (const auto& [seq, a] : expected)
+      for (const auto& c : a)
+        kinds.insert(c.verdict);
+    REQUIRE(kinds.contains(check_verdict::banned));
+    REQUIRE(kinds.contains(check_verdict::not_banned));
+    if (mode == client_mode::filter)
+      REQUIRE(kinds.contains(check_verdict::maybe));
+
+    std::atomic<bool> done{false};
+    std::atomic<std::size_t> mismatches{0};
+    std::atomic<std::size_t> unknown_seq{0};
+    std::atomic<std::size_t> calls{0};
+    std::mutex seen_mutex;
+    std::set<std::uint64_t> seen;
+    auto reader = [&](std::size_t batch) {
+      std::vector<check_result> out(batch);
+      std::size_t start = 0;
+      while (!done.load(std::memory_order_relaxed)) {
+        const auto in = std::span(probes).subspan(start, batch);
+        under.check_many(in, out);
+        const auto it = expected.find(out[0].seq);
+        if (it == expected.end()) {
+          ++unknown_seq;
+        } else {
+          for (std::size_t i = 0; i < batch; ++i) {
+            const check_result& want = it->second[start + i];
+            mismatches += out[i].seq != out[0].seq || out[i].fp != in[i] ||
+                          out[i].verdict != want.verdict || out[i].type != want.type ||
+                          out[i].reason != want.reason;
+          }
+          std::lock_guard lock(seen_mutex);
+          seen.insert(out[0].seq);
+        }
+        ++calls;
+        start = (start + batch) % (probes.size() - batch);
+      }
+    };
+    // Lets the readers make `n` more calls (or gives up after 10 s), so that
+    // they read before, during and after the batches even on a loaded machine.
+    auto let_read = [&](std::size_t n) {
+      const std::size_t target = calls.load() + n;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (calls.load() < target && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::yield();
+    };
+    std::thread t1(reader, 64), t2(reader, 1000);
+    let_read(4);
+    for (std::size_t k = 0; k < batches.size(); ++k) {
+      REQUIRE(under.apply(batches[k]));
+      if (k % 20 == 10)
+        let_read(4);
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    let_read(4);
+    done = true;
+    t1.join();
+    t2.join();
+    CHECK(mismatches == 0);
+    CHECK(unknown_seq == 0);
+    CHECK(seen.size() > 4);  // the readers saw the list change under them
+    // And at the end, every probe as check() says.
+    std::vector<check_result> out(probes.size());
+    under.check_many(probes, out);
+    const auto& last = expected.rbegin()->second;
+    for (std::size_t i = 0; i < probes.size(); ++i) {
+      REQUIRE(out[i].verdict == last[i].verdict);
+      REQUIRE(out[i].reason == last[i].reason);
+    }
+  }
 }

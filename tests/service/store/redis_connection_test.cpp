@@ -94,7 +94,7 @@ TEST_CASE("10,000 pipelined commands are answered in order", "[redis][connection
   });
 }
 
-TEST_CASE("a command past its deadline completes outcome_unknown; recovers after SIGCONT",
+TEST_CASE("a command past its deadline completes outcome_unknown, recovers after SIGCONT",
           "[redis][connection]") {
   test::redis_server redis;
   test::run_async([&](auto) -> asio::awaitable<void> {
@@ -134,7 +134,7 @@ TEST_CASE("a command past its deadline completes outcome_unknown; recovers after
   });
 }
 
-TEST_CASE("commands fail fast while Redis is down; reconnect after restart",
+TEST_CASE("commands fail fast while Redis is down, reconnect after restart",
           "[redis][connection]") {
   test::redis_server redis;
   test::run_async([&](auto) -> asio::awaitable<void> {
@@ -165,7 +165,7 @@ TEST_CASE("commands fail fast while Redis is down; reconnect after restart",
   });
 }
 
-TEST_CASE("error replies are values; the connection stays usable", "[redis][connection]") {
+TEST_CASE("error replies are values, the connection stays usable", "[redis][connection]") {
   test::redis_server redis;
   test::run_async([&](auto) -> asio::awaitable<void> {
     auto c = co_await connect(redis, 1s);

@@ -158,7 +158,7 @@ TEST_CASE("ban, get, check, lift, check", "[redis][store]") {
   });
 }
 
-TEST_CASE("re-ban is idempotent; lift of unknown or lifted is not_found; re-ban after lift",
+TEST_CASE("re-ban is idempotent, lift of unknown or lifted is not_found, re-ban after lift",
           "[redis][store]") {
   test::redis_server redis;
   test::run_async([&](auto) -> asio::awaitable<void> {
@@ -374,7 +374,7 @@ TEST_CASE("list: cursor pagination and filters", "[redis][store]") {
   });
 }
 
-TEST_CASE("keys: create, find, revoke, register idempotent; audit without raw values",
+TEST_CASE("keys: create, find, revoke, register idempotent, audit without raw values",
           "[redis][store]") {
   test::redis_server redis;
   test::run_async([&](auto) -> asio::awaitable<void> {
