@@ -135,7 +135,7 @@ TEST_CASE("smuggling and malformed framing: 400 and the connection closed",
   }
 }
 
-TEST_CASE("slow headers and slow bodies are cut at the read deadline; checks keep their latency",
+TEST_CASE("slow headers and slow bodies are cut at the read deadline, checks keep their latency",
           "[reliability][http][redis]") {
   service_fixture f([](service::service_config& c) { c.read_timeout = 1500ms; });
   const auto partner = f.issue_key("partner");
