@@ -46,8 +46,16 @@ using test_session = banlist::service::http_session<beast::test::stream>;
 // The seed corpus (tests/fuzz/corpus/http_session_fuzz/) sends this key.
 const std::string kAdminKey = "fuzz-admin-key-0123456789abcdef";
 
+// fsync per write would make each input that bans wait for the disk; the
+// fuzzer judges answers, not durability (tests/reliability does that).
+banlist::test::redis_server_options redis_options() {
+  banlist::test::redis_server_options options;
+  options.appendfsync = "no";
+  return options;
+}
+
 struct fixture {
-  banlist::test::redis_server redis;
+  banlist::test::redis_server redis{redis_options()};
   std::unique_ptr<banlist::service::server> server;
   asio::io_context ioc;  // the sessions' executor; run once per input
 };
