@@ -47,6 +47,10 @@ constexpr bool is_tls(const beast::test::stream*) {
 }
 #endif
 
+// The real streams keep their deadlines, cancel and FIN (session_stream.hpp).
+static_assert(socket_layer<beast::lowest_layer_type<beast::tcp_stream>>);
+static_assert(socket_layer<beast::lowest_layer_type<beast::ssl_stream<beast::tcp_stream>>>);
+
 // Subscriptions (WebSocket, SSE) run on sockets; on the HTTP fuzzer's test
 // stream the connection simply ends where one would start.
 template <class Stream>
