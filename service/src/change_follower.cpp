@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "deltas/snapshot_checkpoint.hpp"
 #include "log.hpp"
 #include "service_state.hpp"
 #include "subscription_feed.hpp"
@@ -53,21 +54,32 @@ asio::awaitable<bool> change_follower::rebuild(store& s) {
   const auto& config = state_.config();
   // Whatever the window holds may belong to the history being replaced.
   state_.recent_changes().clear();
-  auto loaded = co_await s.load_banned();
+  std::optional<banned_entries> restored;
+  if (!checkpoint_tried_) {
+    checkpoint_tried_ = true;
+    restored = co_await from_checkpoint(s);
+  }
+  store_result<banned_entries> loaded = std::unexpected(store_error{store_errc::unavailable, ""});
+  if (restored) {
+    loaded = std::move(*restored);
+  } else {
+    auto scanned = co_await s.load_banned_entries();
+    loaded = std::move(scanned);
+  }
   if (!loaded) {
     state_.metrics().record_store_error(errc_name(loaded.error().code));
     log_line(log_level::warning, "loading the banned set failed: " + loaded.error().message);
     co_return false;
   }
-  const std::uint64_t count = loaded->fps.size();
+  const std::uint64_t count = loaded->entries.size();
   const std::uint64_t capacity = std::max<std::uint64_t>({config.filter_capacity, 2 * count, 1});
   auto built = bloom::filter::with_capacity(capacity, config.filter_fp_rate, *state_.seed());
   if (!built) {
     log_line(log_level::error, "cannot build the filter: " + built.error().message());
     co_return false;
   }
-  for (const auto& fp : loaded->fps)
-    built->insert(fp);
+  for (const auto& entry : loaded->entries)
+    built->insert(entry.fp);
   // Catch up with what happened while loading, so the swap loses nothing.
   std::uint64_t seq = loaded->seq;
   last_digest_.reset();  // known again once a change is read
@@ -75,6 +87,14 @@ asio::awaitable<bool> change_follower::rebuild(store& s) {
     auto changes = co_await s.read_changes(seq, kBatch, std::chrono::milliseconds(0));
     if (!changes) {
       state_.metrics().record_store_error(errc_name(changes.error().code));
+      co_return false;
+    }
+    if (!changes->empty() && changes->front().seq != seq + 1) {
+      // Trimmed past the list's seq since it was read (a checkpoint at the
+      // retention boundary): bans in the gap would be missing from the
+      // filter. Fail; the retry scans.
+      log_line(log_level::warning, "the change log no longer continues seq " + std::to_string(seq) +
+                                       "; loading the banned set again");
       co_return false;
     }
     for (const auto& c : *changes) {
@@ -86,10 +106,52 @@ asio::awaitable<bool> change_follower::rebuild(store& s) {
     if (changes->size() < kBatch)
       break;
   }
+  // The snapshot cache's first build needs the same list: hand it over
+  // rather than have it read 10M entries from Redis again. Before the
+  // install, because the cache starts its first build once the filter is
+  // loaded, and must find the offer there.
+  state_.snapshots().offer_scan(std::move(*loaded), state_.epoch());
   state_.filter().install(std::move(*built), capacity, seq);
   log_line(log_level::info, "filter built: " + std::to_string(count) + " bans, capacity " +
                                 std::to_string(capacity) + ", seq " + std::to_string(seq));
   co_return true;
+}
+
+asio::awaitable<std::optional<banned_entries>> change_follower::from_checkpoint(store& s) {
+  const std::string& path = state_.config().checkpoint_path;
+  if (path.empty() || !state_.seed())
+    co_return std::nullopt;
+  auto read = read_checkpoint(path);
+  if (!read) {
+    log_line(log_level::warning, "start-up checkpoint not used: " + read.error());
+    co_return std::nullopt;
+  }
+  if (!*read)
+    co_return std::nullopt;  // none written yet
+  checkpoint& cp = **read;
+  auto log = co_await s.log_state();
+  if (!log)
+    co_return std::nullopt;  // the scan will report the store error
+  std::optional<change> next;
+  if (cp.seq < log->head) {
+    auto page = co_await s.read_changes(cp.seq, 1, std::chrono::milliseconds(0));
+    if (page && !page->empty())
+      next = std::move(page->front());
+  }
+  const change* next_entry = next ? &*next : nullptr;
+  auto usable = continues(cp, state_.epoch(), *state_.seed(), *log, next_entry);
+  if (!usable) {
+    log_line(log_level::warning,
+             "start-up checkpoint " + path + " not used: " + usable.error() + "; scanning Redis");
+    co_return std::nullopt;
+  }
+  log_line(log_level::info, "banned set from the start-up checkpoint: " +
+                                std::to_string(cp.entries.size()) + " bans at seq " +
+                                std::to_string(cp.seq) + ", log head " + std::to_string(log->head));
+  std::optional<banned_entries> restored(std::in_place);
+  restored->entries = std::move(cp.entries);
+  restored->seq = cp.seq;
+  co_return restored;
 }
 
 void change_follower::publish(std::uint64_t after, const std::vector<change>& changes) {

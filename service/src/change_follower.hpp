@@ -12,6 +12,11 @@
 // hub resets every subscriber (resync_required) instead of rewinding them
 // silently.
 //
+// The first build of the process starts from the start-up checkpoint when
+// one is configured and Redis provably continues it (snapshot_checkpoint.hpp),
+// replaying only the log after it; otherwise, and for every later rebuild,
+// from a scan of bl:banned.
+//
 // Thread-safety: runs as one coroutine; stop() may be called from any thread.
 #pragma once
 
@@ -48,6 +53,9 @@ class change_follower : public std::enable_shared_from_this<change_follower> {
   // Builds a fresh filter from the banned set, catches it up with the log
   // and installs it. Returns false on a store error (the caller retries).
   boost::asio::awaitable<bool> rebuild(store& s);
+  // The banned set from the start-up checkpoint, when configured, readable
+  // and continued by Redis's log; nullopt (with a log line saying why) else.
+  boost::asio::awaitable<std::optional<banned_entries>> from_checkpoint(store& s);
   boost::asio::awaitable<void> pause(std::chrono::milliseconds how_long);
   // Publishes `changes` (applied after seq `after`) to the hub.
   void publish(std::uint64_t after, const std::vector<change>& changes);
@@ -62,6 +70,7 @@ class change_follower : public std::enable_shared_from_this<change_follower> {
   boost::asio::any_io_executor executor_;
   std::optional<fingerprint> last_digest_;  // digest after the last applied change, if known
   bool verify_history_ = false;             // a store error happened: check continuity
+  bool checkpoint_tried_ = false;           // only the first build may use it
   std::atomic<bool> stopping_{false};
   std::atomic<bool> finished_{false};
 };

@@ -59,6 +59,8 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
   std::string sentinels;
   std::size_t sentinel_timeout_ms = 1000, replica_ack_timeout_ms = 1000;
   std::size_t expiry_interval_ms = 1000;
+  std::string checkpoint;
+  std::size_t checkpoint_interval_ms = 600000;
 
   po::options_description desc("banlistd options (each also read from BANLIST_<NAME>)");
   // clang-format off
@@ -127,6 +129,13 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
      "change-log entries always kept (older ones may be trimmed)")
     ("log-retain-age", po::value(&log_retain_age_s)->default_value(log_retain_age_s),
      "seconds: change-log entries younger than this are kept")
+    ("checkpoint", po::value(&checkpoint),
+     "file for the start-up checkpoint (the newest list snapshot, so a restart need not "
+     "scan Redis); 'none' turns it off (default: DATA/checkpoint.fps with the embedded "
+     "redis-server, none with --redis or --redis-sentinel)")
+    ("checkpoint-interval-ms",
+     po::value(&checkpoint_interval_ms)->default_value(checkpoint_interval_ms),
+     "write the checkpoint at most this often (after a snapshot build)")
     ("retention-interval-ms",
      po::value(&retention_interval_ms)->default_value(retention_interval_ms),
      "how often the change log is trimmed")
@@ -302,6 +311,17 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
   if (!(c.public_lookup_per_minute >= 0) || !(c.public_page_per_minute >= 0) ||
       !(c.public_lookup_burst >= 1) || !(c.public_page_burst >= 1)) {
     return std::unexpected(std::string("public: public-*-rate >= 0 (0: off), public-*-burst >= 1"));
+  }
+  if (checkpoint_interval_ms < 1000) {
+    return std::unexpected(std::string("--checkpoint-interval-ms must be at least 1000"));
+  }
+  c.checkpoint_interval = std::chrono::milliseconds(checkpoint_interval_ms);
+  if (checkpoint == "none") {
+    c.checkpoint_path.clear();
+  } else if (!checkpoint.empty()) {
+    c.checkpoint_path = checkpoint;
+  } else if (c.redis_url.empty() && c.redis_sentinels.empty()) {
+    c.checkpoint_path = c.data_dir + "/checkpoint.fps";
   }
   if (const char* admin = getenv("BANLIST_ADMIN_KEY"))
     c.admin_key = admin;

@@ -62,6 +62,13 @@ struct service_config {
   std::uint64_t log_retain_count = 1'000'000;  // change-log entries kept at least...
   std::chrono::seconds log_retain_age{7 * 86400};  // ...or younger than this
   std::chrono::milliseconds retention_interval{60000};
+  // Start-up checkpoint (deltas/snapshot_checkpoint.hpp): a local copy of the
+  // newest served list snapshot, so a restart replays the log after it
+  // instead of scanning bl:banned. Empty: none. parse_config defaults it to
+  // DATA/checkpoint.fps with the embedded Redis (the data directory is then
+  // this instance's own), and to none with --redis or --redis-sentinel.
+  std::string checkpoint_path;
+  std::chrono::milliseconds checkpoint_interval{600000};  // at most one write per interval
 
   // Public pages (docs/public.md): token buckets per client address. A rate
   // of 0 turns that limiter off.

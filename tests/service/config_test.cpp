@@ -86,3 +86,27 @@ TEST_CASE("listen addresses", "[http][config]") {
   CHECK_FALSE(parse_listen_address(":80"));
   CHECK_FALSE(parse_listen_address("host:"));
 }
+
+TEST_CASE("the start-up checkpoint: on by default only with the embedded Redis",
+          "[http][config]") {
+  auto embedded = parse({"--data", "/srv/bl"});
+  REQUIRE(embedded);
+  CHECK(embedded->config.checkpoint_path == "/srv/bl/checkpoint.fps");
+  CHECK(embedded->config.checkpoint_interval == std::chrono::minutes(10));
+
+  auto external = parse({"--redis", "redis://127.0.0.1:6379/0"});
+  REQUIRE(external);
+  CHECK(external->config.checkpoint_path.empty());
+
+  auto named = parse({"--redis", "redis://127.0.0.1:6379/0"}, {{"BANLIST_CHECKPOINT", "/x/cp"}});
+  REQUIRE(named);
+  CHECK(named->config.checkpoint_path == "/x/cp");
+
+  auto off = parse({"--checkpoint", "none"});
+  REQUIRE(off);
+  CHECK(off->config.checkpoint_path.empty());
+
+  auto too_often = parse({"--checkpoint-interval-ms", "999"});
+  REQUIRE_FALSE(too_often);
+  CHECK(too_often.error().find("checkpoint-interval-ms") != std::string::npos);
+}

@@ -232,10 +232,14 @@ TEST_CASE("snapshot: rebuilds start from the previous snapshot and stay exact",
   // The loop builds only the first snapshot (before or during the history
   // below); the test runs every later build itself, so which kind each one
   // is does not depend on timing.
-  service_fixture f([](service::service_config& c) {
+  // With the follower's change window (the replay comes from memory) and
+  // without it (from the log in Redis).
+  const std::uint64_t window = GENERATE(std::uint64_t{0}, std::uint64_t{100000});
+  service_fixture f([window](service::service_config& c) {
     c.snapshot_max_age = std::chrono::hours(1);
     c.snapshot_max_changes = 1'000'000'000;
     c.retention_interval = std::chrono::hours(1);
+    c.delta_window = window;
   });
   const auto partner = f.issue_key("partner");
   delta_history history(78);
@@ -279,6 +283,62 @@ TEST_CASE("snapshot: rebuilds start from the previous snapshot and stay exact",
   auto third = rebuild();
   CHECK_FALSE(third->incremental);
   check_exact(*third, 2700);
+}
+
+}  // namespace banlist::test
+
+namespace banlist::test {
+namespace {
+
+// Output of a redis-cli command against the fixture's Redis.
+std::string redis_cli(service_fixture& f, const std::string& args) {
+  const std::string cmd = "redis-cli -s " + f.redis().unix_path() + " " + args;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr)
+    throw std::runtime_error("popen redis-cli");
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe))
+    out.append(buf, n);
+  ::pclose(pipe);
+  return out;
+}
+
+// calls=N of one command in INFO commandstats (0 when never called).
+std::uint64_t command_calls(service_fixture& f, const std::string& command) {
+  const std::string stats = redis_cli(f, "INFO commandstats");
+  const std::string tag = "cmdstat_" + command + ":calls=";
+  const auto at = stats.find(tag);
+  return at == std::string::npos ? 0 : std::stoull(stats.substr(at + tag.size()));
+}
+
+}  // namespace
+
+TEST_CASE("a cold start reads bl:banned once for the filter and the first snapshot",
+          "[snapshot][redis]") {
+  service_fixture f;
+  const auto partner = f.issue_key("partner");
+  delta_history history(78);
+  history.run(f, 2000);
+  f.stop_server();
+  REQUIRE(redis_cli(f, "CONFIG RESETSTAT").find("OK") != std::string::npos);
+  REQUIRE(command_calls(f, "hscan") == 0);
+  f.start_server();
+  auto c = f.client();
+  auto reply = wait_for_snapshot(c, partner, 2000);
+  auto fps = sdk::decode_snapshot(bytes_of(reply.body));
+  REQUIRE(fps.has_value());
+  CHECK(fps->digest == history.digest());
+  REQUIRE(fps->entries.size() == history.banned().size());
+  auto it = history.banned().begin();
+  for (const auto& e : fps->entries) {
+    REQUIRE(e.fp == it->first);
+    REQUIRE(e.type == it->second.type);
+    ++it;
+  }
+  // One HSCAN page holds the whole list (COUNT 10000 > 2000 entries): one
+  // call is one scan. Two would mean the snapshot scanned again.
+  CHECK(command_calls(f, "hscan") == 1);
 }
 
 }  // namespace banlist::test

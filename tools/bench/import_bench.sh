@@ -49,9 +49,13 @@ SAMPLER=$!
 cpu_s() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }
 REDIS_PID=$(pgrep -P "$PID" redis-server || true)
 C0=$(cpu_s "$PID"); R0=$(cpu_s "$REDIS_PID")
+# REDIS_STATS=1: Redis's per-command CPU (INFO commandstats, commands run
+# inside scripts included) for the import alone, most expensive first.
+SOCK=$(find "$WORK/data" -name '*.sock' | head -n 1)
+[[ -n ${REDIS_STATS:-} ]] && redis-cli -s "$SOCK" CONFIG RESETSTAT >/dev/null
 T0=$(date +%s.%N)
 if [[ -n ${PERF_OUT:-} ]]; then
-  perf record -g -o "$PERF_OUT" -p "$PID" 2>/dev/null &
+  perf record ${PERF_ARGS:--g} -o "$PERF_OUT" -p "$PID" 2>/dev/null &
   PERF_PID=$!
   [[ -n $REDIS_PID ]] && { perf record -g -o "$PERF_OUT.redis" -p "$REDIS_PID" 2>/dev/null & PERF2_PID=$!; }
 fi
@@ -63,6 +67,11 @@ RSS1=$(rss_kb "$PID")
 C1=$(cpu_s "$PID"); R1=$(cpu_s "$REDIS_PID")
 echo "CPU seconds during the import: banlistd $(echo "$C1 - $C0" | bc), redis-server $(echo "$R1 - $R0" | bc)"
 kill "$SAMPLER" 2>/dev/null || true
+if [[ -n ${REDIS_STATS:-} ]]; then
+  redis-cli -s "$SOCK" INFO commandstats | tr -d '\r' | grep '^cmdstat_' |
+    sed 's/^cmdstat_\([^:]*\):calls=\([0-9]*\),usec=\([0-9]*\),.*/\3 \2 \1/' | sort -rn |
+    awk '{printf "redis %-12s calls=%-9d usec=%-10d usec_per_line=%.2f\n", $3, $2, $1, $1 / '"$LINES"'}'
+fi
 PEAK=$(sort -n "$WORK/rss.txt" | tail -1)
 SECONDS_TAKEN=$(echo "$T1 - $T0" | bc)
 tail -n 1 "$WORK/out.ndjson"

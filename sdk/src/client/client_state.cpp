@@ -11,7 +11,7 @@
 #include "banlist/sdk/delta_binary.hpp"
 #include "banlist/sdk/snapshot.hpp"
 #include "banlist/sdk/wire_errors.hpp"
-#include "file_io.hpp"
+#include "banlist/sdk/file_io.hpp"
 
 namespace banlist::sdk {
 namespace {

@@ -4,12 +4,15 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "banlist/sdk/reason.hpp"
 #include "deltas/log_retention.hpp"
+#include "deltas/snapshot_checkpoint.hpp"
 #include "log.hpp"
 #include "service_state.hpp"
 
@@ -48,6 +51,21 @@ asio::awaitable<std::expected<built_snapshot, std::string>> build_on(
     co_return build_snapshot(std::move(in));
   };
   co_return co_await asio::co_spawn(worker.get_executor(), std::move(work), asio::use_awaitable);
+}
+
+// A windowed change in the log's form (what the builder replays).
+change change_of(const sdk::delta_change& d) {
+  change c;
+  c.seq = d.seq;
+  c.op = d.op == sdk::change_op::ban ? change_op::ban : change_op::lift;
+  c.fp = d.fp;
+  c.type = d.type;
+  if (d.op == sdk::change_op::ban) {
+    if (auto reason = sdk::ban_reason_from_code(d.reason))
+      c.reason = std::string(sdk::to_string(*reason));
+  }
+  c.at_ms = d.at_ms;
+  return c;
 }
 
 }  // namespace
@@ -100,9 +118,23 @@ asio::awaitable<std::expected<void, std::string>> snapshot_cache::rebuild(servic
     }
   }
   if (!base) {
-    auto scanned = co_await s->load_banned_entries();
+    std::optional<offered> handed;
+    {
+      std::lock_guard lock(offered_mutex_);
+      handed.swap(offered_);
+    }
+    // g++ 12: no co_await inside a conditional expression (see store.hpp).
+    store_result<banned_entries> scanned =
+        std::unexpected(store_error{store_errc::unavailable, ""});
+    if (handed && handed->epoch == input.epoch) {
+      scanned = std::move(handed->scan);
+    } else {
+      auto loaded = co_await s->load_banned_entries();
+      scanned = std::move(loaded);
+    }
     if (!scanned)
       co_return result(std::unexpect, "loading bl:banned: " + scanned.error().message);
+    input.scanned_sorted = true;  // load_banned_entries sorts
     // Read after the scan: every change the scan may have seen is <= head.
     auto head = co_await s->log_state();
     if (!head)
@@ -113,6 +145,19 @@ asio::awaitable<std::expected<void, std::string>> snapshot_cache::rebuild(servic
     after = scanned->seq;
   }
   while (after < input.seq) {
+    // The follower's window usually holds the whole range (an import makes a
+    // snapshot every snapshot_max_changes): no XRANGE and no decode then.
+    // The builder's digest check against Redis's guards it as it does the log.
+    if (auto held = state.recent_changes().read(input.epoch, after, kReplayBatch, 0);
+        held && !held->changes.empty()) {
+      for (const auto& d : held->changes) {
+        if (d.seq > input.seq)
+          break;
+        after = d.seq;
+        input.replay.push_back(change_of(d));
+      }
+      continue;
+    }
     auto changes = co_await s->read_changes(after, kReplayBatch, std::chrono::milliseconds(0));
     if (!changes)
       co_return result(std::unexpect, "reading the log: " + changes.error().message);
@@ -143,8 +188,45 @@ asio::awaitable<std::expected<void, std::string>> snapshot_cache::rebuild(servic
   auto recorded = co_await s->record_snapshot(instance_id_, seq);
   if (!recorded)
     co_return result(std::unexpect, "recording the snapshot seq: " + recorded.error().message);
+  std::shared_ptr<const published_snapshot> now_served = published;
   current_.store(std::move(published), std::memory_order_release);
+  {
+    // An offer that arrived during this build is older than what now serves.
+    std::lock_guard lock(offered_mutex_);
+    offered_.reset();
+  }
+  keep_checkpoint(state.config(), std::move(now_served));
   co_return result{};
+}
+
+void snapshot_cache::keep_checkpoint(const service_config& config,
+                                     std::shared_ptr<const published_snapshot> served) {
+  if (config.checkpoint_path.empty())
+    return;
+  const auto now = std::chrono::steady_clock::now();
+  if (checkpointed_ && now - last_checkpoint_ < config.checkpoint_interval)
+    return;
+  checkpointed_ = true;
+  last_checkpoint_ = now;
+  // On the worker: ~180 MB at 10M bans is disk time the I/O threads should
+  // not wait for. Writes queue behind builds there, so they never overlap.
+  asio::post(worker_, [path = config.checkpoint_path, served = std::move(served)] {
+    auto written = write_checkpoint(path, served->snapshot.fps_body);
+    if (!written) {
+      log_line(log_level::warning, "start-up checkpoint not written: " + written.error());
+      return;
+    }
+    log_line(log_level::info, "start-up checkpoint written: seq " +
+                                  std::to_string(served->snapshot.seq) + ", " +
+                                  std::to_string(served->snapshot.count) + " bans");
+  });
+}
+
+void snapshot_cache::offer_scan(banned_entries scan, std::uint64_t epoch) {
+  if (current())
+    return;
+  std::lock_guard lock(offered_mutex_);
+  offered_ = offered{std::move(scan), epoch};
 }
 
 asio::awaitable<void> snapshot_cache::run(service_state& state) {

@@ -8,7 +8,11 @@
 // new epoch, a trimmed log, or after a failed incremental build). It reads
 // Redis on the I/O executor and does the CPU work (decode, sort, filter,
 // encoding) on the cache's own worker thread, while the previous snapshot
-// keeps being served. After publishing it records its seq
+// keeps being served. With a checkpoint file configured, a published
+// snapshot is also written there now and then (snapshot_checkpoint.hpp), so
+// the next start need not scan. The first build takes the change follower's start-up
+// scan when it is offered (offer_scan), so a cold start reads bl:banned
+// once, not twice. After publishing it records its seq
 // in Redis (store::record_snapshot) and runs log retention (log_retention.hpp),
 // which never trims what a published snapshot still needs.
 //
@@ -19,6 +23,8 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <utility>  // before Boost 1.74 Asio: awaitable.hpp uses std::exchange
 
@@ -31,6 +37,7 @@
 namespace banlist::service {
 
 class service_state;
+struct service_config;
 
 struct published_snapshot {
   built_snapshot snapshot;
@@ -60,17 +67,36 @@ class snapshot_cache {
   // This instance's id in bl:snapshots.
   const std::string& instance_id() const noexcept { return instance_id_; }
 
+  // Hands over a full scan of bl:banned made for the filter, with the list
+  // identity's epoch it was read under. The next full build uses it instead
+  // of scanning again (once; a build that fails scans by itself). Ignored
+  // once a snapshot is published.
+  void offer_scan(banned_entries scan, std::uint64_t epoch);
+
   // Builds and publishes a snapshot now (the loop's step; also for tests).
   // Returns an error message when the build failed (the old one stays).
   boost::asio::awaitable<std::expected<void, std::string>> rebuild(service_state& state);
 
  private:
   boost::asio::awaitable<void> run(service_state& state);
+  // Writes the served snapshot to config.checkpoint_path (on the worker)
+  // when none was written by this process yet or the last one is older
+  // than config.checkpoint_interval.
+  void keep_checkpoint(const service_config& config,
+                       std::shared_ptr<const published_snapshot> served);
 
   std::string instance_id_;
   boost::asio::thread_pool worker_{1};
   std::atomic<std::shared_ptr<const published_snapshot>> current_;
   std::atomic<bool> full_scan_next_{false};  // the last incremental build failed
+  bool checkpointed_ = false;                // rebuild()'s executor only
+  std::chrono::steady_clock::time_point last_checkpoint_;
+  struct offered {
+    banned_entries scan;
+    std::uint64_t epoch = 0;
+  };
+  std::mutex offered_mutex_;
+  std::optional<offered> offered_;  // guarded by offered_mutex_
 };
 
 }  // namespace banlist::service

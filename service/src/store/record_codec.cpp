@@ -1,5 +1,6 @@
 #include "store/record_codec.hpp"
 
+#include <array>
 #include <charconv>
 
 #include "store/resp.hpp"
@@ -164,35 +165,58 @@ store_result<api_key> decode_api_key(const field_map& fields) {
 }
 
 store_result<change> decode_change(const redis_value& entry) {
-  auto split = split_entry(entry);
-  if (!split)
-    return std::unexpected(split.error());
-  auto& [id, fields] = *split;
+  // Every applied change passes through here (the follower reads each one
+  // back), so the fields are read in place rather than copied into a
+  // field_map: no allocation but the reason string.
+  const auto* parts = entry.array();
+  if (!parts || parts->size() != 2 || !(*parts)[0].string())
+    return std::unexpected(bad("entry"));
+  const std::string& id = *(*parts)[0].string();
+  const auto* items = (*parts)[1].array();
+  if (!items || items->size() % 2 != 0)
+    return std::unexpected(bad("field list"));
+  enum { kOp, kFp, kDigest, kType, kAt, kReason, kFields };
+  static constexpr std::string_view kNames[kFields] = {"op",   "fp", "digest",
+                                                       "type", "at", "reason"};
+  std::array<const std::string*, kFields> found{};
+  for (std::size_t i = 0; i < items->size(); i += 2) {
+    const auto* name = (*items)[i].string();
+    const auto* text = (*items)[i + 1].string();
+    if (!name || !text)
+      return std::unexpected(bad("field list entry"));
+    for (int f = 0; f < kFields; ++f) {
+      if (*name == kNames[f]) {
+        if (!found[f])
+          found[f] = text;  // the first occurrence wins, as in to_field_map
+        break;
+      }
+    }
+  }
+  auto field = [&](int f) { return found[f] ? std::string_view(*found[f]) : std::string_view{}; };
   change c;
   const auto dash = id.find('-');
   const auto seq = parse_u64(std::string_view(id).substr(0, dash));
   if (!seq || dash == std::string::npos)
     return std::unexpected(bad("log entry id"));
   c.seq = *seq;
-  const auto op = get_or_empty(fields, "op");
-  if (op == "ban") {
+  if (field(kOp) == "ban") {
     c.op = change_op::ban;
-  } else if (op == "lift") {
+  } else if (field(kOp) == "lift") {
     c.op = change_op::lift;
   } else {
     return std::unexpected(bad("log entry op"));
   }
-  const auto fp = fingerprint::from_hex(get_or_empty(fields, "fp"));
-  const auto digest = fingerprint::from_hex(get_or_empty(fields, "digest"));
-  const auto type = sdk::parse_identifier_type(get_or_empty(fields, "type"));
-  const auto at = parse_i64(get_or_empty(fields, "at"));
+  const auto fp = fingerprint::from_hex(field(kFp));
+  const auto digest = fingerprint::from_hex(field(kDigest));
+  const auto type = sdk::parse_identifier_type(field(kType));
+  const auto at = parse_i64(field(kAt));
   if (!fp || !digest || !type || !at)
     return std::unexpected(bad("log entry fields"));
   c.fp = *fp;
   c.digest = *digest;
   c.type = *type;
   c.at_ms = *at;
-  c.reason = get_or_empty(fields, "reason");
+  c.reason = std::string(field(kReason));
   return c;
 }
 

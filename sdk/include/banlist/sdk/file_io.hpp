@@ -1,5 +1,6 @@
 // Whole-file reads with a size bound and atomic whole-file replacement, for
-// the stored replica. POSIX only (open/fsync/rename).
+// the SDK's stored replica and banlistd's start-up checkpoint. POSIX only
+// (open/fsync/rename).
 // Stateless functions: safe from any thread (on different files).
 #pragma once
 

@@ -1,0 +1,99 @@
+#include "deltas/snapshot_checkpoint.hpp"
+
+#include <filesystem>
+#include <limits>
+
+#include "banlist/sdk/file_io.hpp"
+#include "banlist/sdk/snapshot.hpp"
+
+namespace banlist::service {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Far above any list this service is sized for (18 bytes per ban: ~55M bans
+// per GiB), and a bound on what a stray file can make us allocate.
+constexpr std::size_t kMaxFileBytes = std::size_t{4} << 30;
+
+std::string hex_of(std::uint64_t v) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4)
+    out[static_cast<std::size_t>(i)] = kDigits[v & 0xf];
+  return out;
+}
+
+}  // namespace
+
+std::expected<void, std::string> write_checkpoint(const std::string& path,
+                                                  std::span<const std::uint8_t> fps_body) {
+  const fs::path file(path);
+  const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    return std::unexpected("creating " + dir.string() + ": " + ec.message());
+  auto written = sdk::detail::write_file_atomically(dir, file.filename().string(), fps_body);
+  if (!written)
+    return std::unexpected("writing " + path + ": " + written.error().message());
+  return {};
+}
+
+std::expected<std::optional<checkpoint>, std::string> read_checkpoint(const std::string& path) {
+  auto bytes = sdk::detail::read_file(path, kMaxFileBytes);
+  if (!bytes) {
+    if (bytes.error() == std::errc::no_such_file_or_directory)
+      return std::optional<checkpoint>{};
+    return std::unexpected("reading " + path + ": " + bytes.error().message());
+  }
+  auto decoded = sdk::decode_snapshot(*bytes);
+  if (!decoded)
+    return std::unexpected(path + " does not decode: " + decoded.error().message());
+  if (decoded->kind != sdk::snapshot_kind::fps)
+    return std::unexpected(path + " is not a list (fps) snapshot");
+  bytes->clear();
+  bytes->shrink_to_fit();  // the list is decoded; give back the file's copy first
+  checkpoint cp;
+  cp.epoch = decoded->epoch;
+  cp.seed = decoded->seed;
+  cp.seq = decoded->seq;
+  cp.digest = decoded->digest;
+  cp.entries.reserve(decoded->entries.size());
+  for (const auto& e : decoded->entries) {
+    cp.entries.push_back(
+        banned_entry{e.fp, static_cast<std::uint8_t>(e.type), static_cast<std::uint8_t>(e.reason)});
+  }
+  return std::optional<checkpoint>(std::move(cp));
+}
+
+std::expected<void, std::string> continues(const checkpoint& cp, std::uint64_t epoch,
+                                           std::uint64_t seed, const change_log_state& log,
+                                           const change* next) {
+  if (cp.epoch != epoch)
+    return std::unexpected("it is of another list (epoch " + hex_of(cp.epoch) + ", Redis has " +
+                           hex_of(epoch) + ")");
+  if (cp.seed != seed)
+    return std::unexpected("its fingerprint seed differs from the list's");
+  if (cp.seq > log.head) {
+    return std::unexpected("Redis is behind it (seq " + std::to_string(cp.seq) + ", log head " +
+                           std::to_string(log.head) + ")");
+  }
+  if (cp.seq == log.head) {
+    if (log.digest != cp.digest)
+      return std::unexpected("the digest at its seq differs from Redis's (another history)");
+    return {};
+  }
+  // The log must hold seq + 1 (so it can be replayed from there), and that
+  // entry's digest with its own fingerprint toggled out again (a ban and a
+  // lift both XOR it in) must be the checkpoint's.
+  if (log.oldest > cp.seq + 1 || next == nullptr || next->seq != cp.seq + 1) {
+    return std::unexpected("the change log no longer holds seq " + std::to_string(cp.seq + 1) +
+                           " (trimmed)");
+  }
+  const fingerprint before{next->digest.high ^ next->fp.high, next->digest.low ^ next->fp.low};
+  if (before != cp.digest)
+    return std::unexpected("the digest at its seq differs from the log's (another history)");
+  return {};
+}
+
+}  // namespace banlist::service
