@@ -4,6 +4,7 @@
 #include <chrono>
 #include <limits>
 #include <random>
+#include <type_traits>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,11 +12,15 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
+#ifdef BANLIST_HTTP_SESSION_TEST_STREAM
+#include <boost/beast/_experimental/test/stream.hpp>
+#endif
 
 #include "json.hpp"
 #include "log.hpp"
 #include "service_state.hpp"
 #include "session_exchange.hpp"
+#include "session_stream.hpp"
 #include "subscription_handoff.hpp"
 #include "url.hpp"
 
@@ -36,6 +41,21 @@ std::string_view to_std(beast::string_view text) {
 constexpr bool is_tls(const beast::ssl_stream<beast::tcp_stream>*) {
   return true;
 }
+#ifdef BANLIST_HTTP_SESSION_TEST_STREAM
+constexpr bool is_tls(const beast::test::stream*) {
+  return false;
+}
+#endif
+
+// The real streams keep their deadlines, cancel and FIN (session_stream.hpp).
+static_assert(socket_layer<beast::lowest_layer_type<beast::tcp_stream>>);
+static_assert(socket_layer<beast::lowest_layer_type<beast::ssl_stream<beast::tcp_stream>>>);
+
+// Subscriptions (WebSocket, SSE) run on sockets; on the HTTP fuzzer's test
+// stream the connection simply ends where one would start.
+template <class Stream>
+constexpr bool serves_subscriptions = std::is_same_v<Stream, beast::tcp_stream> ||
+                                      std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>;
 
 }  // namespace
 
@@ -83,8 +103,7 @@ void http_session<Stream>::close_when_idle() {
     // Only a connection waiting for its next request is cut; one in the
     // middle of a request finishes it and closes after the response.
     if (self->idle_) {
-      beast::error_code ignored;
-      beast::get_lowest_layer(self->stream_).socket().cancel(ignored);
+      cancel_pending(self->stream_);
     }
   });
 }
@@ -94,7 +113,7 @@ asio::awaitable<void> http_session<Stream>::run() {
   const auto& config = state_.config();
   beast::error_code ec;
   if constexpr (is_tls(static_cast<Stream*>(nullptr))) {
-    beast::get_lowest_layer(stream_).expires_after(config.read_timeout);
+    expire_after(stream_, config.read_timeout);
     co_await stream_.async_handshake(asio::ssl::stream_base::server,
                                      asio::redirect_error(asio::use_awaitable, ec));
     if (ec)
@@ -124,8 +143,10 @@ asio::awaitable<void> http_session<Stream>::run() {
           std::string(req.method_string()), route_label,
           handoff->kind == subscription_handoff::transport::websocket ? 101 : 200,
           std::chrono::steady_clock::now() - started);
-      start_subscription(std::move(stream_), state_, std::move(req), std::move(*handoff),
-                         request_id);
+      if constexpr (serves_subscriptions<Stream>) {
+        start_subscription(std::move(stream_), state_, std::move(req), std::move(*handoff),
+                           request_id);
+      }
       co_return;
     }
     res.set("X-Request-Id", request_id);
@@ -149,14 +170,13 @@ template <class Stream>
 asio::awaitable<bool> http_session<Stream>::read_request(bool first) {
   namespace http = beast::http;
   const auto& config = state_.config();
-  auto& tcp = beast::get_lowest_layer(stream_);
   beast::error_code ec;
   if (close_requested_)
     co_return false;
   // Wait for the first byte with the idle deadline, then give the whole
   // request the read deadline.
   if (buffer_.size() == 0) {
-    tcp.expires_after(first ? config.read_timeout : config.idle_timeout);
+    expire_after(stream_, first ? config.read_timeout : config.idle_timeout);
     const std::size_t n = co_await stream_.async_read_some(
         buffer_.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
     if (ec)
@@ -164,7 +184,7 @@ asio::awaitable<bool> http_session<Stream>::read_request(bool first) {
     buffer_.commit(n);
   }
   idle_ = false;
-  tcp.expires_after(config.read_timeout);
+  expire_after(stream_, config.read_timeout);
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(config.header_limit));
   // Beast checks Content-Length against the limit while parsing the header,
@@ -342,7 +362,7 @@ asio::awaitable<void> http_session<Stream>::send(http_response res, bool keep_al
   res.keep_alive(keep_alive);
   res.set(beast::http::field::server, "banlistd");
   res.prepare_payload();
-  beast::get_lowest_layer(stream_).expires_after(state_.config().read_timeout);
+  expire_after(stream_, state_.config().read_timeout);
   co_await beast::http::async_write(stream_, res, asio::redirect_error(asio::use_awaitable, ec));
   if (ec)
     close_requested_ = true;
@@ -362,17 +382,18 @@ asio::awaitable<void> http_session<Stream>::send_error(unsigned version, beast::
 
 template <class Stream>
 asio::awaitable<void> http_session<Stream>::close() {
-  beast::error_code ec;
-  auto& tcp = beast::get_lowest_layer(stream_);
   if constexpr (is_tls(static_cast<Stream*>(nullptr))) {
-    tcp.expires_after(std::chrono::seconds(2));
+    beast::error_code ec;
+    expire_after(stream_, std::chrono::seconds(2));
     co_await stream_.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
   }
-  tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  tcp.close();
+  shutdown_and_close(stream_);
 }
 
 template class http_session<beast::tcp_stream>;
 template class http_session<beast::ssl_stream<beast::tcp_stream>>;
+#ifdef BANLIST_HTTP_SESSION_TEST_STREAM
+template class http_session<beast::test::stream>;
+#endif
 
 }  // namespace banlist::service

@@ -1,5 +1,6 @@
 // session_exchange: http_session's implementation of streamed_exchange on
-// its stream (plain or TLS). Private to http_session.cpp.
+// its stream (plain or TLS; Beast's test stream in the HTTP fuzzer). Private
+// to http_session.cpp.
 //
 // Thread-safety: lives on the session's strand, used by one handler.
 #pragma once
@@ -15,6 +16,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include "session_stream.hpp"
 #include "streamed_exchange.hpp"
 
 namespace banlist::service {
@@ -50,7 +52,7 @@ class session_exchange final : public streamed_exchange {
     if (expects_continue_ && !continue_sent_) {
       continue_sent_ = true;
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      boost::beast::get_lowest_layer(stream_).expires_after(read_timeout_);
+      expire_after(stream_, read_timeout_);
       co_await asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
                                  asio::redirect_error(asio::use_awaitable, ec));
       if (ec)
@@ -63,7 +65,7 @@ class session_exchange final : public streamed_exchange {
       auto& body = parser_.get().body();
       body.data = out.data() + old;
       body.size = max;
-      boost::beast::get_lowest_layer(stream_).expires_after(read_timeout_);
+      expire_after(stream_, read_timeout_);
       co_await http::async_read_some(stream_, buffer_, parser_,
                                      asio::redirect_error(asio::use_awaitable, ec));
       if (ec == http::error::need_buffer)
@@ -94,7 +96,7 @@ class session_exchange final : public streamed_exchange {
     res.chunked(true);
     http::response_serializer<http::empty_body> sr{res};
     boost::beast::error_code ec;
-    boost::beast::get_lowest_layer(stream_).expires_after(read_timeout_);
+    expire_after(stream_, read_timeout_);
     co_await http::async_write_header(stream_, sr, asio::redirect_error(asio::use_awaitable, ec));
     failed_ = failed_ || static_cast<bool>(ec);
     co_return !failed_;
@@ -107,7 +109,7 @@ class session_exchange final : public streamed_exchange {
     if (data.empty())
       co_return true;
     boost::beast::error_code ec;
-    boost::beast::get_lowest_layer(stream_).expires_after(read_timeout_);
+    expire_after(stream_, read_timeout_);
     co_await asio::async_write(
         stream_, boost::beast::http::make_chunk(asio::buffer(data.data(), data.size())),
         asio::redirect_error(asio::use_awaitable, ec));
@@ -121,7 +123,7 @@ class session_exchange final : public streamed_exchange {
       co_return !failed_;
     ended_ = true;
     boost::beast::error_code ec;
-    boost::beast::get_lowest_layer(stream_).expires_after(read_timeout_);
+    expire_after(stream_, read_timeout_);
     co_await asio::async_write(stream_, boost::beast::http::make_chunk_last(),
                                asio::redirect_error(asio::use_awaitable, ec));
     failed_ = failed_ || static_cast<bool>(ec);

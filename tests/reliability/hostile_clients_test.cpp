@@ -135,7 +135,7 @@ TEST_CASE("smuggling and malformed framing: 400 and the connection closed",
   }
 }
 
-TEST_CASE("slow headers and slow bodies are cut at the read deadline; checks keep their latency",
+TEST_CASE("slow headers and slow bodies are cut at the read deadline, checks keep their latency",
           "[reliability][http][redis]") {
   service_fixture f([](service::service_config& c) { c.read_timeout = 1500ms; });
   const auto partner = f.issue_key("partner");
@@ -194,8 +194,12 @@ TEST_CASE("slow headers and slow bodies are cut at the read deadline; checks kee
   CHECK(busy_ms < std::max(250.0, 5 * quiet_ms));
 }
 
+// [no_sanitizer]: a CPU threshold set for the optimised build; under ASan at
+// -O0 accepting the 5,000 connections outlasts the settle time (2,193 of
+// 5,000 registered, 1,003 ms CPU in the measured 2 s in one run), so the
+// ASan stage skips it and the main build keeps the threshold.
 TEST_CASE("5,000 idle connections: no CPU spent, other clients served",
-          "[reliability][http][redis]") {
+          "[reliability][http][redis][no_sanitizer]") {
   service_fixture f([](service::service_config& c) { c.read_timeout = 60s; });
   const auto partner = f.issue_key("partner");
   asio::io_context ioc;
@@ -215,8 +219,13 @@ TEST_CASE("5,000 idle connections: no CPU spent, other clients served",
   CHECK(slowest_check_ms(f.port(), partner, 50) < 250);
 }
 
+// [no_sanitizer]: the sanitizer runtime needs descriptors of its own (UBSan's
+// vptr check probes memory through a pipe, the symbolizer through a
+// socketpair); with none left it reports a valid object as "invalid vptr"
+// (seen on the snapshot builder's std::thread), so the ASan stage skips this
+// case and the main build runs it.
 TEST_CASE("out of file descriptors: no spin, connected clients keep working, recovery",
-          "[reliability][http][redis]") {
+          "[reliability][http][redis][no_sanitizer]") {
   redis_server redis;
   banlistd_process instance(redis.url());
   http_client admin(instance.port());

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "auth.hpp"
+#include "handlers/import_lines.hpp"
 #include "http_session.hpp"
 #include "json.hpp"
 #include "url.hpp"
@@ -66,4 +67,32 @@ TEST_CASE("JSON helpers reject unknown fields and wrong types", "[http][json]") 
   CHECK_FALSE(parse_json_object("[1,2]"));
   CHECK(error_body("x", "say \"hi\"") == R"({"error":{"code":"x","message":"say \"hi\""}})");
   CHECK(format_time_ms(1714567890123) == "2024-05-01T12:51:30.123Z");
+}
+
+// Found by json_request_fuzz: the body's last line, without a final '\n',
+// kept one byte past the limit (the allowance for a '\r' before a '\n').
+TEST_CASE("import lines: the limit holds for the last line too", "[http][import]") {
+  using banlist::service::handlers::body_line;
+  using banlist::service::handlers::line_splitter;
+  const std::string at_limit(8, 'a');
+  const std::string over = at_limit + "b";
+  for (const std::string& last : {at_limit, over, at_limit + "\r", over + "\r"}) {
+    CAPTURE(last);
+    line_splitter splitter(8);
+    std::vector<body_line> lines;
+    splitter.feed("x\n" + last, lines);
+    splitter.finish(lines);
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[1].number == 2);
+    const bool too_long = last.starts_with(over);
+    CHECK(lines[1].oversize == too_long);
+    CHECK(lines[1].text == (too_long ? "" : at_limit));
+  }
+  // With the '\n' the same bytes were already judged this way.
+  line_splitter splitter(8);
+  std::vector<body_line> lines;
+  splitter.feed(over + "\n" + at_limit + "\r\n", lines);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].oversize);
+  CHECK(lines[1].text == at_limit);
 }

@@ -21,6 +21,13 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// A line kept whole may hold one byte past the limit, for a '\r' before its
+// '\n' (feed); anything else that long is oversize, the body's last line
+// (which has no '\n') too.
+bool over_limit(const std::string& line, std::size_t max_line) {
+  return line.size() > max_line && !(line.size() == max_line + 1 && line.back() == '\r');
+}
+
 }  // namespace
 
 std::expected<std::vector<std::string>, ban_problem> split_csv(std::string_view line) {
@@ -111,18 +118,17 @@ void line_splitter::feed(std::string_view bytes, std::vector<body_line>& out) {
     }
     if (nl == std::string_view::npos)
       return;
-    if (!skipping_ && partial_.size() > max_line_ &&
-        !(partial_.size() == max_line_ + 1 && partial_.back() == '\r')) {
-      skipping_ = true;
-    }
+    skipping_ = skipping_ || over_limit(partial_, max_line_);
     emit(out);
     bytes.remove_prefix(nl + 1);
   }
 }
 
 void line_splitter::finish(std::vector<body_line>& out) {
-  if (skipping_ || !partial_.empty())
+  if (skipping_ || !partial_.empty()) {
+    skipping_ = skipping_ || over_limit(partial_, max_line_);
     emit(out);
+  }
 }
 
 bool blank_line(std::string_view line) {

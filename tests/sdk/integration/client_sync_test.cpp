@@ -255,7 +255,10 @@ TEST_CASE(
   std::thread w1(writer, 1), w2(writer, 2);
   w1.join();
   w2.join();
-  const std::uint64_t head = server_at(http, partner, 0).head;
+  // A new connection: the writers can outlast the server's 60 s idle
+  // timeout (75 s under ASan at -O0), which closes `http`.
+  auto after = f.client();
+  const std::uint64_t head = server_at(after, partner, 0).head;
   REQUIRE(head == 50 + kChanges);
   REQUIRE(wait_for([&] { return applied_seq(*client) == head; }, 60s));
   reading = false;
@@ -264,7 +267,7 @@ TEST_CASE(
   CHECK(reads > 0);
 
   st = client->status();
-  CHECK(st.replica.digest.to_hex() == server_at(http, partner, head).digest);
+  CHECK(st.replica.digest.to_hex() == server_at(after, partner, head).digest);
   CHECK(st.replica.count == banned.size() + 1);
   CHECK(st.snapshots_loaded == 1);  // followed by deltas only
   for (const auto& [fp, address] : banned) {

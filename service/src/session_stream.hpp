@@ -1,0 +1,60 @@
+// session_stream: the calls a session makes on the lowest layer of its
+// stream beyond reading and writing — a deadline for the next operation,
+// cancelling a wait, closing. Beast's tcp_stream (plain or under TLS) has
+// them all. Beast's in-memory test stream, on which the HTTP fuzzer
+// (tests/fuzz/http_session_fuzz.cpp) serves its inputs, has no timer and no
+// socket: there a deadline is not set (the fuzzer's input ends in EOF, so no
+// read waits) and cancelling or closing closes the stream.
+//
+// Free functions on a stream the caller owns; they run on its strand.
+#pragma once
+
+#include <chrono>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+
+namespace banlist::service {
+
+// A lowest layer with a timer and a socket (Beast's basic_stream).
+template <class Lowest>
+concept socket_layer = requires(Lowest& lowest, boost::beast::error_code& ec,
+                                std::chrono::milliseconds timeout) {
+  lowest.expires_after(timeout);
+  lowest.socket().cancel(ec);
+  lowest.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+  lowest.close();
+};
+
+// Arms the lowest layer's deadline for the next operation, if it has one.
+template <class Stream, class Duration>
+void expire_after(Stream& stream, Duration timeout) {
+  if constexpr (socket_layer<boost::beast::lowest_layer_type<Stream>>)
+    boost::beast::get_lowest_layer(stream).expires_after(timeout);
+}
+
+// Makes a pending read return (operation_aborted on a socket).
+template <class Stream>
+void cancel_pending(Stream& stream) {
+  auto& lowest = boost::beast::get_lowest_layer(stream);
+  if constexpr (socket_layer<boost::beast::lowest_layer_type<Stream>>) {
+    boost::beast::error_code ignored;
+    lowest.socket().cancel(ignored);
+  } else {
+    lowest.close();
+  }
+}
+
+// Sends FIN (so the peer reads every byte before EOF), then closes.
+template <class Stream>
+void shutdown_and_close(Stream& stream) {
+  auto& lowest = boost::beast::get_lowest_layer(stream);
+  if constexpr (socket_layer<boost::beast::lowest_layer_type<Stream>>) {
+    boost::beast::error_code ignored;
+    lowest.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+  }
+  lowest.close();
+}
+
+}  // namespace banlist::service
