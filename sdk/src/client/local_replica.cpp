@@ -293,21 +293,24 @@ std::expected<void, std::error_code> local_replica::apply(const delta_batch& bat
     const bool last = first == changes.size();
     for (const delta_change& c : chunk)
       running.toggle(c.fp);
-    detail::exclusive_write w(impl_->lock);
-    for (const delta_change& c : chunk)
-      impl_->mutate(c);
-    s.seq = last ? batch.to : chunk.back().seq;
-    s.digest = running.value;
-    s.changes_since_snapshot += chunk.size();
-    if (last) {
-      s.head = std::max(s.head, batch.head);
-      s.last_sync_ms = now_ms();
-      break;
+    {
+      detail::exclusive_write w(impl_->lock);
+      for (const delta_change& c : chunk)
+        impl_->mutate(c);
+      s.seq = last ? batch.to : chunk.back().seq;
+      s.digest = running.value;
+      s.changes_since_snapshot += chunk.size();
+      if (last) {
+        s.head = std::max(s.head, batch.head);
+        s.last_sync_ms = now_ms();
+      }
     }
+    if (impl_->callback)
+      for (const delta_change& c : chunk)
+        impl_->callback(c);
+    if (last)
+      break;
   }
-  if (impl_->callback)
-    for (const delta_change& c : changes)
-      impl_->callback(c);
   return {};
 }
 

@@ -567,6 +567,8 @@ TEST_CASE("check_many equals check at the seq it reports while batches apply, bo
 // Between two of them a reader must see the server's state at the seq it is
 // told, never part of a batch under the previous seq: for every probe, the
 // verdict follows the last change to it with a seq at or below the answer's.
+// Checked deterministically from the change callback (which runs after each
+// chunk, outside the lock) and by two reader threads racing the writer.
 TEST_CASE("readers between the chunks of a long batch see the state at the seq they are told",
           "[sdk][client][threads]") {
   for (const client_mode mode : {client_mode::replica, client_mode::filter}) {
@@ -592,6 +594,9 @@ TEST_CASE("readers between the chunks of a long batch see the state at the seq t
     std::vector<fingerprint> probes;
     for (const auto& [fp, t] : timeline)
       probes.push_back(fp);
+    std::set<std::uint64_t> batch_ends{snapshot_seq};
+    for (const auto& b : batches)
+      batch_ends.insert(b.to);
 
     // What the replica must answer for fp at seq: its verdict, or nullopt for
     // "not_banned or maybe" (a filter's false positive on a fingerprint the
@@ -613,13 +618,32 @@ TEST_CASE("readers between the chunks of a long batch see the state at the seq t
         return check_verdict::maybe;
       return std::nullopt;
     };
+    // Checks `in` at one seq against the timeline; returns the wrong answers.
+    auto count_wrong = [&](std::span<const fingerprint> in, std::span<const check_result> out) {
+      std::size_t wrong = 0;
+      for (std::size_t i = 0; i < in.size(); ++i) {
+        const auto w = want(in[i], out[0].seq);
+        wrong += out[i].seq != out[0].seq ||
+                 (w ? out[i].verdict != *w : out[i].verdict == check_verdict::banned);
+      }
+      return wrong;
+    };
+
+    // Deterministic part: after each chunk (the callback of its last change),
+    // every probe as the timeline says at the replica's seq.
+    std::size_t callback_wrong = 0;
+    std::size_t between_chunks = 0;  // verified states at a seq no batch ends at
+    std::vector<check_result> all(probes.size());
+    r.set_change_callback([&](const delta_change& c) {
+      if (r.status().seq != c.seq)
+        return;  // not the last change of its chunk
+      r.check_many(probes, all);
+      callback_wrong += count_wrong(probes, all);
+      between_chunks += !batch_ends.contains(all[0].seq);
+    });
 
     std::atomic<bool> done{false};
-    std::atomic<std::size_t> wrong{0};
-    std::atomic<std::size_t> between_chunks{0};  // answers at a seq no batch ends at
-    std::set<std::uint64_t> batch_ends{snapshot_seq};
-    for (const auto& b : batches)
-      batch_ends.insert(b.to);
+    std::atomic<std::size_t> reader_wrong{0};
     auto reader = [&] {
       constexpr std::size_t kWindow = 256;
       std::vector<check_result> out(kWindow);
@@ -627,14 +651,7 @@ TEST_CASE("readers between the chunks of a long batch see the state at the seq t
            start = (start + kWindow) % (probes.size() - kWindow)) {
         const auto in = std::span(probes).subspan(start, kWindow);
         r.check_many(in, out);
-        const std::uint64_t seq = out[0].seq;
-        between_chunks += !batch_ends.contains(seq);
-        for (std::size_t i = 0; i < kWindow; ++i) {
-          const auto w = want(in[i], seq);
-          const bool ok = out[i].seq == seq &&
-                          (w ? out[i].verdict == *w : out[i].verdict != check_verdict::banned);
-          wrong += !ok;
-        }
+        reader_wrong += count_wrong(in, out);
       }
     };
     std::thread t1(reader), t2(reader);
@@ -645,9 +662,10 @@ TEST_CASE("readers between the chunks of a long batch see the state at the seq t
     done = true;
     t1.join();
     t2.join();
-    CHECK(wrong == 0);
-    // The readers did land between chunks, or this proved nothing.
-    CHECK(between_chunks > 0);
+    CHECK(callback_wrong == 0);
+    CHECK(reader_wrong == 0);
+    // Three chunk boundaries inside each of the 30 batches.
+    CHECK(between_chunks == 30 * 3);
     CHECK(r.status().seq == h.seq());
     CHECK(r.status().digest == h.digest());
   }

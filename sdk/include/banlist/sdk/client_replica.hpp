@@ -149,7 +149,9 @@ class local_replica {
 
   replica_status status() const;
 
-  // Called after each applied batch, once per change (replacing any earlier one).
+  // Called once per change, after the chunk holding it (at most kApplyChunk
+  // changes of a batch) is applied, outside the lock: checks made from the
+  // callback already see the change. Replaces any earlier callback.
   void set_change_callback(change_callback callback);
 
   // Returns the state as an exact snapshot container (replica mode only,
