@@ -177,8 +177,16 @@ asio::awaitable<bool> http_session<Stream>::read_request(bool first) {
   // request the read deadline.
   if (buffer_.size() == 0) {
     expire_after(stream_, first ? config.read_timeout : config.idle_timeout);
-    const std::size_t n = co_await stream_.async_read_some(
-        buffer_.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+    std::size_t n = co_await stream_.async_read_some(buffer_.prepare(4096),
+                                                     asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted && close_requested_ && bytes_waiting(stream_)) {
+      // Shutdown cut this idle read, but a request had already reached the
+      // socket: it was sent before the shutdown began, so it is answered
+      // (then the connection closes) instead of being dropped unread.
+      ec = {};
+      n = co_await stream_.async_read_some(buffer_.prepare(4096),
+                                           asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (ec)
       co_return false;
     buffer_.commit(n);

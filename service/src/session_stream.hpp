@@ -46,6 +46,19 @@ void cancel_pending(Stream& stream) {
   }
 }
 
+// Whether bytes the peer sent wait unread in the socket (never for a test
+// stream without one).
+template <class Stream>
+bool bytes_waiting(Stream& stream) {
+  if constexpr (socket_layer<boost::beast::lowest_layer_type<Stream>>) {
+    boost::beast::error_code ec;
+    const std::size_t n = boost::beast::get_lowest_layer(stream).socket().available(ec);
+    return !ec && n > 0;
+  } else {
+    return false;
+  }
+}
+
 // Sends FIN (so the peer reads every byte before EOF), then closes.
 template <class Stream>
 void shutdown_and_close(Stream& stream) {

@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -21,7 +22,8 @@ using clock_type = std::chrono::steady_clock;
 
 struct sent_request {
   clock_type::time_point started;
-  int status = 0;  // 0: transport error (reset, refused)
+  int status = 0;     // 0: transport error (reset, refused)
+  std::string error;  // what the transport error was
 };
 }  // namespace
 
@@ -46,7 +48,7 @@ TEST_CASE("SIGTERM under load: nothing sent before it is reset or answered 5xx",
         char fp[33];
         std::snprintf(fp, sizeof fp, "%016llx%016llx", static_cast<unsigned long long>(t),
                       static_cast<unsigned long long>(i));
-        sent_request r{clock_type::now(), 0};
+        sent_request r{clock_type::now(), 0, {}};
         try {
           if (!c)
             c.emplace(instance.port());
@@ -55,7 +57,8 @@ TEST_CASE("SIGTERM under load: nothing sent before it is reset or answered 5xx",
           r.status = static_cast<int>(reply.status);
           if (reply.closed)
             c.reset();
-        } catch (const std::exception&) {
+        } catch (const std::exception& e) {
+          r.error = e.what();
           c.reset();
           std::this_thread::sleep_for(5ms);
         }
@@ -80,8 +83,13 @@ TEST_CASE("SIGTERM under load: nothing sent before it is reset or answered 5xx",
   for (const auto& r : requests) {
     if (r.started < signalled) {
       ++before;
-      if (r.status < 200 || r.status >= 300)
+      if (r.status < 200 || r.status >= 300) {
         ++bad;
+        UNSCOPED_INFO(
+            "sent "
+            << std::chrono::duration_cast<std::chrono::microseconds>(signalled - r.started).count()
+            << " us before SIGTERM: status " << r.status << " " << r.error);
+      }
     } else if (r.status == 0) {
       ++after_refused;
     }
@@ -92,6 +100,38 @@ TEST_CASE("SIGTERM under load: nothing sent before it is reset or answered 5xx",
               << " ms");
   CHECK(before > 100);
   CHECK(bad == 0);
+}
+
+}  // namespace banlist::test
+
+namespace banlist::test {
+
+// The race behind the test above, made to happen every time: a keep-alive
+// connection is idle, its client sends a request, and the shutdown begins
+// before banlistd has read it (the process is stopped meanwhile, so the
+// bytes wait in the socket and the SIGTERM waits as a pending signal). The
+// request was sent before the signal: it gets its answer.
+TEST_CASE("SIGTERM while a request waits unread on an idle connection: it is answered",
+          "[reliability][http][redis]") {
+  redis_server redis;
+  // Whether banlistd reads the request before or after the shutdown begins
+  // is up to its event loop; without the fix about one round in three lost
+  // the request, so ten rounds catch that almost always.
+  for (int round = 0; round < 10; ++round) {
+    banlistd_process instance(redis.url());
+    http_client client(instance.port());
+    REQUIRE(client.get("/healthz").status == 200);  // keep-alive, now idle
+    instance.signal(SIGSTOP);
+    std::this_thread::sleep_for(20ms);  // the stop has taken effect
+    auto reply = std::async(std::launch::async, [&] { return client.get("/healthz"); });
+    std::this_thread::sleep_for(50ms);  // the request is in banlistd's socket
+    instance.signal(SIGTERM);           // pending until the process runs again
+    instance.signal(SIGCONT);
+    http_reply got;
+    REQUIRE_NOTHROW(got = reply.get());
+    CHECK(got.status == 200);
+    CHECK(instance.wait() == 0);
+  }
 }
 
 }  // namespace banlist::test
