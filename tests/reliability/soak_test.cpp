@@ -14,7 +14,9 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "banlist/sdk/identifier.hpp"
 #include "banlistd_process.hpp"
@@ -72,6 +74,16 @@ TEST_CASE("soak: memory, descriptors and latency flat, no 5xx, nothing lost",
   history_checker history;
   std::atomic<bool> stop{false};
   std::atomic<int> server_errors{0};
+  // What each server error was (the first few), so a failure says which
+  // path and status it came from.
+  std::mutex errors_mutex;
+  std::vector<std::string> error_notes;  // guarded by errors_mutex
+  const auto note_error = [&](const std::string& what) {
+    ++server_errors;
+    std::lock_guard lock(errors_mutex);
+    if (error_notes.size() < 10)
+      error_notes.push_back(what);
+  };
   std::atomic<std::uint64_t> checks{0}, bans{0}, subscriptions{0};
   const int windows = 6;
   const auto started = clock_type::now();
@@ -96,7 +108,8 @@ TEST_CASE("soak: memory, descriptors and latency flat, no 5xx, nothing lost",
         const auto r = c.get(std::string("/v1/check?fp=") + fp, partner);
         mine[window_of()].push_back(
             std::chrono::duration<double, std::milli>(clock_type::now() - start).count());
-        server_errors += r.status >= 500;
+        if (r.status >= 500)
+          note_error("check: " + std::to_string(r.status) + " " + r.body);
         ++checks;
       }
       std::lock_guard lock(latency_mutex);
@@ -111,11 +124,13 @@ TEST_CASE("soak: memory, descriptors and latency flat, no 5xx, nothing lost",
       const auto fp = *fingerprint::from_hex(fp_of(sdk::identifier_type::email, email));
       const auto r = c.post("/v1/bans", mod,
                             R"({"type":"email","value":")" + email + R"(","reason":"phishing"})");
-      server_errors += r.status >= 500;
+      if (r.status >= 500)
+        note_error("ban: " + std::to_string(r.status) + " " + r.body);
       history.record(fp, op_kind::ban, r.status == 201 ? op_outcome::ok : op_outcome::failed);
       if (i % 5 == 0 && r.status == 201) {
         const auto l = c.del("/v1/bans/" + fp.to_hex() + "?reason=mistake", mod);
-        server_errors += l.status >= 500;
+        if (l.status >= 500)
+          note_error("lift: " + std::to_string(l.status) + " " + l.body);
         history.record(fp, op_kind::lift, l.status == 200 ? op_outcome::ok : op_outcome::failed);
       }
       ++bans;
@@ -129,8 +144,8 @@ TEST_CASE("soak: memory, descriptors and latency flat, no 5xx, nothing lost",
           (void)ws.read(5s);
         if (subscriptions % 2)
           ws.drop();  // half of them vanish without a close handshake
-      } catch (const std::exception&) {
-        ++server_errors;
+      } catch (const std::exception& e) {
+        note_error(std::string("subscription: ") + e.what());
       }
       ++subscriptions;
     }
@@ -166,6 +181,8 @@ TEST_CASE("soak: memory, descriptors and latency flat, no 5xx, nothing lost",
                << " subscriptions, " << restarts << " restarts; RSS " << rss_warm << " -> "
                << rss_late << " kB; fds " << fds_warm << " -> " << fds_late << "; p99 " << p99_first
                << " -> " << p99_last << " ms");
+  for (const auto& note : error_notes)
+    UNSCOPED_INFO(note);
   CHECK(server_errors == 0);
   CHECK(restarts > 0);
   CHECK(rss_late <= rss_warm + rss_warm / 5 + 10 * 1024);
