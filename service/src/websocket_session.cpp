@@ -108,6 +108,9 @@ asio::awaitable<void> websocket_session<Stream>::run(http_request req, std::uint
       [](websocket::response_type& res) { res.set(beast::http::field::server, "banlistd"); }));
   ws_.read_message_max(kInboundLimit);
   ws_.text(true);
+  // Each message is written whole, so Nagle could only hold one back until
+  // the peer (delayed-)ACKs the previous one: milliseconds on a live push.
+  beast::get_lowest_layer(ws_).socket().set_option(asio::ip::tcp::no_delay(true), ec);
   if (config.stream_send_buffer != 0) {
     beast::get_lowest_layer(ws_).socket().set_option(
         asio::socket_base::send_buffer_size(static_cast<int>(config.stream_send_buffer)), ec);
