@@ -15,6 +15,13 @@
 // log first. While replaying, a full live queue is simply dropped (the log
 // has everything in it); once live, a full queue is a slow consumer.
 //
+// Waking: an idle run() parks its own completion handler (parked_) and
+// whatever gives it work (a live batch, a reset, the peer leaving, the
+// heartbeat timer) resumes it in place on the strand, so a broadcast costs
+// each idle subscriber one strand post and its write, with no timer cancel
+// and re-arm per message. The heartbeat timer is armed once per heartbeat
+// interval and re-arms itself while messages keep the connection busy.
+//
 // Thread-safety: none; strand-confined. Every member but the constructor
 // runs on the owning session's strand.
 #pragma once
@@ -62,6 +69,9 @@ class subscription_feed {
 
   subscription_feed(service_state& state, boost::asio::any_io_executor strand,
                     std::shared_ptr<subscriber_stats> stats);
+  ~subscription_feed();
+  subscription_feed(const subscription_feed&) = delete;
+  subscription_feed& operator=(const subscription_feed&) = delete;
 
   // A batch from the hub. Over the limits while live: the subscriber is reset
   // as a slow consumer.
@@ -94,11 +104,32 @@ class subscription_feed {
                                           const sdk::delta_batch& batch);
   boost::asio::awaitable<step> take_live(subscription_sink& sink, store& s,
                                          std::shared_ptr<const published_batch> live);
-  void wake() noexcept;
+  // After `batch` was written whole.
+  void note_sent(const sdk::delta_batch& batch);
+  // Resumes a parked run(), in place when on the strand already.
+  void wake();
+  // Arms the heartbeat timer at last_send_ + the heartbeat interval.
+  void arm_heartbeat();
+  void on_heartbeat_timer();
+
+  // A parked run()'s completion handler, type-erased (it is move-only).
+  class parked_run {
+   public:
+    virtual ~parked_run() = default;
+    virtual void resume() = 0;
+  };
+  template <class Handler>
+  class parked_handler;
+  struct park_initiation;
 
   service_state& state_;
   std::shared_ptr<subscriber_stats> stats_;
-  boost::asio::steady_timer wake_;
+  boost::asio::steady_timer heartbeat_;
+  // Cleared by the destructor: a timer completion already queued when the
+  // feed goes away must not touch it.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::unique_ptr<parked_run> parked_;  // set while run() waits for work
+  bool heartbeat_due_ = false;
   std::deque<std::shared_ptr<const published_batch>> live_;
   std::size_t live_bytes_ = 0;
   bool replaying_ = true;

@@ -15,7 +15,9 @@
 // Both run on the same cores as the server, so their CPU is part of what is
 // measured; `raw` keeps that part small.
 //
-// Prints p50/p99/max per subscriber count. A ban's message may reach B's
+// Prints p50/p99/max per subscriber count, and the CPU the server (both
+// instances, all but the bench's own threads; redis-server not included) and
+// the clients spent per delivered message during the ban phase. A ban's message may reach B's
 // subscribers before A's 2xx reaches the bench (both race over loopback);
 // such samples count as 0.
 #include <algorithm>
@@ -32,6 +34,7 @@
 #include <vector>
 
 #include <pthread.h>
+#include <time.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -165,9 +168,44 @@ struct bench_round {
 
 struct round_result {
   std::vector<double> samples;  // ms from A's 2xx to arrival, sorted
+  // CPU seconds over the ban phase: the clients' thread, and the rest of
+  // the process but the thread making the bans (both instances' threads).
+  double client_cpu_s = 0;
+  double server_cpu_s = 0;
   std::uint64_t missing = 0;
   std::uint64_t errors = 0;  // protocol errors (raw clients only)
   std::string error;         // the round could not run
+};
+
+double cpu_seconds(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// CPU time of the process, of the clients' thread and of this thread, from
+// construction to stop(): load on the machine stretches latency, much less
+// the CPU each side spends.
+class cpu_window {
+ public:
+  explicit cpu_window(std::thread& clients) {
+    pthread_getcpuclockid(clients.native_handle(), &clients_);
+    pthread_getcpuclockid(pthread_self(), &self_);
+    process_ = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
+    client_ = cpu_seconds(clients_);
+    banner_ = cpu_seconds(self_);
+  }
+  void stop(round_result& out) const {
+    const double client = cpu_seconds(clients_) - client_;
+    const double banner = cpu_seconds(self_) - banner_;
+    out.client_cpu_s = client;
+    out.server_cpu_s = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - process_ - client - banner;
+  }
+
+ private:
+  clockid_t clients_{};
+  clockid_t self_{};
+  double process_ = 0, client_ = 0, banner_ = 0;
 };
 
 // Makes the round's bans; returns when each got its 2xx, indexed by seq - first_seq.
@@ -217,14 +255,16 @@ round_result run_beast_round(bench_round& r, std::uint16_t port) {
     ioc.run();
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // replay and hand-over done
+  const cpu_window cpu(reader);
   const auto acked = make_bans(r);
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  round_result out;
+  cpu.stop(out);
   asio::post(ioc, [&] {
     for (auto& s : subs)
       s->close();
   });
   reader.join();
-  round_result out;
   collect(
       r, acked, [&](std::size_t i, std::size_t k) { return got.at[i][k]; }, out);
   out.missing = r.count * acked.size() - out.samples.size();
@@ -244,8 +284,10 @@ round_result run_raw_round(bench_round& r, std::uint16_t port) {
     subs.run();
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const cpu_window cpu(reader);
   const auto acked = make_bans(r);
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  cpu.stop(out);
   subs.stop();
   reader.join();
   collect(
@@ -260,10 +302,11 @@ void print_row(const std::string& kind, std::size_t count, int bans, const round
   auto pct = [&](double p) {
     return s.empty() ? 0.0 : s[std::min(s.size() - 1, static_cast<std::size_t>(p * s.size()))];
   };
-  std::printf("%8s %12zu %8d %10.3f %10.3f %10.3f %10llu %8llu\n", kind.c_str(), count, bans,
-              pct(0.50), pct(0.99), s.empty() ? 0.0 : s.back(),
-              static_cast<unsigned long long>(r.missing),
-              static_cast<unsigned long long>(r.errors));
+  const double messages = s.empty() ? 1.0 : static_cast<double>(s.size());
+  std::printf("%8s %12zu %8d %10.3f %10.3f %10.3f %10llu %8llu %10.2f %10.2f\n", kind.c_str(),
+              count, bans, pct(0.50), pct(0.99), s.empty() ? 0.0 : s.back(),
+              static_cast<unsigned long long>(r.missing), static_cast<unsigned long long>(r.errors),
+              r.server_cpu_s * 1e6 / messages, r.client_cpu_s * 1e6 / messages);
   std::fflush(stdout);
 }
 
@@ -329,8 +372,8 @@ int main(int argc, char** argv) {
       "instances: A :%u, B :%u, %u I/O thread(s) each, one redis-server (AOF always); "
       "%d ms between bans\n",
       (*a)->port(), (*b)->port(), threads, interval_ms);
-  std::printf("%8s %12s %8s %10s %10s %10s %10s %8s\n", "clients", "subscribers", "bans", "p50 ms",
-              "p99 ms", "max ms", "missing", "errors");
+  std::printf("%8s %12s %8s %10s %10s %10s %10s %8s %10s %10s\n", "clients", "subscribers", "bans",
+              "p50 ms", "p99 ms", "max ms", "missing", "errors", "srv us/msg", "cli us/msg");
 
   ban_client banner((*a)->port());
   int email_counter = 0;
