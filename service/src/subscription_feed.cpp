@@ -70,8 +70,8 @@ subscription_feed::~subscription_feed() {
 }
 
 void subscription_feed::wake() {
-  if (!parked_)
-    return;
+  if (!parked_ || writing_)
+    return;  // running, or on_written() wakes it
   // Out of the member first: the resumed run() may park again at once.
   // Callers touch nothing of the feed after wake(): run() may end inside it.
   auto parked = std::move(parked_);
@@ -118,6 +118,49 @@ void subscription_feed::push_live(std::shared_ptr<const published_batch> batch) 
   live_bytes_ += size;
   live_.push_back(std::move(batch));
   stats_->queued.store(live_.size(), std::memory_order_relaxed);
+  if (parked_ && !writing_ && next_is_plain_write()) {
+    start_parked_write();
+    return;
+  }
+  wake();
+}
+
+bool subscription_feed::next_is_plain_write() const {
+  if (sink_ == nullptr || live_.empty() || peer_gone_ || pending_reset_ || heartbeat_due_ ||
+      write_failed_)
+    return false;
+  const sdk::delta_batch& b = live_.front()->batch;
+  return b.epoch == state_.epoch() && b.from == cursor_;
+}
+
+void subscription_feed::start_parked_write() {
+  writing_ = std::move(live_.front());
+  live_.pop_front();
+  live_bytes_ -= writing_->message->size();
+  stats_->queued.store(live_.size(), std::memory_order_relaxed);
+  offered_ = std::max(offered_, writing_->batch.to);
+  if (!sink_->start_changes(writing_->message, writing_->batch.to)) {
+    // This transport writes only from run(): give the batch back to it.
+    live_bytes_ += writing_->message->size();
+    live_.push_front(std::move(writing_));
+    writing_.reset();
+    stats_->queued.store(live_.size(), std::memory_order_relaxed);
+    wake();
+  }
+}
+
+void subscription_feed::on_written(bool ok) {
+  auto done = std::move(writing_);
+  writing_.reset();
+  if (!ok) {
+    write_failed_ = true;
+  } else if (done) {
+    note_sent(done->batch);
+  }
+  if (parked_ && next_is_plain_write()) {
+    start_parked_write();
+    return;
+  }
   wake();
 }
 
@@ -255,9 +298,15 @@ asio::awaitable<void> subscription_feed::run(subscription_sink& sink, std::uint6
     if (r == step::ok)
       r = co_await replay(sink, *s);
   }
-  if (r == step::ok)
+  if (r == step::ok) {
     arm_heartbeat();
+    sink_ = &sink;
+  }
   while (r == step::ok && !peer_gone_ && !pending_reset_) {
+    if (write_failed_) {
+      r = step::peer_failed;
+      break;
+    }
     if (!live_.empty()) {
       auto next = std::move(live_.front());
       live_.pop_front();
@@ -301,6 +350,8 @@ asio::awaitable<void> subscription_feed::run(subscription_sink& sink, std::uint6
     co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(park,
                                                                           asio::use_awaitable);
   }
+  // No parked write can be in flight here: run() only resumes without one.
+  sink_ = nullptr;
   // Its pending wait completes with operation_aborted and touches nothing.
   heartbeat_.cancel();
   if (peer_gone_ || r == step::peer_failed) {

@@ -158,6 +158,17 @@ asio::awaitable<bool> websocket_session<Stream>::send_changes(
 }
 
 template <class Stream>
+bool websocket_session<Stream>::start_changes(std::shared_ptr<const std::string> message,
+                                              std::uint64_t) {
+  // A plain completion handler (not a coroutine): it runs on the stream's
+  // executor, the strand, and keeps the session and the buffer alive.
+  const auto buffer = asio::buffer(*message);
+  ws_.async_write(buffer, [self = this->shared_from_this(), message = std::move(message)](
+                              beast::error_code ec, std::size_t) { self->feed_.on_written(!ec); });
+  return true;
+}
+
+template <class Stream>
 asio::awaitable<bool> websocket_session<Stream>::send_heartbeat(std::string message) {
   beast::error_code ec;
   co_await ws_.async_write(asio::buffer(message), asio::redirect_error(asio::use_awaitable, ec));
