@@ -193,6 +193,11 @@ void raw_ws_subscribers::on_readable(connection& c) {
       ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
       return;
     }
+    // A short read drained the socket; epoll is level-triggered, so anything
+    // arriving after it is reported again. Saves the recv that would only
+    // say EAGAIN, one syscall per message.
+    if (static_cast<std::size_t>(n) < sizeof buffer)
+      return;
   }
 }
 
