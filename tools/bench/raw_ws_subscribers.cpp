@@ -1,6 +1,7 @@
 #include "raw_ws_subscribers.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -8,9 +9,9 @@
 
 #include <openssl/evp.h>
 
-#include <fcntl.h>
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
