@@ -96,8 +96,10 @@ template <class Stream>
 asio::awaitable<void> sse_session<Stream>::run(std::string request_id, std::uint64_t since,
                                                std::optional<std::uint64_t> epoch) {
   const auto& config = state_.config();
+  // As for WebSocket: events are written whole; Nagle would only delay them.
+  beast::error_code ignored;
+  beast::get_lowest_layer(stream_).socket().set_option(asio::ip::tcp::no_delay(true), ignored);
   if (config.stream_send_buffer != 0) {
-    beast::error_code ignored;
     beast::get_lowest_layer(stream_).socket().set_option(
         asio::socket_base::send_buffer_size(static_cast<int>(config.stream_send_buffer)), ignored);
   }

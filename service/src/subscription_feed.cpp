@@ -1,6 +1,8 @@
 #include "subscription_feed.hpp"
 
-#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "deltas/delta_change.hpp"
@@ -35,12 +37,64 @@ sdk::delta_change wire_change(const change& entry) {
   return out;
 }
 
+template <class Handler>
+class subscription_feed::parked_handler final : public subscription_feed::parked_run {
+ public:
+  explicit parked_handler(Handler handler) : handler_(std::move(handler)) {}
+  void resume() override {
+    // The handler's executor is the session's strand, which we are on:
+    // dispatch resumes the coroutine right here instead of queueing it.
+    auto executor = asio::get_associated_executor(handler_);
+    asio::dispatch(executor, std::move(handler_));
+  }
+
+ private:
+  Handler handler_;
+};
+
+struct subscription_feed::park_initiation {
+  subscription_feed* feed;
+  template <class Handler>
+  void operator()(Handler&& handler) const {
+    feed->parked_ =
+        std::make_unique<parked_handler<std::decay_t<Handler>>>(std::forward<Handler>(handler));
+  }
+};
+
 subscription_feed::subscription_feed(service_state& state, asio::any_io_executor strand,
                                      std::shared_ptr<subscriber_stats> stats)
-    : state_(state), stats_(std::move(stats)), wake_(std::move(strand)) {}
+    : state_(state), stats_(std::move(stats)), heartbeat_(std::move(strand)) {}
 
-void subscription_feed::wake() noexcept {
-  wake_.cancel();
+subscription_feed::~subscription_feed() {
+  *alive_ = false;
+}
+
+void subscription_feed::wake() {
+  if (!parked_ || writing_)
+    return;  // running, or on_written() wakes it
+  // Out of the member first: the resumed run() may park again at once.
+  // Callers touch nothing of the feed after wake(): run() may end inside it.
+  auto parked = std::move(parked_);
+  parked->resume();
+}
+
+void subscription_feed::arm_heartbeat() {
+  heartbeat_.expires_at(last_send_ + state_.config().heartbeat_interval);
+  heartbeat_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+    if (ec || !*alive)
+      return;  // cancelled when run() ended, or the feed is gone
+    on_heartbeat_timer();
+  });
+}
+
+void subscription_feed::on_heartbeat_timer() {
+  const auto due = last_send_ + state_.config().heartbeat_interval;
+  if (std::chrono::steady_clock::now() < due) {
+    arm_heartbeat();  // messages went out meanwhile: no heartbeat needed yet
+    return;
+  }
+  heartbeat_due_ = true;  // run() sends it and re-arms the timer
+  wake();
 }
 
 void subscription_feed::push_live(std::shared_ptr<const published_batch> batch) {
@@ -64,6 +118,49 @@ void subscription_feed::push_live(std::shared_ptr<const published_batch> batch) 
   live_bytes_ += size;
   live_.push_back(std::move(batch));
   stats_->queued.store(live_.size(), std::memory_order_relaxed);
+  if (parked_ && !writing_ && next_is_plain_write()) {
+    start_parked_write();
+    return;
+  }
+  wake();
+}
+
+bool subscription_feed::next_is_plain_write() const {
+  if (sink_ == nullptr || live_.empty() || peer_gone_ || pending_reset_ || heartbeat_due_ ||
+      write_failed_)
+    return false;
+  const sdk::delta_batch& b = live_.front()->batch;
+  return b.epoch == state_.epoch() && b.from == cursor_;
+}
+
+void subscription_feed::start_parked_write() {
+  writing_ = std::move(live_.front());
+  live_.pop_front();
+  live_bytes_ -= writing_->message->size();
+  stats_->queued.store(live_.size(), std::memory_order_relaxed);
+  offered_ = std::max(offered_, writing_->batch.to);
+  if (!sink_->start_changes(writing_->message, writing_->batch.to)) {
+    // This transport writes only from run(): give the batch back to it.
+    live_bytes_ += writing_->message->size();
+    live_.push_front(std::move(writing_));
+    writing_.reset();
+    stats_->queued.store(live_.size(), std::memory_order_relaxed);
+    wake();
+  }
+}
+
+void subscription_feed::on_written(bool ok) {
+  auto done = std::move(writing_);
+  writing_.reset();
+  if (!ok) {
+    write_failed_ = true;
+  } else if (done) {
+    note_sent(done->batch);
+  }
+  if (parked_ && next_is_plain_write()) {
+    start_parked_write();
+    return;
+  }
   wake();
 }
 
@@ -102,6 +199,14 @@ asio::awaitable<subscription_feed::step> subscription_feed::locate(store& s, std
   co_return step::ok;
 }
 
+void subscription_feed::note_sent(const sdk::delta_batch& batch) {
+  cursor_ = batch.to;
+  digest_ = batch.digest;
+  last_send_ = std::chrono::steady_clock::now();
+  stats_->sent_seq.store(cursor_, std::memory_order_relaxed);
+  state_.hub().count_messages(1);
+}
+
 asio::awaitable<subscription_feed::step> subscription_feed::send_batch(
     subscription_sink& sink, std::shared_ptr<const std::string> message,
     const sdk::delta_batch& batch) {
@@ -111,11 +216,7 @@ asio::awaitable<subscription_feed::step> subscription_feed::send_batch(
   const bool sent = co_await sink.send_changes(message, last);
   if (!sent)
     co_return step::peer_failed;
-  cursor_ = batch.to;
-  digest_ = batch.digest;
-  last_send_ = std::chrono::steady_clock::now();
-  stats_->sent_seq.store(cursor_, std::memory_order_relaxed);
-  state_.hub().count_messages(1);
+  note_sent(batch);
   co_return step::ok;
 }
 
@@ -183,7 +284,6 @@ asio::awaitable<subscription_feed::step> subscription_feed::take_live(
 
 asio::awaitable<void> subscription_feed::run(subscription_sink& sink, std::uint64_t since,
                                              std::optional<std::uint64_t> epoch) {
-  const auto& config = state_.config();
   stats_->since.store(since, std::memory_order_relaxed);
   stats_->sent_seq.store(since, std::memory_order_relaxed);
   last_send_ = std::chrono::steady_clock::now();
@@ -198,17 +298,40 @@ asio::awaitable<void> subscription_feed::run(subscription_sink& sink, std::uint6
     if (r == step::ok)
       r = co_await replay(sink, *s);
   }
+  if (r == step::ok) {
+    arm_heartbeat();
+    sink_ = &sink;
+  }
   while (r == step::ok && !peer_gone_ && !pending_reset_) {
+    if (write_failed_) {
+      r = step::peer_failed;
+      break;
+    }
     if (!live_.empty()) {
       auto next = std::move(live_.front());
       live_.pop_front();
       live_bytes_ -= next->message->size();
       stats_->queued.store(live_.size(), std::memory_order_relaxed);
+      const sdk::delta_batch& b = next->batch;
+      if (b.epoch == state_.epoch() && b.from == cursor_) {
+        // The usual case, without take_live's and send_batch's frames: the
+        // next batch in order, written from the shared buffer.
+        const std::uint64_t last = b.to;
+        offered_ = std::max(offered_, last);
+        std::shared_ptr<const std::string> shared = next->message;
+        const bool sent = co_await sink.send_changes(shared, last);
+        if (sent) {
+          note_sent(b);
+        } else {
+          r = step::peer_failed;
+        }
+        continue;
+      }
       r = co_await take_live(sink, *s, next);
       continue;
     }
-    const auto due = last_send_ + config.heartbeat_interval;
-    if (std::chrono::steady_clock::now() >= due) {
+    if (heartbeat_due_) {
+      heartbeat_due_ = false;
       sdk::heartbeat beat;
       beat.epoch = state_.epoch();
       beat.head = cursor_;
@@ -219,12 +342,18 @@ asio::awaitable<void> subscription_feed::run(subscription_sink& sink, std::uint6
       const bool sent = co_await sink.send_heartbeat(std::move(text));
       if (!sent)
         r = step::peer_failed;
+      else
+        arm_heartbeat();
       continue;
     }
-    wake_.expires_at(due);
-    boost::system::error_code ec;
-    co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    park_initiation park{this};
+    co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(park,
+                                                                          asio::use_awaitable);
   }
+  // No parked write can be in flight here: run() only resumes without one.
+  sink_ = nullptr;
+  // Its pending wait completes with operation_aborted and touches nothing.
+  heartbeat_.cancel();
   if (peer_gone_ || r == step::peer_failed) {
     co_await sink.finish(false);
     co_return;

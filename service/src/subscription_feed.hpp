@@ -15,6 +15,17 @@
 // log first. While replaying, a full live queue is simply dropped (the log
 // has everything in it); once live, a full queue is a slow consumer.
 //
+// Waking: an idle run() parks its own completion handler (parked_) and
+// whatever gives it work (a reset, the peer leaving, the heartbeat timer, a
+// live batch that needs more than a write) resumes it in place on the
+// strand. A live batch that is simply the next one in order is written
+// while run() stays parked (start_changes, completion in on_written(), which
+// writes the next such batch or resumes run()): a broadcast costs an idle
+// subscriber one strand post and its write, no coroutine frame, no timer.
+// run() is only resumed when no such write is in flight, so there is still
+// one writer at a time. The heartbeat timer is armed once per interval and
+// re-arms itself while messages keep the connection busy.
+//
 // Thread-safety: none; strand-confined. Every member but the constructor
 // runs on the owning session's strand.
 #pragma once
@@ -47,6 +58,14 @@ class subscription_sink {
   // Returns false when the connection failed.
   virtual boost::asio::awaitable<bool> send_changes(std::shared_ptr<const std::string> message,
                                                     std::uint64_t last_seq) = 0;
+  // The same without a coroutine: starts writing the message and returns
+  // true, and when the write completes calls the feed's on_written() on the
+  // strand. A sink that cannot returns false and the feed uses send_changes.
+  virtual bool start_changes(std::shared_ptr<const std::string> message, std::uint64_t last_seq) {
+    (void)message;
+    (void)last_seq;
+    return false;
+  }
   virtual boost::asio::awaitable<bool> send_heartbeat(std::string message) = 0;
   // The last message of the subscription; the sink closes the connection after it.
   virtual boost::asio::awaitable<void> send_reset(std::string message, sdk::reset_reason reason,
@@ -62,6 +81,9 @@ class subscription_feed {
 
   subscription_feed(service_state& state, boost::asio::any_io_executor strand,
                     std::shared_ptr<subscriber_stats> stats);
+  ~subscription_feed();
+  subscription_feed(const subscription_feed&) = delete;
+  subscription_feed& operator=(const subscription_feed&) = delete;
 
   // A batch from the hub. Over the limits while live: the subscriber is reset
   // as a slow consumer.
@@ -70,6 +92,8 @@ class subscription_feed {
   void request_reset(sdk::reset_reason reason);
   // The peer went away: ends run() without writing anything more.
   void peer_gone();
+  // Completion of a subscription_sink::start_changes write.
+  void on_written(bool ok);
 
   // Serves the subscription from `since` until it ends. `epoch`, when the
   // client named one, must be the list's.
@@ -94,11 +118,39 @@ class subscription_feed {
                                           const sdk::delta_batch& batch);
   boost::asio::awaitable<step> take_live(subscription_sink& sink, store& s,
                                          std::shared_ptr<const published_batch> live);
-  void wake() noexcept;
+  // After `batch` was written whole.
+  void note_sent(const sdk::delta_batch& batch);
+  // Resumes a parked run(), in place when on the strand already.
+  void wake();
+  // Arms the heartbeat timer at last_send_ + the heartbeat interval.
+  void arm_heartbeat();
+  void on_heartbeat_timer();
+  // The front of live_ is the next batch in order and nothing else is due.
+  bool next_is_plain_write() const;
+  // Pops the front of live_ and starts writing it while run() stays parked.
+  void start_parked_write();
+
+  // A parked run()'s completion handler, type-erased (it is move-only).
+  class parked_run {
+   public:
+    virtual ~parked_run() = default;
+    virtual void resume() = 0;
+  };
+  template <class Handler>
+  class parked_handler;
+  struct park_initiation;
 
   service_state& state_;
   std::shared_ptr<subscriber_stats> stats_;
-  boost::asio::steady_timer wake_;
+  boost::asio::steady_timer heartbeat_;
+  // Cleared by the destructor: a timer completion already queued when the
+  // feed goes away must not touch it.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::unique_ptr<parked_run> parked_;  // set while run() waits for work
+  bool heartbeat_due_ = false;
+  subscription_sink* sink_ = nullptr;               // run()'s sink, while run() is live
+  std::shared_ptr<const published_batch> writing_;  // start_changes in flight
+  bool write_failed_ = false;
   std::deque<std::shared_ptr<const published_batch>> live_;
   std::size_t live_bytes_ = 0;
   bool replaying_ = true;

@@ -108,6 +108,9 @@ asio::awaitable<void> websocket_session<Stream>::run(http_request req, std::uint
       [](websocket::response_type& res) { res.set(beast::http::field::server, "banlistd"); }));
   ws_.read_message_max(kInboundLimit);
   ws_.text(true);
+  // Each message is written whole, so Nagle could only hold one back until
+  // the peer (delayed-)ACKs the previous one: milliseconds on a live push.
+  beast::get_lowest_layer(ws_).socket().set_option(asio::ip::tcp::no_delay(true), ec);
   if (config.stream_send_buffer != 0) {
     beast::get_lowest_layer(ws_).socket().set_option(
         asio::socket_base::send_buffer_size(static_cast<int>(config.stream_send_buffer)), ec);
@@ -152,6 +155,17 @@ asio::awaitable<bool> websocket_session<Stream>::send_changes(
   beast::error_code ec;
   co_await ws_.async_write(asio::buffer(*message), asio::redirect_error(asio::use_awaitable, ec));
   co_return !ec;
+}
+
+template <class Stream>
+bool websocket_session<Stream>::start_changes(std::shared_ptr<const std::string> message,
+                                              std::uint64_t) {
+  // A plain completion handler (not a coroutine): it runs on the stream's
+  // executor, the strand, and keeps the session and the buffer alive.
+  const auto buffer = asio::buffer(*message);
+  ws_.async_write(buffer, [self = this->shared_from_this(), message = std::move(message)](
+                              beast::error_code ec, std::size_t) { self->feed_.on_written(!ec); });
+  return true;
 }
 
 template <class Stream>

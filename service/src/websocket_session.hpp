@@ -51,6 +51,7 @@ class websocket_session : public subscriber,
 
   boost::asio::awaitable<bool> send_changes(std::shared_ptr<const std::string> message,
                                             std::uint64_t last_seq) override;
+  bool start_changes(std::shared_ptr<const std::string> message, std::uint64_t last_seq) override;
   boost::asio::awaitable<bool> send_heartbeat(std::string message) override;
   boost::asio::awaitable<void> send_reset(std::string message, sdk::reset_reason reason,
                                           std::uint64_t last_seq) override;

@@ -132,6 +132,91 @@ TEST_CASE("heartbeats carry head and digest when nothing changes", "[stream][red
   CHECK(std::chrono::steady_clock::now() - before >= 100ms);
 }
 
+// Live batches to idle subscribers are written straight from the hub's post
+// while run() stays parked, and each completion chains the next queued
+// batch (subscription_feed.hpp). Bans in bursts make both happen: every
+// subscriber must still see each seq once, in order, and end on the digest.
+TEST_CASE("subscribers fed by bursts of live batches see every seq once, in order",
+          "[stream][redis]") {
+  service_fixture f;
+  const std::string mod = f.issue_key("moderator");
+  const std::string partner = f.issue_key("partner");
+  const std::uint64_t epoch = f.server().state().epoch();
+  auto c = f.client();
+  std::set<std::string> expected;
+  std::string fp;
+  ban_email(c, mod, "burst-start@example.com", &fp);
+  expected.insert(fp);
+  constexpr int kSubscribers = 20;
+  std::vector<std::unique_ptr<ws_client>> clients;
+  for (int i = 0; i < kSubscribers; ++i)
+    clients.push_back(std::make_unique<ws_client>(f.port(), "/v1/stream?since=0", partner));
+  std::this_thread::sleep_for(200ms);  // replays done: what follows is live
+  std::mt19937 rng(11);
+  std::uint64_t last_seq = 0;
+  for (int i = 0; i < 120; ++i) {
+    last_seq = ban_email(c, mod, "burst" + std::to_string(i) + "@example.com", &fp);
+    expected.insert(fp);
+    if (rng() % 10 == 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 15));
+  }
+  for (auto& ws : clients) {
+    sdk::replica_set replica(epoch);
+    std::uint64_t previous = 0;
+    while (replica.seq() < last_seq) {
+      auto text = ws->read(5s);
+      REQUIRE(text);
+      auto message = decode(*text);
+      INFO(*text);
+      REQUIRE(std::holds_alternative<sdk::delta_batch>(message));
+      const auto& batch = std::get<sdk::delta_batch>(message);
+      CHECK(batch.from == previous);
+      previous = batch.to;
+      REQUIRE(replica.apply(batch));
+    }
+    CHECK(replica.seq() == last_seq);
+    CHECK(replica_fps(replica) == expected);
+  }
+}
+
+// The heartbeat timer is armed once per interval and re-arms itself while
+// messages go out (subscription_feed.hpp): a regression would send a
+// heartbeat one interval after the subscription started, in the middle of
+// a run of changes, or none after it.
+TEST_CASE("a heartbeat comes one interval after the last change, not during a run of changes",
+          "[stream][redis]") {
+  constexpr auto kInterval = 1000ms;
+  service_fixture f([&](service::service_config& c) { c.heartbeat_interval = kInterval; });
+  const std::string mod = f.issue_key("moderator");
+  const std::string partner = f.issue_key("partner");
+  auto c = f.client();
+  const std::uint64_t start = ban_email(c, mod, "run0@example.com");
+  ws_client ws(f.port(), "/v1/stream?since=" + std::to_string(start), partner);
+  // 25 changes 100 ms apart: 2.5 s of traffic, more than two intervals.
+  std::uint64_t last_seq = start;
+  auto last_change = std::chrono::steady_clock::now();
+  for (int i = 1; i <= 25; ++i) {
+    last_seq = ban_email(c, mod, "run" + std::to_string(i) + "@example.com");
+    auto text = ws.read(5s);
+    REQUIRE(text);
+    auto message = decode(*text);
+    INFO(*text);
+    REQUIRE(std::holds_alternative<sdk::delta_batch>(message));
+    CHECK(std::get<sdk::delta_batch>(message).to == last_seq);
+    last_change = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(100ms);
+  }
+  auto text = ws.read(5s);
+  REQUIRE(text);
+  const auto beat_at = std::chrono::steady_clock::now();
+  auto message = decode(*text);
+  REQUIRE(std::holds_alternative<sdk::heartbeat>(message));
+  CHECK(std::get<sdk::heartbeat>(message).head == last_seq);
+  // The server starts the interval when it hands the change to the socket,
+  // a little before this client saw it.
+  CHECK(beat_at - last_change >= kInterval - 50ms);
+}
+
 TEST_CASE("a cursor the log cannot serve gets reset resync_required", "[stream][redis]") {
   service_fixture f;
   const std::string mod = f.issue_key("moderator");

@@ -7,8 +7,17 @@
 //
 //   propagation_bench [--bans N] [--subscribers 1,100,1000] [--threads T]
 //                     [--interval-ms M]   (pause after each ban's 2xx, default 2)
+//                     [--clients raw,beast]  (default raw)
 //
-// Prints p50/p99/max per subscriber count. A ban's message may reach B's
+// Two kinds of subscribers: `raw` (raw_ws_subscribers.hpp: plain sockets and
+// one epoll thread, the cheapest honest client, checking seq continuity) and
+// `beast` (Beast websocket streams on one io_context thread, the original).
+// Both run on the same cores as the server, so their CPU is part of what is
+// measured; `raw` keeps that part small.
+//
+// Prints p50/p99/max per subscriber count, and the CPU the server (both
+// instances, all but the bench's own threads; redis-server not included) and
+// the clients spent per delivered message during the ban phase. A ban's message may reach B's
 // subscribers before A's 2xx reaches the bench (both race over loopback);
 // such samples count as 0.
 #include <algorithm>
@@ -24,6 +33,9 @@
 #include <utility>
 #include <vector>
 
+#include <pthread.h>
+#include <time.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -31,6 +43,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "raw_ws_subscribers.hpp"
 #include "server.hpp"
 
 namespace asio = boost::asio;
@@ -142,6 +155,161 @@ double ms(clock_type::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
 
+// One measurement: `count` subscribers from seq first_seq - 1, then `bans`
+// sequential bans on A.
+struct bench_round {
+  ban_client& banner;
+  int& email_counter;
+  std::uint64_t first_seq;
+  std::size_t count;
+  int bans;
+  int interval_ms;
+};
+
+struct round_result {
+  std::vector<double> samples;  // ms from A's 2xx to arrival, sorted
+  // CPU seconds over the ban phase: the clients' thread, and the rest of
+  // the process but the thread making the bans (both instances' threads).
+  double client_cpu_s = 0;
+  double server_cpu_s = 0;
+  std::uint64_t missing = 0;
+  std::uint64_t errors = 0;  // protocol errors (raw clients only)
+  std::string error;         // the round could not run
+};
+
+double cpu_seconds(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// CPU time of the process, of the clients' thread and of this thread, from
+// construction to stop(): load on the machine stretches latency, much less
+// the CPU each side spends.
+class cpu_window {
+ public:
+  explicit cpu_window(std::thread& clients) {
+    pthread_getcpuclockid(clients.native_handle(), &clients_);
+    pthread_getcpuclockid(pthread_self(), &self_);
+    process_ = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
+    client_ = cpu_seconds(clients_);
+    banner_ = cpu_seconds(self_);
+  }
+  void stop(round_result& out) const {
+    const double client = cpu_seconds(clients_) - client_;
+    const double banner = cpu_seconds(self_) - banner_;
+    out.client_cpu_s = client;
+    out.server_cpu_s = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - process_ - client - banner;
+  }
+
+ private:
+  clockid_t clients_{};
+  clockid_t self_{};
+  double process_ = 0, client_ = 0, banner_ = 0;
+};
+
+// Makes the round's bans; returns when each got its 2xx, indexed by seq - first_seq.
+std::vector<clock_type::time_point> make_bans(const bench_round& r) {
+  std::vector<clock_type::time_point> acked(static_cast<std::size_t>(r.bans));
+  for (int i = 0; i < r.bans; ++i) {
+    const std::uint64_t seq =
+        r.banner.ban("p" + std::to_string(r.email_counter++) + "@bench.example");
+    acked[seq - r.first_seq] = clock_type::now();
+    // One ban at a time, spaced so that the fan-out of one ban is measured,
+    // not a backlog (1,000 subscribers x 500 bans/s would saturate 2 cores).
+    std::this_thread::sleep_for(std::chrono::milliseconds(r.interval_ms));
+  }
+  return acked;
+}
+
+// Adds the sample of each seq that arrived (0 when before the 2xx).
+template <class Arrival>
+void collect(const bench_round& r, const std::vector<clock_type::time_point>& acked,
+             Arrival arrival, round_result& out) {
+  for (std::size_t i = 0; i < r.count; ++i) {
+    for (std::size_t k = 0; k < acked.size(); ++k) {
+      const clock_type::time_point at = arrival(i, k);
+      if (at != clock_type::time_point{})
+        out.samples.push_back(std::max(0.0, ms(at - acked[k])));
+    }
+  }
+  std::sort(out.samples.begin(), out.samples.end());
+}
+
+// The original clients: Beast websocket streams on one io_context thread.
+// "missing" counts tracked seqs that never arrived.
+round_result run_beast_round(bench_round& r, std::uint16_t port) {
+  asio::io_context ioc;
+  arrivals got;
+  got.first_seq = r.first_seq;
+  got.at.assign(r.count, std::vector<clock_type::time_point>(static_cast<std::size_t>(r.bans)));
+  std::vector<std::shared_ptr<subscriber>> subs;
+  for (std::size_t i = 0; i < r.count; ++i) {
+    subs.push_back(std::make_shared<subscriber>(ioc, got, i));
+    subs.back()->connect(port, r.first_seq - 1);
+    subs.back()->start();
+  }
+  std::thread reader([&] {
+    // Named so that `perf report --sort comm` tells the clients from the server.
+    pthread_setname_np(pthread_self(), "bench-clients");
+    ioc.run();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // replay and hand-over done
+  const cpu_window cpu(reader);
+  const auto acked = make_bans(r);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  round_result out;
+  cpu.stop(out);
+  asio::post(ioc, [&] {
+    for (auto& s : subs)
+      s->close();
+  });
+  reader.join();
+  collect(
+      r, acked, [&](std::size_t i, std::size_t k) { return got.at[i][k]; }, out);
+  out.missing = r.count * acked.size() - out.samples.size();
+  return out;
+}
+
+// The cheap clients (raw_ws_subscribers.hpp) on one epoll thread. "missing"
+// counts every seq skipped, repeated or never received.
+round_result run_raw_round(bench_round& r, std::uint16_t port) {
+  round_result out;
+  banlist::bench::raw_ws_subscribers subs(r.first_seq, static_cast<std::size_t>(r.bans));
+  out.error = subs.connect(port, r.count, r.first_seq - 1, kAdmin);
+  if (!out.error.empty())
+    return out;
+  std::thread reader([&] {
+    pthread_setname_np(pthread_self(), "bench-clients");
+    subs.run();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const cpu_window cpu(reader);
+  const auto acked = make_bans(r);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  cpu.stop(out);
+  subs.stop();
+  reader.join();
+  collect(
+      r, acked, [&](std::size_t i, std::size_t k) { return subs.arrival(i, k); }, out);
+  out.missing = subs.missing(r.first_seq + acked.size() - 1);
+  out.errors = subs.protocol_errors();
+  return out;
+}
+
+void print_row(const std::string& kind, std::size_t count, int bans, const round_result& r) {
+  const auto& s = r.samples;
+  auto pct = [&](double p) {
+    return s.empty() ? 0.0 : s[std::min(s.size() - 1, static_cast<std::size_t>(p * s.size()))];
+  };
+  const double messages = s.empty() ? 1.0 : static_cast<double>(s.size());
+  std::printf("%8s %12zu %8d %10.3f %10.3f %10.3f %10llu %8llu %10.2f %10.2f\n", kind.c_str(),
+              count, bans, pct(0.50), pct(0.99), s.empty() ? 0.0 : s.back(),
+              static_cast<unsigned long long>(r.missing), static_cast<unsigned long long>(r.errors),
+              r.server_cpu_s * 1e6 / messages, r.client_cpu_s * 1e6 / messages);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -149,6 +317,7 @@ int main(int argc, char** argv) {
   unsigned threads = 1;
   int interval_ms = 2;
   std::vector<std::size_t> counts{1, 100, 1000};
+  std::vector<std::string> kinds{"raw"};
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--bans") {
@@ -162,6 +331,16 @@ int main(int argc, char** argv) {
       std::stringstream list(value);
       for (std::string item; std::getline(list, item, ',');)
         counts.push_back(std::stoul(item));
+    } else if (flag == "--clients") {
+      kinds.clear();
+      std::stringstream list(value);
+      for (std::string item; std::getline(list, item, ',');) {
+        if (item != "raw" && item != "beast") {
+          std::fprintf(stderr, "--clients takes raw and/or beast, not %s\n", item.c_str());
+          return 2;
+        }
+        kinds.push_back(item);
+      }
     } else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
@@ -193,62 +372,25 @@ int main(int argc, char** argv) {
       "instances: A :%u, B :%u, %u I/O thread(s) each, one redis-server (AOF always); "
       "%d ms between bans\n",
       (*a)->port(), (*b)->port(), threads, interval_ms);
-  std::printf("%12s %8s %10s %10s %10s %10s\n", "subscribers", "bans", "p50 ms", "p99 ms", "max ms",
-              "missing");
+  std::printf("%8s %12s %8s %10s %10s %10s %10s %8s %10s %10s\n", "clients", "subscribers", "bans",
+              "p50 ms", "p99 ms", "max ms", "missing", "errors", "srv us/msg", "cli us/msg");
 
   ban_client banner((*a)->port());
   int email_counter = 0;
-  for (std::size_t count : counts) {
-    const std::uint64_t head =
-        banner.ban("warmup" + std::to_string(email_counter++) + "@bench.example");
-    asio::io_context ioc;
-    arrivals got;
-    got.first_seq = head + 1;
-    got.at.assign(count, std::vector<clock_type::time_point>(static_cast<std::size_t>(bans)));
-    std::vector<std::shared_ptr<subscriber>> subs;
-    for (std::size_t i = 0; i < count; ++i) {
-      subs.push_back(std::make_shared<subscriber>(ioc, got, i));
-      subs.back()->connect((*b)->port(), head);
-      subs.back()->start();
-    }
-    std::thread reader([&] { ioc.run(); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // replay and hand-over done
-    std::vector<clock_type::time_point> acked(static_cast<std::size_t>(bans));
-    for (int i = 0; i < bans; ++i) {
-      const std::uint64_t seq =
-          banner.ban("p" + std::to_string(email_counter++) + "@bench.example");
-      acked[seq - got.first_seq] = clock_type::now();
-      // One ban at a time, spaced so that the fan-out of one ban is measured,
-      // not a backlog (1,000 subscribers x 500 bans/s would saturate 2 cores).
-      std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-    asio::post(ioc, [&] {
-      for (auto& s : subs)
-        s->close();
-    });
-    reader.join();
-    std::vector<double> samples;
-    std::size_t missing = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-      for (int k = 0; k < bans; ++k) {
-        const auto at = got.at[i][static_cast<std::size_t>(k)];
-        if (at == clock_type::time_point{}) {
-          ++missing;
-          continue;
-        }
-        samples.push_back(std::max(0.0, ms(at - acked[static_cast<std::size_t>(k)])));
+  for (const std::string& kind : kinds) {
+    for (std::size_t count : counts) {
+      const std::uint64_t head =
+          banner.ban("warmup" + std::to_string(email_counter++) + "@bench.example");
+      bench_round r{banner, email_counter, head + 1, count, bans, interval_ms};
+      const round_result result =
+          kind == "beast" ? run_beast_round(r, (*b)->port()) : run_raw_round(r, (*b)->port());
+      if (!result.error.empty()) {
+        std::fprintf(stderr, "%s clients, %zu subscribers: %s\n", kind.c_str(), count,
+                     result.error.c_str());
+        return 1;
       }
+      print_row(kind, count, bans, result);
     }
-    std::sort(samples.begin(), samples.end());
-    auto pct = [&](double p) {
-      return samples.empty() ? 0.0
-                             : samples[std::min(samples.size() - 1,
-                                                static_cast<std::size_t>(p * samples.size()))];
-    };
-    std::printf("%12zu %8d %10.3f %10.3f %10.3f %10zu\n", count, bans, pct(0.50), pct(0.99),
-                samples.empty() ? 0.0 : samples.back(), missing);
-    std::fflush(stdout);
   }
   (*b)->stop();
   (void)(*b)->wait();
