@@ -37,9 +37,9 @@ std::string random_instance_id() {
 // Runs the CPU part on the worker thread; the caller resumes on its own
 // executor when it is done. With `base_path`, the list is that earlier fps
 // file (a published snapshot's, kept alive by `base`, or the start-up
-// checkpoint) merged with input.replay as a stream; without, the scan is
-// built in memory and then written out. Either way the published bodies
-// are files in `dir`.
+// checkpoint) merged with input.replay as a stream; without, the scan
+// (sorted in memory) is streamed out. Either way the published bodies are
+// files in `dir`.
 asio::awaitable<std::expected<stored_snapshot, std::string>> build_on(
     asio::thread_pool& worker, snapshot_directory& dir, snapshot_input input, std::string base_path,
     std::shared_ptr<const published_snapshot> base) {
@@ -56,10 +56,7 @@ asio::awaitable<std::expected<stored_snapshot, std::string>> build_on(
       m.digest = in.digest;
       co_return merge_snapshot(dir, path, m);
     }
-    auto built = build_snapshot(std::move(in));
-    if (!built)
-      co_return std::unexpected(built.error());
-    co_return dir.store(*built);  // the bodies are freed on return
+    co_return build_snapshot_files(dir, std::move(in));
   };
   co_return co_await asio::co_spawn(worker.get_executor(), std::move(work), asio::use_awaitable);
 }
