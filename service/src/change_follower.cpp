@@ -1,6 +1,7 @@
 #include "change_follower.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -54,34 +55,77 @@ asio::awaitable<bool> change_follower::rebuild(store& s) {
   const auto& config = state_.config();
   // Whatever the window holds may belong to the history being replaced.
   state_.recent_changes().clear();
-  std::optional<banned_entries> restored;
+  std::optional<fps_reader> restored;
   if (!checkpoint_tried_) {
     checkpoint_tried_ = true;
     restored = co_await from_checkpoint(s);
   }
-  store_result<banned_entries> loaded = std::unexpected(store_error{store_errc::unavailable, ""});
+  std::optional<bloom::filter> built;
+  std::uint64_t count = 0;
+  std::uint64_t capacity = 0;
+  std::uint64_t loaded_seq = 0;
   if (restored) {
-    loaded = std::move(*restored);
-  } else {
-    auto scanned = co_await s.load_banned_entries();
-    loaded = std::move(scanned);
+    // Streamed from the file a chunk at a time: the list is never in
+    // memory. Its entries are proven (order, checksum, digest) only at the
+    // end; a damaged file throws the filter away and scans instead.
+    count = restored->header().count;
+    capacity = std::max<std::uint64_t>({config.filter_capacity, 2 * count, 1});
+    auto made = bloom::filter::with_capacity(capacity, config.filter_fp_rate, *state_.seed());
+    if (!made) {
+      log_line(log_level::error, "cannot build the filter: " + made.error().message());
+      co_return false;
+    }
+    std::vector<banned_entry> chunk(kCheckpointChunk);
+    std::vector<fingerprint> fps;
+    fps.reserve(kCheckpointChunk);
+    std::expected<void, std::string> streamed{};
+    while (streamed) {
+      auto got = restored->next(chunk);
+      if (!got) {
+        streamed = std::unexpected(got.error());
+        break;
+      }
+      if (*got == 0)
+        break;
+      fps.clear();
+      for (std::size_t i = 0; i < *got; ++i)
+        fps.push_back(chunk[i].fp);
+      made->insert_batch(fps);
+    }
+    if (streamed)
+      streamed = restored->finish();
+    if (streamed) {
+      built.emplace(std::move(*made));
+      loaded_seq = restored->header().seq;
+    } else {
+      log_line(log_level::warning,
+               "start-up checkpoint not used: " + streamed.error() + "; scanning Redis");
+      restored.reset();
+    }
   }
-  if (!loaded) {
-    state_.metrics().record_store_error(errc_name(loaded.error().code));
-    log_line(log_level::warning, "loading the banned set failed: " + loaded.error().message);
-    co_return false;
+  std::optional<banned_entries> scan;
+  if (!restored) {
+    auto loaded = co_await s.load_banned_entries();
+    if (!loaded) {
+      state_.metrics().record_store_error(errc_name(loaded.error().code));
+      log_line(log_level::warning, "loading the banned set failed: " + loaded.error().message);
+      co_return false;
+    }
+    count = loaded->entries.size();
+    capacity = std::max<std::uint64_t>({config.filter_capacity, 2 * count, 1});
+    auto made = bloom::filter::with_capacity(capacity, config.filter_fp_rate, *state_.seed());
+    if (!made) {
+      log_line(log_level::error, "cannot build the filter: " + made.error().message());
+      co_return false;
+    }
+    for (const auto& entry : loaded->entries)
+      made->insert(entry.fp);
+    built.emplace(std::move(*made));
+    loaded_seq = loaded->seq;
+    scan = std::move(*loaded);
   }
-  const std::uint64_t count = loaded->entries.size();
-  const std::uint64_t capacity = std::max<std::uint64_t>({config.filter_capacity, 2 * count, 1});
-  auto built = bloom::filter::with_capacity(capacity, config.filter_fp_rate, *state_.seed());
-  if (!built) {
-    log_line(log_level::error, "cannot build the filter: " + built.error().message());
-    co_return false;
-  }
-  for (const auto& entry : loaded->entries)
-    built->insert(entry.fp);
   // Catch up with what happened while loading, so the swap loses nothing.
-  std::uint64_t seq = loaded->seq;
+  std::uint64_t seq = loaded_seq;
   last_digest_.reset();  // known again once a change is read
   while (true) {
     auto changes = co_await s.read_changes(seq, kBatch, std::chrono::milliseconds(0));
@@ -107,28 +151,38 @@ asio::awaitable<bool> change_follower::rebuild(store& s) {
       break;
   }
   // The snapshot cache's first build needs the same list: hand it over
-  // rather than have it read 10M entries from Redis again. Before the
-  // install, because the cache starts its first build once the filter is
-  // loaded, and must find the offer there.
-  state_.snapshots().offer_scan(std::move(*loaded), state_.epoch());
+  // rather than have it read 10M entries from Redis again (the scan, or the
+  // checkpoint file it merges with the log). Before the install, because
+  // the cache starts its first build once the filter is loaded, and must
+  // find the offer there.
+  if (scan) {
+    state_.snapshots().offer_scan(std::move(*scan), state_.epoch());
+  } else {
+    state_.snapshots().offer_base(config.checkpoint_path, loaded_seq, state_.epoch());
+  }
   state_.filter().install(std::move(*built), capacity, seq);
   log_line(log_level::info, "filter built: " + std::to_string(count) + " bans, capacity " +
                                 std::to_string(capacity) + ", seq " + std::to_string(seq));
   co_return true;
 }
 
-asio::awaitable<std::optional<banned_entries>> change_follower::from_checkpoint(store& s) {
+asio::awaitable<std::optional<fps_reader>> change_follower::from_checkpoint(store& s) {
   const std::string& path = state_.config().checkpoint_path;
   if (path.empty() || !state_.seed())
     co_return std::nullopt;
-  auto read = read_checkpoint(path);
-  if (!read) {
-    log_line(log_level::warning, "start-up checkpoint not used: " + read.error());
+  std::error_code exists_ec;
+  if (!std::filesystem::exists(path, exists_ec))
+    co_return std::nullopt;  // none written yet
+  auto reader = fps_reader::open(path);
+  if (!reader) {
+    log_line(log_level::warning, "start-up checkpoint not used: " + reader.error());
     co_return std::nullopt;
   }
-  if (!*read)
-    co_return std::nullopt;  // none written yet
-  checkpoint& cp = **read;
+  checkpoint cp;  // the header is all continues() looks at
+  cp.epoch = reader->header().epoch;
+  cp.seed = reader->header().seed;
+  cp.seq = reader->header().seq;
+  cp.digest = reader->header().digest;
   auto log = co_await s.log_state();
   if (!log)
     co_return std::nullopt;  // the scan will report the store error
@@ -146,12 +200,9 @@ asio::awaitable<std::optional<banned_entries>> change_follower::from_checkpoint(
     co_return std::nullopt;
   }
   log_line(log_level::info, "banned set from the start-up checkpoint: " +
-                                std::to_string(cp.entries.size()) + " bans at seq " +
+                                std::to_string(reader->header().count) + " bans at seq " +
                                 std::to_string(cp.seq) + ", log head " + std::to_string(log->head));
-  std::optional<banned_entries> restored(std::in_place);
-  restored->entries = std::move(cp.entries);
-  restored->seq = cp.seq;
-  co_return restored;
+  co_return std::move(*reader);
 }
 
 void change_follower::publish(std::uint64_t after, const std::vector<change>& changes) {

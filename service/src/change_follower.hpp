@@ -29,6 +29,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "deltas/fps_file.hpp"
 #include "store/store.hpp"
 
 namespace banlist::service {
@@ -39,6 +40,7 @@ class change_follower : public std::enable_shared_from_this<change_follower> {
  public:
   static constexpr std::chrono::milliseconds kBlock{500};
   static constexpr std::size_t kBatch = 1000;
+  static constexpr std::size_t kCheckpointChunk = 65536;  // entries streamed at a time
 
   change_follower(service_state& state, boost::asio::any_io_executor executor);
 
@@ -53,9 +55,10 @@ class change_follower : public std::enable_shared_from_this<change_follower> {
   // Builds a fresh filter from the banned set, catches it up with the log
   // and installs it. Returns false on a store error (the caller retries).
   boost::asio::awaitable<bool> rebuild(store& s);
-  // The banned set from the start-up checkpoint, when configured, readable
-  // and continued by Redis's log; nullopt (with a log line saying why) else.
-  boost::asio::awaitable<std::optional<banned_entries>> from_checkpoint(store& s);
+  // The start-up checkpoint, opened, when configured, its header sound and
+  // continued by Redis's log; nullopt (with a log line saying why) else.
+  // Its entries are checked as rebuild() streams them into the filter.
+  boost::asio::awaitable<std::optional<fps_reader>> from_checkpoint(store& s);
   boost::asio::awaitable<void> pause(std::chrono::milliseconds how_long);
   // Publishes `changes` (applied after seq `after`) to the hub.
   void publish(std::uint64_t after, const std::vector<change>& changes);

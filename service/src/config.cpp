@@ -133,6 +133,9 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
      "file for the start-up checkpoint (the newest list snapshot, so a restart need not "
      "scan Redis); 'none' turns it off (default: DATA/checkpoint.fps with the embedded "
      "redis-server, none with --redis or --redis-sentinel)")
+    ("snapshot-dir", po::value(&c.snapshot_dir),
+     "directory for the served snapshot files (default: DATA/snapshots with the embedded "
+     "Redis; a private directory under $TMPDIR with --redis or --redis-sentinel)")
     ("checkpoint-interval-ms",
      po::value(&checkpoint_interval_ms)->default_value(checkpoint_interval_ms),
      "write the checkpoint at most this often (after a snapshot build)")
@@ -323,6 +326,8 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
   } else if (c.redis_url.empty() && c.redis_sentinels.empty()) {
     c.checkpoint_path = c.data_dir + "/checkpoint.fps";
   }
+  if (c.snapshot_dir.empty() && c.redis_url.empty() && c.redis_sentinels.empty())
+    c.snapshot_dir = c.data_dir + "/snapshots";
   if (const char* admin = getenv("BANLIST_ADMIN_KEY"))
     c.admin_key = admin;
   return out;

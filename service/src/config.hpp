@@ -69,6 +69,10 @@ struct service_config {
   // this instance's own), and to none with --redis or --redis-sentinel.
   std::string checkpoint_path;
   std::chrono::milliseconds checkpoint_interval{600000};  // at most one write per interval
+  // Where published snapshots live as files (deltas/snapshot_files.hpp).
+  // parse_config defaults it to DATA/snapshots with the embedded Redis.
+  // Empty: a private directory under $TMPDIR made at start, removed at exit.
+  std::string snapshot_dir;
 
   // Public pages (docs/public.md): token buckets per client address. A rate
   // of 0 turns that limiter off.

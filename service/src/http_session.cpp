@@ -136,7 +136,8 @@ asio::awaitable<void> http_session<Stream>::run() {
     const auto started = std::chrono::steady_clock::now();
     const std::string request_id = request_id_for(to_std(req["X-Request-Id"]));
     std::string route_label = "unmatched";
-    http_response res = co_await respond(req, route_label, request_id);
+    file_reply file;
+    http_response res = co_await respond(req, route_label, request_id, nullptr, &file);
     if (auto handoff = read_handoff(res)) {
       // GET /v1/stream or /v1/events: the stream leaves this session.
       state_.metrics().record(
@@ -156,7 +157,7 @@ asio::awaitable<void> http_session<Stream>::run() {
       log_line(log_level::warning, std::string(req.method_string()) + " " + route_label + " -> " +
                                        std::to_string(status) + " request_id=" + request_id);
     }
-    co_await send(std::move(res), keep_alive);
+    co_await send(std::move(res), keep_alive, std::move(file));
     state_.metrics().record(std::string(req.method_string()), route_label, status,
                             std::chrono::steady_clock::now() - started);
     idle_ = true;
@@ -248,7 +249,8 @@ template <class Stream>
 asio::awaitable<http_response> http_session<Stream>::respond(const http_request& req,
                                                              std::string& route_label,
                                                              const std::string& request_id,
-                                                             streamed_exchange* exchange) {
+                                                             streamed_exchange* exchange,
+                                                             file_reply* file) {
   namespace http = beast::http;
   const auto [path, query_text] = split_target(to_std(req.target()));
   auto query = query_params::parse(query_text);
@@ -260,7 +262,8 @@ asio::awaitable<http_response> http_session<Stream>::respond(const http_request&
                       request_id,
                       client_address_,
                       std::nullopt,
-                      exchange};
+                      exchange,
+                      file};
   if (!query) {
     co_return error_response(ctx, http::status::bad_request, "invalid_query",
                              "malformed query string");
@@ -365,13 +368,23 @@ asio::awaitable<bool> http_session<Stream>::serve_streamed(const std::string& re
 }
 
 template <class Stream>
-asio::awaitable<void> http_session<Stream>::send(http_response res, bool keep_alive) {
+asio::awaitable<void> http_session<Stream>::send(http_response res, bool keep_alive,
+                                                 file_reply file) {
   beast::error_code ec;
   res.keep_alive(keep_alive);
   res.set(beast::http::field::server, "banlistd");
-  res.prepare_payload();
   expire_after(stream_, state_.config().read_timeout);
-  co_await beast::http::async_write(stream_, res, asio::redirect_error(asio::use_awaitable, ec));
+  if (file && file->is_open()) {
+    // The same header, the file as the body (Content-Length is its size).
+    beast::http::response<beast::http::file_body> from_file(std::move(res.base()));
+    from_file.body() = std::move(*file);
+    from_file.prepare_payload();
+    co_await beast::http::async_write(stream_, from_file,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+  } else {
+    res.prepare_payload();
+    co_await beast::http::async_write(stream_, res, asio::redirect_error(asio::use_awaitable, ec));
+  }
   if (ec)
     close_requested_ = true;
 }

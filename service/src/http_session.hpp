@@ -47,11 +47,14 @@ class http_session : public closable_session,
   boost::asio::awaitable<bool> read_request(bool first);
   boost::asio::awaitable<http_response> respond(const http_request& req, std::string& route_label,
                                                 const std::string& request_id,
-                                                streamed_exchange* exchange = nullptr);
+                                                streamed_exchange* exchange = nullptr,
+                                                file_reply* file = nullptr);
   // Serves a request of a streamed-body route (see streamed_exchange.hpp).
   // Returns whether the connection may serve another request.
   boost::asio::awaitable<bool> serve_streamed(const std::string& request_id);
-  boost::asio::awaitable<void> send(http_response res, bool keep_alive);
+  // With `file` holding an open file, the body is that file (the string
+  // body is ignored): GET /v1/snapshot.
+  boost::asio::awaitable<void> send(http_response res, bool keep_alive, file_reply file = {});
   boost::asio::awaitable<void> send_error(unsigned version, boost::beast::http::status status,
                                           std::string_view code, std::string_view message);
   boost::asio::awaitable<void> close();

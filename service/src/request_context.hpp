@@ -24,6 +24,11 @@ using http_response = http::response<http::string_body>;
 class service_state;
 class streamed_exchange;
 
+// A response body to be read from a file rather than memory (the served
+// snapshots, ~200 MB at 10M bans): the handler opens it, the session sends
+// it with http::file_body. Empty: the string body as usual.
+using file_reply = std::optional<http::file_body::value_type>;
+
 struct request_context {
   const http_request& request;
   service_state& state;
@@ -36,6 +41,9 @@ struct request_context {
   // Set for routes added with router::add_streamed: the body is read
   // through it (request.body() is empty).
   streamed_exchange* exchange = nullptr;
+  // Where a handler may put a file body (null where the session cannot send
+  // one; the handler then reads the file into the string body).
+  file_reply* file = nullptr;
 
   // Returns the value of `{name}` in the route pattern ("" if absent).
   std::string_view param(std::string_view name) const noexcept;

@@ -105,6 +105,14 @@ TEST_CASE("the start-up checkpoint: on by default only with the embedded Redis",
   REQUIRE(off);
   CHECK(off->config.checkpoint_path.empty());
 
+  // The served snapshot files: DATA/snapshots with the embedded Redis; with
+  // --redis a private temp directory (empty here) unless named.
+  CHECK(embedded->config.snapshot_dir == "/srv/bl/snapshots");
+  CHECK(external->config.snapshot_dir.empty());
+  auto dir = parse({"--redis", "redis://127.0.0.1:6379/0", "--snapshot-dir", "/x/snaps"});
+  REQUIRE(dir);
+  CHECK(dir->config.snapshot_dir == "/x/snaps");
+
   auto too_often = parse({"--checkpoint-interval-ms", "999"});
   REQUIRE_FALSE(too_often);
   CHECK(too_often.error().find("checkpoint-interval-ms") != std::string::npos);

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "banlist/sdk/delta_binary.hpp"
+#include "banlist/sdk/file_io.hpp"
 #include "banlist/sdk/snapshot.hpp"
 #include "deltas/snapshot_builder.hpp"
 #include "deltas_history.hpp"
@@ -260,7 +261,10 @@ TEST_CASE("snapshot: rebuilds start from the previous snapshot and stay exact",
     return state.snapshots().current();
   };
   auto check_exact = [&](const service::published_snapshot& snap, std::uint64_t seq) {
-    auto fps = sdk::decode_snapshot(bytes_of(snap.snapshot.fps_body));
+    // The published list is a file now (deltas/snapshot_files.hpp).
+    auto body = sdk::detail::read_file(snap.snapshot.fps->path(), std::size_t{1} << 30);
+    REQUIRE(body.has_value());
+    auto fps = sdk::decode_snapshot(*body);
     REQUIRE(fps.has_value());
     REQUIRE(fps->seq == seq);
     CHECK(fps->digest == history.digest());

@@ -5,9 +5,12 @@
 #include <thread>
 #include <unordered_map>
 
+#include <unistd.h>
+
 #include "banlist/bloom/filter.hpp"
 #include "banlist/sdk/reason.hpp"
 #include "banlist/sdk/snapshot.hpp"
+#include "deltas/fps_file.hpp"
 
 namespace banlist::service {
 namespace {
@@ -93,9 +96,10 @@ banned_entry entry_of(const change& c) {
   return banned_entry{c.fp, static_cast<std::uint8_t>(c.type), static_cast<std::uint8_t>(reason)};
 }
 
-}  // namespace
-
-std::expected<built_snapshot, std::string> build_snapshot(snapshot_input input) {
+// Sorts the scan (unless sorted) and applies the replay to it: lifted
+// entries get type 0 (skipped later), re-banned ones their new codes.
+// Returns the bans that are not in the scan, ascending.
+std::vector<banned_entry> apply_replay(snapshot_input& input) {
   std::vector<banned_entry>& entries = input.scanned;
   if (!input.scanned_sorted)
     sort_by_fingerprint(entries);
@@ -122,6 +126,14 @@ std::expected<built_snapshot, std::string> build_snapshot(snapshot_input input) 
   }
   std::sort(added.begin(), added.end(),
             [](const banned_entry& a, const banned_entry& b) { return fp_less(a.fp, b.fp); });
+  return added;
+}
+
+}  // namespace
+
+std::expected<built_snapshot, std::string> build_snapshot(snapshot_input input) {
+  std::vector<banned_entry>& entries = input.scanned;
+  const std::vector<banned_entry> added = apply_replay(input);
 
   // One pass merges the list with the added bans into both the wire entries
   // and the filter's input, checking codes and order, and computing the digest.
@@ -198,6 +210,100 @@ std::expected<std::vector<banned_entry>, std::string> entries_of(const built_sna
         banned_entry{e.fp, static_cast<std::uint8_t>(e.type), static_cast<std::uint8_t>(e.reason)});
   }
   return entries;
+}
+
+std::expected<stored_snapshot, std::string> build_snapshot_files(snapshot_directory& dir,
+                                                                 snapshot_input input) {
+  const std::vector<banned_entry> added = apply_replay(input);
+  const std::vector<banned_entry>& entries = input.scanned;
+  auto walk = [&](auto&& emit) {
+    std::size_t next_added = 0;
+    for (const auto& e : entries) {
+      if (e.type == 0)
+        continue;
+      while (next_added < added.size() && fp_less(added[next_added].fp, e.fp))
+        emit(added[next_added++]);
+      emit(e);
+    }
+    while (next_added < added.size())
+      emit(added[next_added++]);
+  };
+  // Pass 1: the checks build_snapshot makes, the count and the digest.
+  fps_header header;
+  header.epoch = input.epoch;
+  header.seq = input.seq;
+  header.seed = input.seed;
+  const char* problem = nullptr;
+  bool any = false;
+  fingerprint last;
+  walk([&](const banned_entry& e) {
+    if (!sdk::identifier_type_from_code(e.type) || !sdk::ban_reason_from_code(e.reason)) {
+      problem = "bl:banned holds an unknown type or reason code";
+    } else if (any && !fp_less(last, e.fp)) {
+      problem = "a fingerprint appears twice";
+    }
+    any = true;
+    last = e.fp;
+    ++header.count;
+    header.digest.high ^= e.fp.high;
+    header.digest.low ^= e.fp.low;
+  });
+  if (problem)
+    return std::unexpected(problem);
+  if (header.digest != input.digest) {
+    return std::unexpected("the set at seq " + std::to_string(input.seq) +
+                           " does not match its digest");
+  }
+  // Pass 2: the fps file and the filter, streamed.
+  auto filter = bloom::filter::with_capacity(std::max<std::uint64_t>(header.count, 1),
+                                             input.fp_rate, input.seed);
+  if (!filter)
+    return std::unexpected("cannot size the filter: " + filter.error().message());
+  const std::string temporary = dir.next_path(input.seq, "fps.tmp");
+  auto writer = fps_writer::create(temporary, header);
+  if (!writer) {
+    ::unlink(temporary.c_str());
+    return std::unexpected(writer.error());
+  }
+  constexpr std::size_t kChunk = 65536;
+  std::vector<fingerprint> pending;
+  pending.reserve(kChunk);
+  std::string write_error;
+  walk([&](const banned_entry& e) {
+    if (write_error.empty()) {
+      if (auto put = writer->append(e); !put)
+        write_error = put.error();
+    }
+    pending.push_back(e.fp);
+    if (pending.size() == kChunk) {
+      filter->insert_batch(pending);
+      pending.clear();
+    }
+  });
+  filter->insert_batch(pending);
+  auto size = write_error.empty()
+                  ? writer->finish()
+                  : std::expected<std::uint64_t, std::string>(std::unexpect, write_error);
+  if (!size) {
+    ::unlink(temporary.c_str());
+    return std::unexpected(size.error());
+  }
+  auto fps = dir.adopt(temporary, input.seq, "fps", *size);
+  if (!fps)
+    return std::unexpected(fps.error());
+  const auto filter_body =
+      sdk::encode_snapshot_filter(input.epoch, input.seq, header.digest, *filter);
+  auto filter_file = dir.write(input.seq, "filter", filter_body);
+  if (!filter_file)
+    return std::unexpected(filter_file.error());
+  stored_snapshot out;
+  out.epoch = input.epoch;
+  out.seq = input.seq;
+  out.digest = header.digest;
+  out.count = header.count;
+  out.fps = std::move(*fps);
+  out.filter = std::move(*filter_file);
+  return out;
 }
 
 }  // namespace banlist::service

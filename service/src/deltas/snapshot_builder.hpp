@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "banlist/bloom/fingerprint.hpp"
+#include "deltas/snapshot_files.hpp"
 #include "store/records.hpp"
 #include "store/store.hpp"
 
@@ -45,6 +46,13 @@ struct built_snapshot {
 // digest does not match the set (the caller rebuilds), an unknown type or
 // reason code, or the filter cannot be sized.
 std::expected<built_snapshot, std::string> build_snapshot(snapshot_input input);
+
+// The same snapshot written as files in `dir` (snapshot_files.hpp) without
+// the encoded bodies in memory: the sorted list is streamed into the fps
+// file and the filter (byte for byte build_snapshot's). The scan itself is
+// still in memory. Same errors, plus a file that cannot be written.
+std::expected<stored_snapshot, std::string> build_snapshot_files(snapshot_directory& dir,
+                                                                 snapshot_input input);
 
 // The list a built snapshot holds, ascending by fp (decoded from its fps
 // container): the base of an incremental build, which then only replays the

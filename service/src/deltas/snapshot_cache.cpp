@@ -13,6 +13,7 @@
 #include "banlist/sdk/reason.hpp"
 #include "deltas/log_retention.hpp"
 #include "deltas/snapshot_checkpoint.hpp"
+#include "deltas/snapshot_merge.hpp"
 #include "log.hpp"
 #include "service_state.hpp"
 
@@ -34,21 +35,28 @@ std::string random_instance_id() {
 }
 
 // Runs the CPU part on the worker thread; the caller resumes on its own
-// executor when it is done. With `base`, the list starts from that earlier
-// snapshot (decoded there too) instead of input.scanned.
-asio::awaitable<std::expected<built_snapshot, std::string>> build_on(
-    asio::thread_pool& worker, snapshot_input input,
+// executor when it is done. With `base_path`, the list is that earlier fps
+// file (a published snapshot's, kept alive by `base`, or the start-up
+// checkpoint) merged with input.replay as a stream; without, the scan
+// (sorted in memory) is streamed out. Either way the published bodies are
+// files in `dir`.
+asio::awaitable<std::expected<stored_snapshot, std::string>> build_on(
+    asio::thread_pool& worker, snapshot_directory& dir, snapshot_input input, std::string base_path,
     std::shared_ptr<const published_snapshot> base) {
-  auto work = [in = std::move(input), base = std::move(base)]() mutable
-      -> asio::awaitable<std::expected<built_snapshot, std::string>> {
-    if (base) {
-      auto entries = entries_of(base->snapshot);
-      if (!entries)
-        co_return std::unexpected(entries.error());
-      in.scanned = std::move(*entries);
-      in.scanned_sorted = true;
+  auto work = [&dir, in = std::move(input), path = std::move(base_path),
+               base = std::move(base)]() mutable
+      -> asio::awaitable<std::expected<stored_snapshot, std::string>> {
+    if (!path.empty()) {
+      merge_input m;
+      m.epoch = in.epoch;
+      m.seed = in.seed;
+      m.fp_rate = in.fp_rate;
+      m.replay = std::move(in.replay);
+      m.seq = in.seq;
+      m.digest = in.digest;
+      co_return merge_snapshot(dir, path, m);
     }
-    co_return build_snapshot(std::move(in));
+    co_return build_snapshot_files(dir, std::move(in));
   };
   co_return co_await asio::co_spawn(worker.get_executor(), std::move(work), asio::use_awaitable);
 }
@@ -81,7 +89,15 @@ void snapshot_cache::stop() {
   worker_.join();
 }
 
+std::expected<void, std::string> snapshot_cache::open_files(const service_config& config) {
+  if (files_.is_open())
+    return {};
+  return files_.open(config.snapshot_dir);
+}
+
 void snapshot_cache::start(service_state& state, asio::any_io_executor executor) {
+  if (auto opened = open_files(state.config()); !opened)
+    log_line(log_level::warning, "snapshot directory: " + opened.error());
   asio::co_spawn(
       executor, [this, &state] { return run(state); }, asio::detached);
 }
@@ -92,6 +108,8 @@ asio::awaitable<std::expected<void, std::string>> snapshot_cache::rebuild(servic
   const auto seed = state.seed();
   if (!s || !seed)
     co_return result(std::unexpect, "the store is not open yet");
+  if (auto opened = open_files(state.config()); !opened)
+    co_return result(std::unexpect, opened.error());
   const auto started = std::chrono::steady_clock::now();
   snapshot_input input;
   input.epoch = state.epoch();
@@ -117,32 +135,49 @@ asio::awaitable<std::expected<void, std::string>> snapshot_cache::rebuild(servic
       after = base->snapshot.seq;
     }
   }
+  std::string base_path = base ? base->snapshot.fps->path() : std::string();
   if (!base) {
     std::optional<offered> handed;
     {
       std::lock_guard lock(offered_mutex_);
       handed.swap(offered_);
     }
-    // g++ 12: no co_await inside a conditional expression (see store.hpp).
-    store_result<banned_entries> scanned =
-        std::unexpected(store_error{store_errc::unavailable, ""});
-    if (handed && handed->epoch == input.epoch) {
-      scanned = std::move(handed->scan);
-    } else {
-      auto loaded = co_await s->load_banned_entries();
-      scanned = std::move(loaded);
+    if (handed && handed->epoch == input.epoch && !handed->base_path.empty()) {
+      // The checkpoint the follower started from, if the log still holds
+      // every change after it (the merge's digest check proves the rest).
+      auto head = co_await s->log_state();
+      if (!head)
+        co_return result(std::unexpect, "reading the log head: " + head.error().message);
+      if (handed->base_seq + 1 >= head->oldest && handed->base_seq <= head->head) {
+        base_path = handed->base_path;
+        input.seq = head->head;
+        input.digest = head->digest;
+        after = handed->base_seq;
+      }
+      handed.reset();
     }
-    if (!scanned)
-      co_return result(std::unexpect, "loading bl:banned: " + scanned.error().message);
-    input.scanned_sorted = true;  // load_banned_entries sorts
-    // Read after the scan: every change the scan may have seen is <= head.
-    auto head = co_await s->log_state();
-    if (!head)
-      co_return result(std::unexpect, "reading the log head: " + head.error().message);
-    input.seq = head->head;
-    input.digest = head->digest;
-    input.scanned = std::move(scanned->entries);
-    after = scanned->seq;
+    if (base_path.empty()) {
+      // g++ 12: no co_await inside a conditional expression (see store.hpp).
+      store_result<banned_entries> scanned =
+          std::unexpected(store_error{store_errc::unavailable, ""});
+      if (handed && handed->epoch == input.epoch) {
+        scanned = std::move(handed->scan);
+      } else {
+        auto loaded = co_await s->load_banned_entries();
+        scanned = std::move(loaded);
+      }
+      if (!scanned)
+        co_return result(std::unexpect, "loading bl:banned: " + scanned.error().message);
+      input.scanned_sorted = true;  // load_banned_entries sorts
+      // Read after the scan: every change the scan may have seen is <= head.
+      auto head = co_await s->log_state();
+      if (!head)
+        co_return result(std::unexpect, "reading the log head: " + head.error().message);
+      input.seq = head->head;
+      input.digest = head->digest;
+      input.scanned = std::move(scanned->entries);
+      after = scanned->seq;
+    }
   }
   while (after < input.seq) {
     // The follower's window usually holds the whole range (an import makes a
@@ -170,8 +205,9 @@ asio::awaitable<std::expected<void, std::string>> snapshot_cache::rebuild(servic
       input.replay.push_back(std::move(c));
     }
   }
-  const bool incremental = base != nullptr;
-  auto built = co_await build_on(worker_, std::move(input), std::move(base));
+  const bool incremental = !base_path.empty();
+  auto built =
+      co_await build_on(worker_, files_, std::move(input), std::move(base_path), std::move(base));
   if (!built) {
     if (incremental)
       full_scan_next_.store(true);
@@ -208,10 +244,11 @@ void snapshot_cache::keep_checkpoint(const service_config& config,
     return;
   checkpointed_ = true;
   last_checkpoint_ = now;
-  // On the worker: ~180 MB at 10M bans is disk time the I/O threads should
-  // not wait for. Writes queue behind builds there, so they never overlap.
+  // On the worker: syncing ~180 MB at 10M bans is disk time the I/O threads
+  // should not wait for. Links queue behind builds there, so they never
+  // overlap. `served` keeps the file until it is linked.
   asio::post(worker_, [path = config.checkpoint_path, served = std::move(served)] {
-    auto written = write_checkpoint(path, served->snapshot.fps_body);
+    auto written = link_checkpoint(path, served->snapshot.fps->path());
     if (!written) {
       log_line(log_level::warning, "start-up checkpoint not written: " + written.error());
       return;
@@ -226,7 +263,14 @@ void snapshot_cache::offer_scan(banned_entries scan, std::uint64_t epoch) {
   if (current())
     return;
   std::lock_guard lock(offered_mutex_);
-  offered_ = offered{std::move(scan), epoch};
+  offered_ = offered{std::move(scan), epoch, {}, 0};
+}
+
+void snapshot_cache::offer_base(std::string path, std::uint64_t seq, std::uint64_t epoch) {
+  if (current())
+    return;
+  std::lock_guard lock(offered_mutex_);
+  offered_ = offered{{}, epoch, std::move(path), seq};
 }
 
 asio::awaitable<void> snapshot_cache::run(service_state& state) {

@@ -8,7 +8,10 @@
 // new epoch, a trimmed log, or after a failed incremental build). It reads
 // Redis on the I/O executor and does the CPU work (decode, sort, filter,
 // encoding) on the cache's own worker thread, while the previous snapshot
-// keeps being served. With a checkpoint file configured, a published
+// keeps being served. A published snapshot lives in two files
+// (snapshot_files.hpp), not in memory, and an incremental build streams the
+// previous fps file merged with the changes (snapshot_merge.hpp) rather
+// than decoding the list. With a checkpoint file configured, a published
 // snapshot is also written there now and then (snapshot_checkpoint.hpp), so
 // the next start need not scan. The first build takes the change follower's start-up
 // scan when it is offered (offer_scan), so a cold start reads bl:banned
@@ -33,6 +36,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "deltas/snapshot_builder.hpp"
+#include "deltas/snapshot_files.hpp"
 
 namespace banlist::service {
 
@@ -40,7 +44,7 @@ class service_state;
 struct service_config;
 
 struct published_snapshot {
-  built_snapshot snapshot;
+  stored_snapshot snapshot;
   std::chrono::steady_clock::time_point built_at;
   std::chrono::milliseconds build_time{0};  // load + replay + CPU
   bool incremental = false;                 // from the previous snapshot, not a scan
@@ -58,7 +62,8 @@ class snapshot_cache {
     return current_.load(std::memory_order_acquire);
   }
 
-  // Starts the refresh-and-retention loop on `executor`; it ends when the
+  // Opens the snapshot directory (removing a previous run's files) and
+  // starts the refresh-and-retention loop on `executor`; it ends when the
   // state begins shutting down.
   void start(service_state& state, boost::asio::any_io_executor executor);
   // Waits for the worker thread (call before the io_context is destroyed).
@@ -72,6 +77,11 @@ class snapshot_cache {
   // of scanning again (once; a build that fails scans by itself). Ignored
   // once a snapshot is published.
   void offer_scan(banned_entries scan, std::uint64_t epoch);
+  // The same, for a start from the checkpoint: the next full build merges
+  // the fps file at `path` (the list at `seq`) with the log after it
+  // instead of scanning. The file must stay until that build is done (only
+  // this cache replaces it, after publishing).
+  void offer_base(std::string path, std::uint64_t seq, std::uint64_t epoch);
 
   // Builds and publishes a snapshot now (the loop's step; also for tests).
   // Returns an error message when the build failed (the old one stays).
@@ -85,7 +95,11 @@ class snapshot_cache {
   void keep_checkpoint(const service_config& config,
                        std::shared_ptr<const published_snapshot> served);
 
+  // Opens files_ when it is not yet (rebuild()'s executor only).
+  std::expected<void, std::string> open_files(const service_config& config);
+
   std::string instance_id_;
+  snapshot_directory files_;  // declared before current_: outlives the files in it
   boost::asio::thread_pool worker_{1};
   std::atomic<std::shared_ptr<const published_snapshot>> current_;
   std::atomic<bool> full_scan_next_{false};  // the last incremental build failed
@@ -94,6 +108,8 @@ class snapshot_cache {
   struct offered {
     banned_entries scan;
     std::uint64_t epoch = 0;
+    std::string base_path;  // set: an fps file at base_seq instead of `scan`
+    std::uint64_t base_seq = 0;
   };
   std::mutex offered_mutex_;
   std::optional<offered> offered_;  // guarded by offered_mutex_

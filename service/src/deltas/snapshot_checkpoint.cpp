@@ -1,7 +1,12 @@
 #include "deltas/snapshot_checkpoint.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <filesystem>
 #include <limits>
+#include <system_error>
 
 #include "banlist/sdk/file_io.hpp"
 #include "banlist/sdk/snapshot.hpp"
@@ -29,6 +34,61 @@ std::expected<void, std::string> write_checkpoint(const std::string& path,
   if (!written)
     return std::unexpected("writing " + path + ": " + written.error().message());
   return {};
+}
+
+namespace {
+
+std::string errno_text() {
+  return std::error_code(errno, std::generic_category()).message();
+}
+
+// fsync of a file or directory by name.
+std::expected<void, std::string> sync_path(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0)
+    return std::unexpected("opening " + path + ": " + errno_text());
+  const bool ok = ::fsync(fd) == 0;
+  const std::string why = ok ? std::string() : errno_text();
+  ::close(fd);
+  if (!ok)
+    return std::unexpected("syncing " + path + ": " + why);
+  return {};
+}
+
+}  // namespace
+
+std::expected<void, std::string> link_checkpoint(const std::string& path,
+                                                 const std::string& source) {
+  const fs::path file(path);
+  const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    return std::unexpected("creating " + dir.string() + ": " + ec.message());
+  if (auto synced = sync_path(source, O_RDONLY); !synced)
+    return synced;
+  const std::string temporary = path + ".tmp";
+  ::unlink(temporary.c_str());
+  if (::link(source.c_str(), temporary.c_str()) != 0) {
+    if (errno != EXDEV && errno != EPERM && errno != EMLINK)
+      return std::unexpected("linking " + source + " to " + temporary + ": " + errno_text());
+    // Another file system (or one without links): copy, then sync the copy.
+    fs::copy_file(source, temporary, fs::copy_options::overwrite_existing, ec);
+    if (ec) {
+      ::unlink(temporary.c_str());
+      return std::unexpected("copying " + source + " to " + temporary + ": " + ec.message());
+    }
+    if (auto synced = sync_path(temporary, O_RDONLY); !synced) {
+      ::unlink(temporary.c_str());
+      return synced;
+    }
+  }
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    const std::string why = errno_text();
+    ::unlink(temporary.c_str());
+    return std::unexpected("renaming " + temporary + " to " + path + ": " + why);
+  }
+  return sync_path(dir.string(), O_RDONLY | O_DIRECTORY);
 }
 
 std::expected<std::optional<checkpoint>, std::string> read_checkpoint(const std::string& path) {

@@ -41,6 +41,14 @@ struct checkpoint {
 std::expected<void, std::string> write_checkpoint(const std::string& path,
                                                   std::span<const std::uint8_t> fps_body);
 
+// Makes `path` the served fps file `source` (snapshot_files.hpp) durably:
+// fsyncs it, hard-links it to a temporary name beside `path` (a copy when
+// the two are on different file systems), renames that over `path` and
+// fsyncs the directory. The link costs no copy and no memory; the served
+// file is never modified, only unlinked, so the checkpoint outlives it.
+std::expected<void, std::string> link_checkpoint(const std::string& path,
+                                                 const std::string& source);
+
 // Reads and fully decodes `path`. std::nullopt inside the expected: there is
 // no such file (not an error: the first start).
 std::expected<std::optional<checkpoint>, std::string> read_checkpoint(const std::string& path);

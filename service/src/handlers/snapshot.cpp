@@ -1,16 +1,19 @@
 // GET /v1/snapshot (partner): the whole list at a recent seq, in the
 // snapshot container (docs/protocol.md (section 3)): kind filter by default,
 // kind fps with ?format=fps. Served from the snapshot cache, which a
-// background loop keeps fresh; a request never builds one. ETag
+// background loop keeps fresh; a request never builds one. The body is the
+// snapshot's file (deltas/snapshot_files.hpp), sent with http::file_body.
+// ETag
 // "<epoch hex>:<seq>"; If-None-Match with it answers 304.
 #include "banlist/sdk/snapshot.hpp"
 #include "handlers/handlers.hpp"
+#include "log.hpp"
 #include "service_state.hpp"
 
 namespace banlist::service::handlers {
 namespace {
 
-std::string etag_of(const built_snapshot& snap) {
+std::string etag_of(const stored_snapshot& snap) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string epoch(16, '0');
   std::uint64_t e = snap.epoch;
@@ -60,7 +63,7 @@ boost::asio::awaitable<http_response> get_snapshot(request_context& ctx) {
     res.set(http::field::retry_after, "1");
     co_return res;
   }
-  const built_snapshot& snap = published->snapshot;
+  const stored_snapshot& snap = published->snapshot;
   const std::string etag = etag_of(snap);
   http_response res{http::status::ok, ctx.request.version()};
   res.set(http::field::etag, etag);
@@ -72,8 +75,33 @@ boost::asio::awaitable<http_response> get_snapshot(request_context& ctx) {
     co_return res;
   }
   res.set(http::field::content_type, std::string(sdk::kSnapshotMediaType));
-  const auto& body = fps ? snap.fps_body : snap.filter_body;
-  res.body().assign(reinterpret_cast<const char*>(body.data()), body.size());
+  // `published` holds the file until it is open; from then the open
+  // descriptor keeps the bytes even when a newer snapshot unlinks it.
+  const std::string& path = (fps ? snap.fps : snap.filter)->path();
+  boost::beast::error_code ec;
+  http::file_body::value_type file;
+  file.open(path.c_str(), boost::beast::file_mode::scan, ec);
+  if (!ec && ctx.file) {
+    *ctx.file = std::move(file);
+    co_return res;
+  }
+  if (!ec) {
+    // No file body on this path: the bytes in memory instead.
+    res.body().resize(static_cast<std::size_t>(file.size()));
+    std::size_t done = 0;
+    while (!ec && done < res.body().size()) {
+      const std::size_t n =
+          file.file().read(res.body().data() + done, res.body().size() - done, ec);
+      if (n == 0 && !ec)
+        ec = boost::beast::http::error::partial_message;  // shorter than it was
+      done += n;
+    }
+  }
+  if (ec) {
+    log_line(log_level::error, "snapshot file " + path + " cannot be read: " + ec.message());
+    co_return error_response(ctx, http::status::internal_server_error, "internal",
+                             "the snapshot cannot be read; see the server log");
+  }
   co_return res;
 }
 
