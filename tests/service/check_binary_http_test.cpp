@@ -3,9 +3,11 @@
 // limits and malformed bodies refused, and Redis down answered as degraded.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <random>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "banlist/sdk/check_binary.hpp"
@@ -56,6 +58,11 @@ TEST_CASE("binary batch check gives the JSON form's answers", "[http][redis][che
   std::mt19937_64 rng(5);
   for (int i = 0; i < 2000; ++i)
     fps.push_back({rng(), rng()});
+  // The answer reports the filter's seq, which the change follower moves
+  // after the writes' 2xx (it reads the log); wait until it has all 41.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (f.server().state().filter().seq() < 41 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
 
   auto reply = c.request(boost::beast::http::verb::post, "/v1/check", partner,
                          as_body(sdk::encode_check_request(fps)), kBinary);
