@@ -11,6 +11,7 @@
 #include "banlist/sdk/reason.hpp"
 #include "banlist/sdk/snapshot.hpp"
 #include "deltas/fps_file.hpp"
+#include "deltas/snapshot_finish.hpp"
 
 namespace banlist::service {
 namespace {
@@ -284,26 +285,7 @@ std::expected<stored_snapshot, std::string> build_snapshot_files(snapshot_direct
   auto size = write_error.empty()
                   ? writer->finish()
                   : std::expected<std::uint64_t, std::string>(std::unexpect, write_error);
-  if (!size) {
-    ::unlink(temporary.c_str());
-    return std::unexpected(size.error());
-  }
-  auto fps = dir.adopt(temporary, input.seq, "fps", *size);
-  if (!fps)
-    return std::unexpected(fps.error());
-  const auto filter_body =
-      sdk::encode_snapshot_filter(input.epoch, input.seq, header.digest, *filter);
-  auto filter_file = dir.write(input.seq, "filter", filter_body);
-  if (!filter_file)
-    return std::unexpected(filter_file.error());
-  stored_snapshot out;
-  out.epoch = input.epoch;
-  out.seq = input.seq;
-  out.digest = header.digest;
-  out.count = header.count;
-  out.fps = std::move(*fps);
-  out.filter = std::move(*filter_file);
-  return out;
+  return finish_snapshot_files(dir, temporary, std::move(size), header, *filter);
 }
 
 }  // namespace banlist::service
