@@ -256,36 +256,10 @@ std::expected<stored_snapshot, std::string> build_snapshot_files(snapshot_direct
                            " does not match its digest");
   }
   // Pass 2: the fps file and the filter, streamed.
-  auto filter = bloom::filter::with_capacity(std::max<std::uint64_t>(header.count, 1),
-                                             input.fp_rate, input.seed);
-  if (!filter)
-    return std::unexpected("cannot size the filter: " + filter.error().message());
-  const std::string temporary = dir.next_path(input.seq, "fps.tmp");
-  auto writer = fps_writer::create(temporary, header);
-  if (!writer) {
-    ::unlink(temporary.c_str());
-    return std::unexpected(writer.error());
-  }
-  constexpr std::size_t kChunk = 65536;
-  std::vector<fingerprint> pending;
-  pending.reserve(kChunk);
-  std::string write_error;
-  walk([&](const banned_entry& e) {
-    if (write_error.empty()) {
-      if (auto put = writer->append(e); !put)
-        write_error = put.error();
-    }
-    pending.push_back(e.fp);
-    if (pending.size() == kChunk) {
-      filter->insert_batch(pending);
-      pending.clear();
-    }
+  return write_snapshot_files(dir, header, input.fp_rate, [&walk](const auto& sink) {
+    walk(sink);
+    return std::expected<void, std::string>{};
   });
-  filter->insert_batch(pending);
-  auto size = write_error.empty()
-                  ? writer->finish()
-                  : std::expected<std::uint64_t, std::string>(std::unexpect, write_error);
-  return finish_snapshot_files(dir, temporary, std::move(size), header, *filter);
 }
 
 }  // namespace banlist::service

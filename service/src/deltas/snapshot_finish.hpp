@@ -1,27 +1,34 @@
-// finish_snapshot_files: the last step of a streamed snapshot build (a full
-// build from a scan, or a merge onto the previous snapshot's file), shared
-// by both: the fps file written to a temporary path becomes the snapshot's,
-// and the filter is encoded into its file beside it.
+// write_snapshot_files: the second pass of a streamed snapshot build, shared
+// by the full build from a scan and the merge onto the previous snapshot's
+// file. The first pass counted the entries and checked their digest (both
+// go into the fps header); this one streams the same entries into the
+// snapshot's fps file and a filter sized for them, then encodes the filter
+// into its own file beside it.
 //
 // Thread-safety: as snapshot_directory's write and adopt.
 #pragma once
 
-#include <cstdint>
 #include <expected>
+#include <functional>
 #include <string>
 
-#include "banlist/bloom/filter.hpp"
 #include "deltas/fps_file.hpp"
 #include "deltas/snapshot_files.hpp"
+#include "store/store.hpp"
 
 namespace banlist::service {
 
-// `fps_size` is the written file's size, or the error that stopped the
-// writing. On any error the temporary file is removed and nothing is left
-// in the directory; the error says what failed.
-std::expected<stored_snapshot, std::string> finish_snapshot_files(
-    snapshot_directory& dir, const std::string& temporary,
-    std::expected<std::uint64_t, std::string> fps_size, const fps_header& header,
-    const bloom::filter& filter);
+// Calls its argument with every entry, ascending by fingerprint; returns
+// the error that stopped it, if one did.
+using entry_feed = std::function<std::expected<void, std::string>(
+    const std::function<void(const banned_entry&)>&)>;
+
+// `header` describes what `feed` gives (count and digest included); the
+// filter is built at `fp_rate` with header.seed. On any error nothing is
+// left in the directory and the error says what failed.
+std::expected<stored_snapshot, std::string> write_snapshot_files(snapshot_directory& dir,
+                                                                 const fps_header& header,
+                                                                 double fp_rate,
+                                                                 const entry_feed& feed);
 
 }  // namespace banlist::service

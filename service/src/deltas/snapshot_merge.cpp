@@ -122,35 +122,9 @@ std::expected<stored_snapshot, std::string> merge_snapshot(snapshot_directory& d
   }
 
   // Pass 2: write the fps file and fill the filter.
-  auto filter = bloom::filter::with_capacity(std::max<std::uint64_t>(header.count, 1),
-                                             input.fp_rate, input.seed);
-  if (!filter)
-    return std::unexpected("cannot size the filter: " + filter.error().message());
-  const std::string temporary = dir.next_path(input.seq, "fps.tmp");
-  auto writer = fps_writer::create(temporary, header);
-  if (!writer) {
-    ::unlink(temporary.c_str());
-    return std::unexpected(writer.error());
-  }
-  std::vector<fingerprint> pending;  // inserted a chunk at a time (prefetching)
-  pending.reserve(kChunk);
-  std::string write_error;
-  auto written = merge_walk(base_fps, input, *edits, [&](const banned_entry& e) {
-    if (write_error.empty()) {
-      if (auto put = writer->append(e); !put)
-        write_error = put.error();
-    }
-    pending.push_back(e.fp);
-    if (pending.size() == kChunk) {
-      filter->insert_batch(pending);
-      pending.clear();
-    }
+  return write_snapshot_files(dir, header, input.fp_rate, [&](const auto& sink) {
+    return merge_walk(base_fps, input, *edits, sink);
   });
-  filter->insert_batch(pending);
-  if (written && !write_error.empty())
-    written = std::unexpected(write_error);
-  auto size = written ? writer->finish() : std::unexpected(written.error());
-  return finish_snapshot_files(dir, temporary, std::move(size), header, *filter);
 }
 
 }  // namespace banlist::service
