@@ -103,26 +103,52 @@ asio::awaitable<bool> change_follower::rebuild(store& s) {
       restored.reset();
     }
   }
-  std::optional<banned_entries> scan;
+  std::shared_ptr<scan_runs> scan;
   if (!restored) {
-    auto loaded = co_await s.load_banned_entries();
-    if (!loaded) {
-      state_.metrics().record_store_error(errc_name(loaded.error().code));
-      log_line(log_level::warning, "loading the banned set failed: " + loaded.error().message);
+    // Kept as sorted runs in the snapshot directory, not in memory
+    // (scan_runs.hpp); the snapshot cache's first build merges the same runs.
+    scan = std::make_shared<scan_runs>(&state_.snapshots().files());
+    std::expected<void, std::string> spilled;
+    std::function<bool(std::span<const banned_entry>)> keep =
+        [&scan, &spilled](std::span<const banned_entry> page) {
+          spilled = scan->add(page);
+          return spilled.has_value();
+        };
+    auto scanned = co_await s.scan_banned(std::move(keep));
+    if (!spilled) {
+      log_line(log_level::warning, "keeping the scan of the banned set failed: " + spilled.error());
       co_return false;
     }
-    count = loaded->entries.size();
-    capacity = std::max<std::uint64_t>({config.filter_capacity, 2 * count, 1});
+    if (!scanned) {
+      state_.metrics().record_store_error(errc_name(scanned.error().code));
+      log_line(log_level::warning, "loading the banned set failed: " + scanned.error().message);
+      co_return false;
+    }
+    scan->seal();
+    capacity = std::max<std::uint64_t>({config.filter_capacity, 2 * scan->added(), 1});
     auto made = bloom::filter::with_capacity(capacity, config.filter_fp_rate, *state_.seed());
     if (!made) {
       log_line(log_level::error, "cannot build the filter: " + made.error().message());
       co_return false;
     }
-    for (const auto& entry : loaded->entries)
-      made->insert(entry.fp);
+    std::vector<fingerprint> fps;
+    fps.reserve(kCheckpointChunk);
+    auto walked = scan->walk([&](const banned_entry& e) {
+      fps.push_back(e.fp);
+      ++count;
+      if (fps.size() == kCheckpointChunk) {
+        made->insert_batch(fps);
+        fps.clear();
+      }
+    });
+    if (!walked) {
+      log_line(log_level::warning, "reading back the scan of the banned set failed: " +
+                                       walked.error());
+      co_return false;
+    }
+    made->insert_batch(fps);
     built.emplace(std::move(*made));
-    loaded_seq = loaded->seq;
-    scan = std::move(*loaded);
+    loaded_seq = *scanned;
   }
   // Catch up with what happened while loading, so the swap loses nothing.
   std::uint64_t seq = loaded_seq;
@@ -156,7 +182,7 @@ asio::awaitable<bool> change_follower::rebuild(store& s) {
   // the cache starts its first build once the filter is loaded, and must
   // find the offer there.
   if (scan) {
-    state_.snapshots().offer_scan(std::move(*scan), state_.epoch());
+    state_.snapshots().offer_scan(std::move(scan), loaded_seq, state_.epoch());
   } else {
     state_.snapshots().offer_base(config.checkpoint_path, loaded_seq, state_.epoch());
   }

@@ -205,8 +205,10 @@ asio::awaitable<void> server::connect_store() {
   }
   state_->set_store(s);
   state_->set_startup_status("loading the filter");
-  follower_->start();
+  // The cache first: start() opens the snapshot directory (clearing what a
+  // previous run left), where the follower's start-up scan keeps its runs.
   state_->snapshots().start(*state_, ioc_.get_executor());
+  follower_->start();
   // Issue 7: lift expired bans (every instance; the script makes it once).
   asio::co_spawn(ioc_, run_expiry_sweeper(*state_), asio::detached);
   start_instance_heartbeat(*state_, ioc_.get_executor());

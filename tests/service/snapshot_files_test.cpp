@@ -21,6 +21,7 @@
 #include "banlist/sdk/file_io.hpp"
 #include "banlist/sdk/snapshot.hpp"
 #include "deltas/fps_file.hpp"
+#include "deltas/scan_runs.hpp"
 #include "deltas/snapshot_builder.hpp"
 #include "deltas/snapshot_files.hpp"
 #include "deltas/snapshot_merge.hpp"
@@ -232,10 +233,27 @@ TEST_CASE("snapshot merge: byte-identical to the in-memory builder on random his
   CHECK(decoded->entries.empty());
 }
 
+// A scan as the store hands it out: `entries` in pages of 10,000 (HSCAN's
+// COUNT), into runs of `run_entries`.
+std::unique_ptr<service::scan_runs> scan_of(service::snapshot_directory& dir,
+                                            const std::vector<banned_entry>& entries,
+                                            std::size_t run_entries) {
+  auto scan = std::make_unique<service::scan_runs>(&dir, run_entries);
+  for (std::size_t at = 0; at < entries.size(); at += 10000) {
+    const auto n = std::min<std::size_t>(10000, entries.size() - at);
+    auto added = scan->add(std::span(entries).subspan(at, n));
+    if (!added)
+      throw std::runtime_error(added.error());
+  }
+  scan->seal();
+  return scan;
+}
+
 TEST_CASE("snapshot files from a scan: byte-identical to the in-memory builder",
           "[snapshot][files]") {
-  // An unsorted scan (the radix path above 8,192 entries) that saw part of
-  // the changes, plus the replay: the streamed files equal the bodies.
+  // An unsorted scan that saw part of the changes and returned some entries
+  // twice (HSCAN may), kept in runs on disk, plus the replay: the streamed
+  // files equal the in-memory builder's bodies.
   const std::size_t size = GENERATE(std::size_t{0}, std::size_t{500}, std::size_t{120000});
   temp_dir tmp;
   service::snapshot_directory dir;
@@ -252,7 +270,13 @@ TEST_CASE("snapshot files from a scan: byte-identical to the in-memory builder",
   in.replay = replay;
   auto expected = service::build_snapshot(in);
   REQUIRE(expected.has_value());
-  auto stored = service::build_snapshot_files(dir, in);
+  for (std::size_t i = 0; i < scanned.size(); i += 97)
+    scanned.push_back(scanned[i]);  // the repeats land in other runs
+  auto scan = scan_of(dir, scanned, 16384);
+  CHECK(scan->files() == scanned.size() / 16384);
+  CHECK(tmp.count() == scan->files());
+  const auto merge = merge_of(h, replay);
+  auto stored = service::merge_scan(dir, *scan, merge);
   INFO((stored ? std::string("ok") : stored.error()));
   REQUIRE(stored.has_value());
   CHECK(stored->count == h.list.size());
@@ -262,15 +286,80 @@ TEST_CASE("snapshot files from a scan: byte-identical to the in-memory builder",
 
   SECTION("refused as build_snapshot refuses, nothing left behind") {
     const auto files = tmp.count();
-    in.digest.high ^= 1;
-    CHECK_FALSE(service::build_snapshot_files(dir, in).has_value());
-    in.digest.high ^= 1;
-    if (!in.scanned.empty()) {
-      for (auto& e : in.scanned)
-        e.reason = 200;  // some may be lifted or re-banned by the replay, not all
-      CHECK_FALSE(service::build_snapshot_files(dir, in).has_value());
-    }
+    auto wrong = merge;
+    wrong.digest.high ^= 1;
+    CHECK_FALSE(service::merge_scan(dir, *scan, wrong).has_value());
     CHECK(tmp.count() == files);
+    if (!scanned.empty()) {
+      auto bad = scanned;
+      for (auto& e : bad)
+        e.reason = 200;  // some may be lifted or re-banned by the replay, not all
+      auto bad_scan = scan_of(dir, bad, 16384);
+      const auto with_runs = tmp.count();
+      CHECK_FALSE(service::merge_scan(dir, *bad_scan, merge).has_value());
+      CHECK(tmp.count() == with_runs);
+    }
+  }
+}
+
+TEST_CASE("scan runs: one ascending stream without repeats, from disk, every walk",
+          "[snapshot][files]") {
+  temp_dir tmp;
+  service::snapshot_directory dir;
+  REQUIRE(dir.open(tmp.path.string()).has_value());
+  random_history h(5);
+  h.seed_list(50000);
+  auto sorted = h.entries();  // ascending, each fingerprint once
+  auto scanned = sorted;
+  std::mt19937_64 shuffle(11);
+  std::shuffle(scanned.begin(), scanned.end(), shuffle);
+  for (std::size_t i = 0; i < sorted.size(); i += 10)
+    scanned.push_back(sorted[i]);  // 5,000 repeats, spread over the runs
+  const auto walk = [](const service::scan_runs& scan) {
+    std::vector<banned_entry> out;
+    auto walked = scan.walk([&out](const banned_entry& e) { out.push_back(e); });
+    if (!walked)
+      throw std::runtime_error(walked.error());
+    return out;
+  };
+  const auto same = [](const std::vector<banned_entry>& a, const std::vector<banned_entry>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](const banned_entry& x, const banned_entry& y) {
+                        return x.fp == y.fp && x.type == y.type && x.reason == y.reason;
+                      });
+  };
+
+  SECTION("in runs of 4,096 on disk: 13 files and an in-memory tail") {
+    auto scan = scan_of(dir, scanned, 4096);
+    CHECK(scan->added() == scanned.size());
+    CHECK(scan->files() == scanned.size() / 4096);
+    CHECK(tmp.count() == scan->files());
+    CHECK(same(walk(*scan), sorted));
+    CHECK(same(walk(*scan), sorted));  // walks again from the files
+    scan.reset();
+    CHECK(tmp.count() == 0);  // the runs unlinked themselves
+  }
+  SECTION("without a directory it stays in memory") {
+    service::snapshot_directory closed;
+    auto scan = scan_of(closed, scanned, 4096);
+    CHECK(scan->files() == 0);
+    CHECK(same(walk(*scan), sorted));
+  }
+  SECTION("a run cut short is an error, not a shorter list") {
+    auto scan = scan_of(dir, scanned, 4096);
+    REQUIRE(scan->files() > 0);
+    const auto run = *fs::directory_iterator(tmp.path);
+    fs::resize_file(run.path(), fs::file_size(run.path()) - sizeof(banned_entry));
+    std::size_t emitted = 0;
+    auto walked = scan->walk([&emitted](const banned_entry&) { ++emitted; });
+    REQUIRE_FALSE(walked.has_value());
+    CHECK(walked.error().find("ends early") != std::string::npos);
+    CHECK(emitted < sorted.size());
+  }
+  SECTION("a scan not sealed cannot be walked") {
+    service::scan_runs open_scan(&dir, 4096);
+    REQUIRE(open_scan.add(std::span(scanned).first(100)).has_value());
+    CHECK_FALSE(open_scan.walk([](const banned_entry&) {}).has_value());
   }
 }
 

@@ -15,6 +15,7 @@
 #include "banlist/sdk/identifier.hpp"
 #include "banlist/sdk/reason.hpp"
 #include "banlist/sdk/snapshot.hpp"
+#include "deltas/entry_sort.hpp"
 
 namespace banlist::service {
 namespace {
@@ -36,10 +37,6 @@ void put_u64(std::uint8_t* p, std::uint64_t v) noexcept {
     p[i] = static_cast<std::uint8_t>(v);
     v >>= 8;
   }
-}
-
-bool fp_less(const fingerprint& a, const fingerprint& b) noexcept {
-  return a.high != b.high ? a.high < b.high : a.low < b.low;
 }
 
 std::string errno_text() {

@@ -3,8 +3,11 @@
 // (kind filter and kind fps, sdk/snapshot.hpp), and proves them consistent:
 // the XOR of the resulting set must equal the digest recorded for that seq.
 //
-// Pure CPU work on values (sorting, the filter, encoding): run it off the I/O
-// threads for big lists. Thread-safe as a free function.
+// This is the in-memory builder: the whole list and both bodies in memory.
+// banlistd itself streams its builds to files (snapshot_merge.hpp); this
+// one is the reference the tests hold those files to, byte for byte, and
+// what the benchmarks time. Pure CPU work on values; thread-safe as a free
+// function.
 #pragma once
 
 #include <cstdint>
@@ -46,13 +49,6 @@ struct built_snapshot {
 // digest does not match the set (the caller rebuilds), an unknown type or
 // reason code, or the filter cannot be sized.
 std::expected<built_snapshot, std::string> build_snapshot(snapshot_input input);
-
-// The same snapshot written as files in `dir` (snapshot_files.hpp) without
-// the encoded bodies in memory: the sorted list is streamed into the fps
-// file and the filter (byte for byte build_snapshot's). The scan itself is
-// still in memory. Same errors, plus a file that cannot be written.
-std::expected<stored_snapshot, std::string> build_snapshot_files(snapshot_directory& dir,
-                                                                 snapshot_input input);
 
 // The list a built snapshot holds, ascending by fp (decoded from its fps
 // container): the base of an incremental build, which then only replays the

@@ -35,28 +35,20 @@ std::string random_instance_id() {
 }
 
 // Runs the CPU part on the worker thread; the caller resumes on its own
-// executor when it is done. With `base_path`, the list is that earlier fps
-// file (a published snapshot's, kept alive by `base`, or the start-up
-// checkpoint) merged with input.replay as a stream; without, the scan
-// (sorted in memory) is streamed out. Either way the published bodies are
-// files in `dir`.
+// executor when it is done. The list is streamed from its base, merged with
+// input.replay: with `base_path`, an earlier fps file (a published
+// snapshot's, kept alive by `base`, or the start-up checkpoint); without,
+// the scan's sorted runs. Either way the published bodies are files in
+// `dir`.
 asio::awaitable<std::expected<stored_snapshot, std::string>> build_on(
-    asio::thread_pool& worker, snapshot_directory& dir, snapshot_input input, std::string base_path,
-    std::shared_ptr<const published_snapshot> base) {
-  auto work = [&dir, in = std::move(input), path = std::move(base_path),
-               base = std::move(base)]() mutable
+    asio::thread_pool& worker, snapshot_directory& dir, merge_input input, std::string base_path,
+    std::shared_ptr<const published_snapshot> base, std::shared_ptr<const scan_runs> scan) {
+  auto work = [&dir, in = std::move(input), path = std::move(base_path), base = std::move(base),
+               scan = std::move(scan)]()
       -> asio::awaitable<std::expected<stored_snapshot, std::string>> {
-    if (!path.empty()) {
-      merge_input m;
-      m.epoch = in.epoch;
-      m.seed = in.seed;
-      m.fp_rate = in.fp_rate;
-      m.replay = std::move(in.replay);
-      m.seq = in.seq;
-      m.digest = in.digest;
-      co_return merge_snapshot(dir, path, m);
-    }
-    co_return build_snapshot_files(dir, std::move(in));
+    if (!path.empty())
+      co_return merge_snapshot(dir, path, in);
+    co_return merge_scan(dir, *scan, in);
   };
   co_return co_await asio::co_spawn(worker.get_executor(), std::move(work), asio::use_awaitable);
 }
@@ -111,14 +103,14 @@ asio::awaitable<std::expected<void, std::string>> snapshot_cache::rebuild(servic
   if (auto opened = open_files(state.config()); !opened)
     co_return result(std::unexpect, opened.error());
   const auto started = std::chrono::steady_clock::now();
-  snapshot_input input;
+  merge_input input;
   input.epoch = state.epoch();
   input.seed = *seed;
   input.fp_rate = state.config().filter_fp_rate;
   // Incremental when the last snapshot is of this epoch and the log still
   // holds every change after it: its list plus those changes, no scan of
-  // bl:banned. The digest check in build_snapshot proves the result, and a
-  // failure makes the next build a full scan.
+  // bl:banned. The merge's digest check proves the result, and a failure
+  // makes the next build a full scan.
   auto base = current();
   if (!base || base->snapshot.epoch != input.epoch || full_scan_next_.exchange(false))
     base = nullptr;
@@ -136,6 +128,7 @@ asio::awaitable<std::expected<void, std::string>> snapshot_cache::rebuild(servic
     }
   }
   std::string base_path = base ? base->snapshot.fps->path() : std::string();
+  std::shared_ptr<const scan_runs> scan;  // the base when there is no file
   if (!base) {
     std::optional<offered> handed;
     {
@@ -157,26 +150,32 @@ asio::awaitable<std::expected<void, std::string>> snapshot_cache::rebuild(servic
       handed.reset();
     }
     if (base_path.empty()) {
-      // g++ 12: no co_await inside a conditional expression (see store.hpp).
-      store_result<banned_entries> scanned =
-          std::unexpected(store_error{store_errc::unavailable, ""});
-      if (handed && handed->epoch == input.epoch) {
-        scanned = std::move(handed->scan);
+      if (handed && handed->epoch == input.epoch && handed->scan) {
+        scan = std::move(handed->scan);
+        after = handed->scan_seq;
       } else {
-        auto loaded = co_await s->load_banned_entries();
-        scanned = std::move(loaded);
+        auto own = std::make_shared<scan_runs>(&files_);
+        std::expected<void, std::string> spilled;
+        std::function<bool(std::span<const banned_entry>)> keep =
+            [&own, &spilled](std::span<const banned_entry> page) {
+              spilled = own->add(page);
+              return spilled.has_value();
+            };
+        auto scanned = co_await s->scan_banned(std::move(keep));
+        if (!spilled)
+          co_return result(std::unexpect, "keeping the scan of bl:banned: " + spilled.error());
+        if (!scanned)
+          co_return result(std::unexpect, "loading bl:banned: " + scanned.error().message);
+        own->seal();
+        scan = std::move(own);
+        after = *scanned;
       }
-      if (!scanned)
-        co_return result(std::unexpect, "loading bl:banned: " + scanned.error().message);
-      input.scanned_sorted = true;  // load_banned_entries sorts
       // Read after the scan: every change the scan may have seen is <= head.
       auto head = co_await s->log_state();
       if (!head)
         co_return result(std::unexpect, "reading the log head: " + head.error().message);
       input.seq = head->head;
       input.digest = head->digest;
-      input.scanned = std::move(scanned->entries);
-      after = scanned->seq;
     }
   }
   while (after < input.seq) {
@@ -206,8 +205,8 @@ asio::awaitable<std::expected<void, std::string>> snapshot_cache::rebuild(servic
     }
   }
   const bool incremental = !base_path.empty();
-  auto built =
-      co_await build_on(worker_, files_, std::move(input), std::move(base_path), std::move(base));
+  auto built = co_await build_on(worker_, files_, std::move(input), std::move(base_path),
+                                 std::move(base), std::move(scan));
   if (!built) {
     if (incremental)
       full_scan_next_.store(true);
@@ -259,18 +258,19 @@ void snapshot_cache::keep_checkpoint(const service_config& config,
   });
 }
 
-void snapshot_cache::offer_scan(banned_entries scan, std::uint64_t epoch) {
+void snapshot_cache::offer_scan(std::shared_ptr<const scan_runs> scan, std::uint64_t seq,
+                                std::uint64_t epoch) {
   if (current())
     return;
   std::lock_guard lock(offered_mutex_);
-  offered_ = offered{std::move(scan), epoch, {}, 0};
+  offered_ = offered{std::move(scan), seq, epoch, {}, 0};
 }
 
 void snapshot_cache::offer_base(std::string path, std::uint64_t seq, std::uint64_t epoch) {
   if (current())
     return;
   std::lock_guard lock(offered_mutex_);
-  offered_ = offered{{}, epoch, std::move(path), seq};
+  offered_ = offered{nullptr, 0, epoch, std::move(path), seq};
 }
 
 asio::awaitable<void> snapshot_cache::run(service_state& state) {

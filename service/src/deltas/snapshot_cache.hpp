@@ -13,9 +13,10 @@
 // previous fps file merged with the changes (snapshot_merge.hpp) rather
 // than decoding the list. With a checkpoint file configured, a published
 // snapshot is also written there now and then (snapshot_checkpoint.hpp), so
-// the next start need not scan. The first build takes the change follower's start-up
-// scan when it is offered (offer_scan), so a cold start reads bl:banned
-// once, not twice. After publishing it records its seq
+// the next start need not scan. A full scan is kept as sorted runs on disk
+// (scan_runs.hpp), not in memory. The first build takes the change
+// follower's start-up scan when it is offered (offer_scan), so a cold
+// start reads bl:banned once, not twice. After publishing it records its seq
 // in Redis (store::record_snapshot) and runs log retention (log_retention.hpp),
 // which never trims what a published snapshot still needs.
 //
@@ -35,7 +36,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 
-#include "deltas/snapshot_builder.hpp"
+#include "deltas/scan_runs.hpp"
 #include "deltas/snapshot_files.hpp"
 
 namespace banlist::service {
@@ -72,16 +73,21 @@ class snapshot_cache {
   // This instance's id in bl:snapshots.
   const std::string& instance_id() const noexcept { return instance_id_; }
 
-  // Hands over a full scan of bl:banned made for the filter, with the list
-  // identity's epoch it was read under. The next full build uses it instead
-  // of scanning again (once; a build that fails scans by itself). Ignored
-  // once a snapshot is published.
-  void offer_scan(banned_entries scan, std::uint64_t epoch);
+  // Hands over a full scan of bl:banned made for the filter (its seq is
+  // the head read before it began), with the list identity's epoch it was
+  // read under. The next full build uses it instead of scanning again
+  // (once; a build that fails scans by itself). Ignored once a snapshot is
+  // published.
+  void offer_scan(std::shared_ptr<const scan_runs> scan, std::uint64_t seq, std::uint64_t epoch);
   // The same, for a start from the checkpoint: the next full build merges
   // the fps file at `path` (the list at `seq`) with the log after it
   // instead of scanning. The file must stay until that build is done (only
   // this cache replaces it, after publishing).
   void offer_base(std::string path, std::uint64_t seq, std::uint64_t epoch);
+
+  // Where scans keep their runs (scan_runs.hpp): the snapshot directory,
+  // open from start() on.
+  snapshot_directory& files() noexcept { return files_; }
 
   // Builds and publishes a snapshot now (the loop's step; also for tests).
   // Returns an error message when the build failed (the old one stays).
@@ -106,7 +112,8 @@ class snapshot_cache {
   bool checkpointed_ = false;                // rebuild()'s executor only
   std::chrono::steady_clock::time_point last_checkpoint_;
   struct offered {
-    banned_entries scan;
+    std::shared_ptr<const scan_runs> scan;
+    std::uint64_t scan_seq = 0;
     std::uint64_t epoch = 0;
     std::string base_path;  // set: an fps file at base_seq instead of `scan`
     std::uint64_t base_seq = 0;

@@ -6,8 +6,10 @@
 #include <unordered_map>
 
 #include "banlist/bloom/filter.hpp"
+#include "banlist/sdk/identifier.hpp"
 #include "banlist/sdk/reason.hpp"
 #include "banlist/sdk/snapshot.hpp"
+#include "deltas/entry_sort.hpp"
 #include "deltas/fps_file.hpp"
 #include "deltas/snapshot_finish.hpp"
 
@@ -15,10 +17,6 @@ namespace banlist::service {
 namespace {
 
 constexpr std::size_t kChunk = 65536;
-
-bool fp_less(const fingerprint& a, const fingerprint& b) noexcept {
-  return a.high != b.high ? a.high < b.high : a.low < b.low;
-}
 
 // The net effect of the replay on one fingerprint: its last change.
 struct edit {
@@ -52,54 +50,71 @@ std::expected<std::vector<edit>, std::string> edits_of(const std::vector<change>
   return out;
 }
 
-// Walks the base file and the edits in fingerprint order and calls
-// emit(entry) for every entry of the new list, ascending. Ends with the
+// Calls on_entry(entry) for every entry of the previous snapshot's file,
+// ascending, after checking that it belongs to this build; ends with the
 // reader's own checks (checksum, digest).
-template <class Emit>
-std::expected<void, std::string> merge_walk(const std::string& base_fps, const merge_input& input,
-                                            const std::vector<edit>& edits, Emit&& emit) {
-  auto reader = fps_reader::open(base_fps);
-  if (!reader)
-    return std::unexpected(reader.error());
-  if (reader->header().epoch != input.epoch || reader->header().seed != input.seed)
-    return std::unexpected(base_fps + " is of another list (epoch or seed)");
-  if (reader->header().seq > input.seq)
-    return std::unexpected(base_fps + " is newer than the build's seq");
-  std::vector<banned_entry> chunk(kChunk);
-  std::size_t next = 0;
-  while (true) {
-    auto got = reader->next(chunk);
-    if (!got)
-      return std::unexpected(got.error());
-    if (*got == 0)
-      break;
-    for (std::size_t i = 0; i < *got; ++i) {
-      const banned_entry& e = chunk[i];
-      for (; next < edits.size() && fp_less(edits[next].fp, e.fp); ++next) {
-        if (edits[next].ban)
-          emit(edits[next].entry);
-      }
-      if (next < edits.size() && edits[next].fp == e.fp) {
-        if (edits[next].ban)
-          emit(edits[next].entry);  // re-banned: the newest codes
-        ++next;                     // a lift drops it
-        continue;
-      }
-      emit(e);
+auto file_base(const std::string& base_fps, const merge_input& input) {
+  return [&base_fps, &input](const auto& on_entry) -> std::expected<void, std::string> {
+    auto reader = fps_reader::open(base_fps);
+    if (!reader)
+      return std::unexpected(reader.error());
+    if (reader->header().epoch != input.epoch || reader->header().seed != input.seed)
+      return std::unexpected(base_fps + " is of another list (epoch or seed)");
+    if (reader->header().seq > input.seq)
+      return std::unexpected(base_fps + " is newer than the build's seq");
+    std::vector<banned_entry> chunk(kChunk);
+    while (true) {
+      auto got = reader->next(chunk);
+      if (!got)
+        return std::unexpected(got.error());
+      if (*got == 0)
+        break;
+      for (std::size_t i = 0; i < *got; ++i)
+        on_entry(chunk[i]);
     }
-  }
+    return reader->finish();
+  };
+}
+
+// The same for a scan of bl:banned.
+auto scan_base(const scan_runs& scan) {
+  return [&scan](const auto& on_entry) { return scan.walk(on_entry); };
+}
+
+// Walks the base (ascending) and the edits in fingerprint order and calls
+// emit(entry) for every entry of the new list, ascending. An edit replaces
+// whatever the base holds for its fingerprint: the base may or may not have
+// seen that change.
+template <class Base, class Emit>
+std::expected<void, std::string> merge_walk(const Base& base, const std::vector<edit>& edits,
+                                            Emit&& emit) {
+  std::size_t next = 0;
+  auto walked = base([&](const banned_entry& e) {
+    for (; next < edits.size() && fp_less(edits[next].fp, e.fp); ++next) {
+      if (edits[next].ban)
+        emit(edits[next].entry);
+    }
+    if (next < edits.size() && edits[next].fp == e.fp) {
+      if (edits[next].ban)
+        emit(edits[next].entry);  // re-banned: the newest codes
+      ++next;                     // a lift drops it
+      return;
+    }
+    emit(e);
+  });
+  if (!walked)
+    return walked;
   for (; next < edits.size(); ++next) {
     if (edits[next].ban)
       emit(edits[next].entry);
   }
-  return reader->finish();
+  return {};
 }
 
-}  // namespace
-
-std::expected<stored_snapshot, std::string> merge_snapshot(snapshot_directory& dir,
-                                                           const std::string& base_fps,
-                                                           const merge_input& input) {
+// Both passes over `base`: count and check the digest, then write.
+template <class Base>
+std::expected<stored_snapshot, std::string> merge_onto(snapshot_directory& dir, const Base& base,
+                                                       const merge_input& input) {
   auto edits = edits_of(input.replay);
   if (!edits)
     return std::unexpected(edits.error());
@@ -109,13 +124,18 @@ std::expected<stored_snapshot, std::string> merge_snapshot(snapshot_directory& d
   header.epoch = input.epoch;
   header.seq = input.seq;
   header.seed = input.seed;
-  auto counted = merge_walk(base_fps, input, *edits, [&](const banned_entry& e) {
+  bool unknown_code = false;  // a file base was checked as it was read; a scan was not
+  auto counted = merge_walk(base, *edits, [&](const banned_entry& e) {
+    if (!sdk::identifier_type_from_code(e.type) || !sdk::ban_reason_from_code(e.reason))
+      unknown_code = true;
     ++header.count;
     header.digest.high ^= e.fp.high;
     header.digest.low ^= e.fp.low;
   });
   if (!counted)
     return std::unexpected(counted.error());
+  if (unknown_code)
+    return std::unexpected("bl:banned holds an unknown type or reason code");
   if (header.digest != input.digest) {
     return std::unexpected("the set at seq " + std::to_string(input.seq) +
                            " does not match its digest");
@@ -123,8 +143,22 @@ std::expected<stored_snapshot, std::string> merge_snapshot(snapshot_directory& d
 
   // Pass 2: write the fps file and fill the filter.
   return write_snapshot_files(dir, header, input.fp_rate, [&](const auto& sink) {
-    return merge_walk(base_fps, input, *edits, sink);
+    return merge_walk(base, *edits, sink);
   });
+}
+
+}  // namespace
+
+std::expected<stored_snapshot, std::string> merge_snapshot(snapshot_directory& dir,
+                                                           const std::string& base_fps,
+                                                           const merge_input& input) {
+  return merge_onto(dir, file_base(base_fps, input), input);
+}
+
+std::expected<stored_snapshot, std::string> merge_scan(snapshot_directory& dir,
+                                                       const scan_runs& scan,
+                                                       const merge_input& input) {
+  return merge_onto(dir, scan_base(scan), input);
 }
 
 }  // namespace banlist::service

@@ -13,8 +13,14 @@
 // digest in Redis is an error and nothing is published; the caller then
 // builds from a full scan.
 //
-// Thread-safety: a free function; run it on one thread (the snapshot
-// cache's worker). It only reads `base_fps` and adds files to `dir`.
+// merge_scan is the full build the same way: its base is a scan of
+// bl:banned (scan_runs.hpp) instead of a file, which is the list at some
+// seq plus part of the changes after it. Replaying every change after that
+// seq as an assignment (a ban sets the entry, a lift removes it) gives the
+// list at input.seq whichever of them the scan saw.
+//
+// Thread-safety: free functions; run them on one thread (the snapshot
+// cache's worker). They only read their base and add files to `dir`.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "deltas/scan_runs.hpp"
 #include "deltas/snapshot_files.hpp"
 #include "store/records.hpp"
 
@@ -39,5 +46,9 @@ struct merge_input {
 std::expected<stored_snapshot, std::string> merge_snapshot(snapshot_directory& dir,
                                                            const std::string& base_fps,
                                                            const merge_input& input);
+
+std::expected<stored_snapshot, std::string> merge_scan(snapshot_directory& dir,
+                                                       const scan_runs& scan,
+                                                       const merge_input& input);
 
 }  // namespace banlist::service

@@ -600,22 +600,36 @@ asio::awaitable<store_result<std::vector<banned_entry>>> redis_store::scan_banne
   co_return page;
 }
 
-asio::awaitable<store_result<banned_entries>> redis_store::load_banned_entries_impl() {
+asio::awaitable<store_result<std::uint64_t>> redis_store::scan_banned_impl(
+    std::function<bool(std::span<const banned_entry>)> page) {
   // seq first: the caller follows the log from it, so a change that lands
   // during the scan is applied again from the log (bans and lifts are
   // idempotent on a set), and none is missed.
   auto seq = co_await head_seq_impl();
   if (!seq)
     co_return std::unexpected(std::move(seq.error()));
-  banned_entries result;
-  result.seq = *seq;
   std::string cursor = "0";
   do {
-    auto page = co_await scan_banned_page(cursor);
-    if (!page)
-      co_return std::unexpected(std::move(page.error()));
-    result.entries.insert(result.entries.end(), page->begin(), page->end());
+    auto entries = co_await scan_banned_page(cursor);
+    if (!entries)
+      co_return std::unexpected(std::move(entries.error()));
+    if (!page(*entries))
+      co_return std::unexpected(store_error{store_errc::unavailable, "the scan was stopped"});
   } while (cursor != "0");
+  co_return *seq;
+}
+
+asio::awaitable<store_result<banned_entries>> redis_store::load_banned_entries_impl() {
+  banned_entries result;
+  std::function<bool(std::span<const banned_entry>)> keep =
+      [&result](std::span<const banned_entry> page) {
+        result.entries.insert(result.entries.end(), page.begin(), page.end());
+        return true;
+      };
+  auto seq = co_await scan_banned_impl(std::move(keep));
+  if (!seq)
+    co_return std::unexpected(std::move(seq.error()));
+  result.seq = *seq;
   // HSCAN may return an element more than once. Sorting and dropping
   // neighbours costs ~1 s at 10M and no memory beyond the vector (a hash set
   // of what was seen took more time and ~500 MB at that size); the snapshot

@@ -77,6 +77,10 @@ class redis_store final : public store {
   boost::asio::awaitable<store_result<banned_entries>> load_banned_entries() override {
     return load_banned_entries_impl();
   }
+  boost::asio::awaitable<store_result<std::uint64_t>> scan_banned(
+      std::function<bool(std::span<const banned_entry>)> page) override {
+    return scan_banned_impl(std::move(page));
+  }
   boost::asio::awaitable<store_result<change_log_state>> log_state() override {
     return log_state_impl();
   }
@@ -234,6 +238,8 @@ class redis_store final : public store {
   boost::asio::awaitable<store_result<std::uint64_t>> head_seq_impl();
   boost::asio::awaitable<store_result<banned_set>> load_banned_impl();
   boost::asio::awaitable<store_result<banned_entries>> load_banned_entries_impl();
+  boost::asio::awaitable<store_result<std::uint64_t>> scan_banned_impl(
+      std::function<bool(std::span<const banned_entry>)> page);
   // One HSCAN page of bl:banned from `cursor` (advanced in place; "0" when
   // the scan is over), parsed and checked.
   boost::asio::awaitable<store_result<std::vector<banned_entry>>> scan_banned_page(

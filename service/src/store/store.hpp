@@ -31,6 +31,7 @@
 #include <chrono>
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -344,6 +345,12 @@ class store {
   // the log from `seq` to a head read after the scan, as assignments (ban
   // sets, lift erases), gives the exact list at that head.
   virtual boost::asio::awaitable<store_result<banned_entries>> load_banned_entries() = 0;
+  // The same scan a page at a time (a few thousand entries, unsorted, an
+  // entry possibly twice): `page` gets each one as it arrives, so the
+  // caller need not hold the list; a false return stops the scan with
+  // store_errc::unavailable. Returns the seq read before the scan began.
+  virtual boost::asio::awaitable<store_result<std::uint64_t>> scan_banned(
+      std::function<bool(std::span<const banned_entry>)> page) = 0;
 
   // The change log's head, digest at head and oldest retained seq (atomic).
   virtual boost::asio::awaitable<store_result<change_log_state>> log_state() = 0;
