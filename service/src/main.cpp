@@ -1,5 +1,7 @@
 // banlistd: parses the configuration, starts the server, waits for a signal.
 // Wiring only; everything else is in banlist_service.
+#include <malloc.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -10,6 +12,13 @@
 
 int main(int argc, char** argv) {
   using namespace banlist::service;
+  // Large buffers (a scan's runs, a filter being built, a batch's answer)
+  // come and go; glibc's default raises its mmap threshold to the size of
+  // the last one freed, after which such buffers are carved from the heap
+  // and their pages stay resident when freed. A fixed threshold keeps every
+  // buffer of 1 MiB and up mmapped, so its pages go back to the system when
+  // it is freed (docs/decisions.md, "Memory at a cold start").
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   std::vector<std::string> args(argv, argv + argc);
   auto parsed = parse_config(args, [](const char* name) { return std::getenv(name); });
   if (!parsed) {
