@@ -1,5 +1,8 @@
 #include "http_session.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <limits>
@@ -56,6 +59,33 @@ static_assert(socket_layer<beast::lowest_layer_type<beast::ssl_stream<beast::tcp
 template <class Stream>
 constexpr bool serves_subscriptions = std::is_same_v<Stream, beast::tcp_stream> ||
                                       std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>;
+
+// At most this many bytes of a response wait unsent in the kernel. Linux
+// reports a socket writable again only once half of what it has queued
+// has drained; with an autotuned send buffer of up to 4 MiB in front of a
+// slow reader, that can be megabytes, and the progress deadline below
+// would measure the buffer, not the reader. With the unsent part capped,
+// the socket is writable again after ~64 KiB have gone out: a reader is
+// cut only when it takes less than that in one request deadline (10 s by
+// default). A fast reader is unaffected: the window in flight is not
+// counted.
+constexpr int kUnsentLimit = 128 * 1024;
+
+// Writes `res` as the socket accepts it, giving every piece `timeout` to go
+// out: a deadline on progress, not on the whole response. A 180 MB
+// snapshot takes as long as the partner's link needs, and a client that
+// stops reading is still cut `timeout` after the last byte it took.
+template <class Stream, class Body>
+asio::awaitable<void> write_with_progress_deadline(Stream& stream, beast::http::response<Body>& res,
+                                                   std::chrono::milliseconds timeout,
+                                                   beast::error_code& ec) {
+  beast::http::response_serializer<Body> serializer{res};
+  while (!ec && !serializer.is_done()) {
+    expire_after(stream, timeout);
+    co_await beast::http::async_write_some(stream, serializer,
+                                           asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
 
 }  // namespace
 
@@ -118,6 +148,12 @@ asio::awaitable<void> http_session<Stream>::run() {
                                      asio::redirect_error(asio::use_awaitable, ec));
     if (ec)
       co_return;
+  }
+  if constexpr (serves_subscriptions<Stream>) {
+    beast::error_code ignored;  // an older kernel keeps its default
+    beast::get_lowest_layer(stream_).socket().set_option(
+        asio::detail::socket_option::integer<IPPROTO_TCP, TCP_NOTSENT_LOWAT>(kUnsentLimit),
+        ignored);
   }
   for (bool first = true;; first = false) {
     if (!co_await read_request(first))
@@ -373,17 +409,16 @@ asio::awaitable<void> http_session<Stream>::send(http_response res, bool keep_al
   beast::error_code ec;
   res.keep_alive(keep_alive);
   res.set(beast::http::field::server, "banlistd");
-  expire_after(stream_, state_.config().read_timeout);
+  const auto timeout = state_.config().read_timeout;
   if (file && file->is_open()) {
     // The same header, the file as the body (Content-Length is its size).
     beast::http::response<beast::http::file_body> from_file(std::move(res.base()));
     from_file.body() = std::move(*file);
     from_file.prepare_payload();
-    co_await beast::http::async_write(stream_, from_file,
-                                      asio::redirect_error(asio::use_awaitable, ec));
+    co_await write_with_progress_deadline(stream_, from_file, timeout, ec);
   } else {
     res.prepare_payload();
-    co_await beast::http::async_write(stream_, res, asio::redirect_error(asio::use_awaitable, ec));
+    co_await write_with_progress_deadline(stream_, res, timeout, ec);
   }
   if (ec)
     close_requested_ = true;

@@ -86,3 +86,107 @@ TEST_CASE("connections over max-connections get 503", "[http][redis][limits]") {
   CHECK(refused.error_code() == "too_many_connections");
   CHECK(refused.header("retry-after") == "1");
 }
+
+namespace {
+
+// A client with a 4 KiB receive buffer (set before connecting, so the
+// window stays small) that sends `request` (which asks the server to close
+// after its last answer) and meanwhile reads until the server closes: `pause` between
+// reads of up to 8 KiB, after an initial `stall`. Returns the bytes and how
+// long it took.
+struct slow_read {
+  std::string bytes;
+  std::chrono::steady_clock::duration took{};
+};
+slow_read read_slowly(std::uint16_t port, const std::string& request,
+                      std::chrono::milliseconds stall, std::chrono::milliseconds pause) {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket s(ioc);
+  s.open(boost::asio::ip::tcp::v4());
+  s.set_option(boost::asio::socket_base::receive_buffer_size(4096));
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  // Written from a thread of its own: pipelined requests can outgrow the
+  // buffers, and the server reads the next one only after answering this.
+  std::thread writer([&s, &request] {
+    boost::system::error_code ignored;
+    boost::asio::write(s, boost::asio::buffer(request), ignored);
+  });
+  slow_read out;
+  const auto start = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(stall);
+  char chunk[8192];
+  boost::system::error_code ec;
+  for (;;) {
+    const std::size_t n = s.read_some(boost::asio::buffer(chunk), ec);
+    if (ec)
+      break;
+    out.bytes.append(chunk, n);
+    std::this_thread::sleep_for(pause);
+  }
+  out.took = std::chrono::steady_clock::now() - start;
+  s.close();  // a writer still blocked fails and ends
+  writer.join();
+  return out;
+}
+
+}  // namespace
+
+// The read deadline bounds a response's progress, not its whole transfer:
+// a large answer (a snapshot at 10M bans is 180 MB) may take as long as a
+// slow link needs while the client keeps reading, and a client that stops
+// reading is still cut one deadline after the last bytes it took. Eight
+// pipelined batch checks (~650 KB of answer each, 5.2 MB in all) overflow
+// what the server may queue in the kernel, so its writes wait for the
+// reader. Fails without either half of the change: with the whole answer
+// under one deadline (the first slow answer is cut), and without the cap
+// on unsent bytes (the kernel's writability hysteresis on a multi-MB send
+// buffer makes progress arrive too late).
+TEST_CASE("a slow reader gets large responses whole and a stalled one is cut",
+          "[http][redis][limits]") {
+  service_fixture f([](service::service_config& c) {
+    c.read_timeout = std::chrono::milliseconds(200);
+    c.batch_body_limit = 4 * 1024 * 1024;
+  });
+  const std::string partner = f.issue_key("partner");
+  std::string body = R"({"items":[)";
+  for (int i = 0; i < 10000; ++i) {
+    char fp[33];
+    std::snprintf(fp, sizeof fp, "%032x", i + 1);
+    body += std::string(i ? "," : "") + R"({"fp":")" + fp + R"("})";
+  }
+  body += "]}";
+  std::string requests;
+  for (int k = 0; k < 8; ++k) {
+    requests += "POST /v1/check HTTP/1.1\r\nHost: x\r\n";
+    requests += k == 7 ? "Connection: close\r\n" : "";
+    requests +=
+        "Authorization: Bearer " + partner +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\n\r\n" + body;
+  }
+  // Read as fast as they come: the whole answer, for its size.
+  const auto fast =
+      read_slowly(f.port(), requests, std::chrono::milliseconds(0), std::chrono::milliseconds(0));
+  const auto answers = [](const std::string& bytes) {
+    std::size_t n = 0;
+    for (auto at = bytes.find("HTTP/1.1 200 "); at != std::string::npos;
+         at = bytes.find("HTTP/1.1 200 ", at + 1))
+      ++n;
+    return n;
+  };
+  REQUIRE(answers(fast.bytes) == 8);
+  INFO("all answers " << fast.bytes.size() << " bytes");
+
+  // ~8 KiB every 5 ms (~1.6 MB/s): one 650 KB answer takes ~0.4 s to drain,
+  // twice the 200 ms deadline, and all of them a few seconds.
+  const auto slow =
+      read_slowly(f.port(), requests, std::chrono::milliseconds(0), std::chrono::milliseconds(5));
+  CHECK(answers(slow.bytes) == 8);
+  CHECK(slow.bytes.size() == fast.bytes.size());
+  CHECK(slow.took > std::chrono::seconds(1));  // the deadline was crossed many times
+
+  // Not reading for 2 s: the server gives up 200 ms after the buffers fill.
+  const auto stalled =
+      read_slowly(f.port(), requests, std::chrono::seconds(2), std::chrono::milliseconds(0));
+  CHECK(stalled.bytes.size() < fast.bytes.size());
+}
