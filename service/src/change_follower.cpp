@@ -55,7 +55,7 @@ asio::awaitable<bool> change_follower::rebuild(store& s) {
   const auto& config = state_.config();
   // Whatever the window holds may belong to the history being replaced.
   state_.recent_changes().clear();
-  std::optional<fps_reader> restored;
+  std::optional<opened_checkpoint> restored;
   if (!checkpoint_tried_) {
     checkpoint_tried_ = true;
     restored = co_await from_checkpoint(s);
@@ -68,8 +68,13 @@ asio::awaitable<bool> change_follower::rebuild(store& s) {
     // Streamed from the file a chunk at a time: the list is never in
     // memory. Its entries are proven (order, checksum, digest) only at the
     // end; a damaged file throws the filter away and scans instead.
-    count = restored->header().count;
-    capacity = std::max<std::uint64_t>({config.filter_capacity, 2 * count, 1});
+    count = restored->reader.header().count;
+    // Room for the log it replays as well: every ban there may be new, and
+    // a filter filled past its capacity is rebuilt by a full scan, the
+    // very thing the checkpoint is there to spare (a checkpoint hours old
+    // on a busy list is followed by many changes).
+    const std::uint64_t behind = restored->log_head - restored->reader.header().seq;
+    capacity = std::max<std::uint64_t>({config.filter_capacity, 2 * (count + behind), 1});
     auto made = bloom::filter::with_capacity(capacity, config.filter_fp_rate, *state_.seed());
     if (!made) {
       log_line(log_level::error, "cannot build the filter: " + made.error().message());
@@ -80,7 +85,7 @@ asio::awaitable<bool> change_follower::rebuild(store& s) {
     fps.reserve(kCheckpointChunk);
     std::expected<void, std::string> streamed{};
     while (streamed) {
-      auto got = restored->next(chunk);
+      auto got = restored->reader.next(chunk);
       if (!got) {
         streamed = std::unexpected(got.error());
         break;
@@ -93,10 +98,10 @@ asio::awaitable<bool> change_follower::rebuild(store& s) {
       made->insert_batch(fps);
     }
     if (streamed)
-      streamed = restored->finish();
+      streamed = restored->reader.finish();
     if (streamed) {
       built.emplace(std::move(*made));
-      loaded_seq = restored->header().seq;
+      loaded_seq = restored->reader.header().seq;
     } else {
       log_line(log_level::warning,
                "start-up checkpoint not used: " + streamed.error() + "; scanning Redis");
@@ -192,7 +197,8 @@ asio::awaitable<bool> change_follower::rebuild(store& s) {
   co_return true;
 }
 
-asio::awaitable<std::optional<fps_reader>> change_follower::from_checkpoint(store& s) {
+asio::awaitable<std::optional<change_follower::opened_checkpoint>> change_follower::from_checkpoint(
+    store& s) {
   const std::string& path = state_.config().checkpoint_path;
   if (path.empty() || !state_.seed())
     co_return std::nullopt;
@@ -228,7 +234,7 @@ asio::awaitable<std::optional<fps_reader>> change_follower::from_checkpoint(stor
   log_line(log_level::info, "banned set from the start-up checkpoint: " +
                                 std::to_string(reader->header().count) + " bans at seq " +
                                 std::to_string(cp.seq) + ", log head " + std::to_string(log->head));
-  co_return std::move(*reader);
+  co_return opened_checkpoint{std::move(*reader), log->head};
 }
 
 void change_follower::publish(std::uint64_t after, const std::vector<change>& changes) {

@@ -58,7 +58,11 @@ class change_follower : public std::enable_shared_from_this<change_follower> {
   // The start-up checkpoint, opened, when configured, its header sound and
   // continued by Redis's log; nullopt (with a log line saying why) else.
   // Its entries are checked as rebuild() streams them into the filter.
-  boost::asio::awaitable<std::optional<fps_reader>> from_checkpoint(store& s);
+  struct opened_checkpoint {
+    fps_reader reader;
+    std::uint64_t log_head = 0;  // the log's head when it was checked
+  };
+  boost::asio::awaitable<std::optional<opened_checkpoint>> from_checkpoint(store& s);
   boost::asio::awaitable<void> pause(std::chrono::milliseconds how_long);
   // Publishes `changes` (applied after seq `after`) to the hub.
   void publish(std::uint64_t after, const std::vector<change>& changes);
