@@ -88,7 +88,7 @@ std::expected<config_outcome, std::string> parse_config(const std::vector<std::s
     ("batch-max-items", po::value(&c.batch_max_items)->default_value(c.batch_max_items),
      "most items in one POST /v1/check (413 above)")
     ("read-timeout-ms", po::value(&read_timeout_ms)->default_value(read_timeout_ms),
-     "deadline to receive a whole request")
+     "deadline to receive a whole request, and for the client to take each piece of a response")
     ("idle-timeout-ms", po::value(&idle_timeout_ms)->default_value(idle_timeout_ms),
      "keep-alive idle time before the connection is closed")
     ("shutdown-timeout-ms", po::value(&shutdown_timeout_ms)->default_value(shutdown_timeout_ms),
