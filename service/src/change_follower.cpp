@@ -147,8 +147,8 @@ asio::awaitable<bool> change_follower::rebuild(store& s) {
       }
     });
     if (!walked) {
-      log_line(log_level::warning, "reading back the scan of the banned set failed: " +
-                                       walked.error());
+      log_line(log_level::warning,
+               "reading back the scan of the banned set failed: " + walked.error());
       co_return false;
     }
     made->insert_batch(fps);

@@ -69,7 +69,9 @@ class run_cursor {
   }
 
   // Loads the first buffer (files only).
-  std::expected<void, std::string> start() { return fd_ < 0 ? std::expected<void, std::string>{} : refill(); }
+  std::expected<void, std::string> start() {
+    return fd_ < 0 ? std::expected<void, std::string>{} : refill();
+  }
 
  private:
   run_cursor() = default;

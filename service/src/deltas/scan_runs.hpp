@@ -59,8 +59,7 @@ class scan_runs {
   // Calls emit for every fingerprint once, ascending (of two entries with
   // the same fingerprint, one is kept). Errors: a run file that cannot be
   // read back whole.
-  std::expected<void, std::string> walk(
-      const std::function<void(const banned_entry&)>& emit) const;
+  std::expected<void, std::string> walk(const std::function<void(const banned_entry&)>& emit) const;
 
  private:
   std::expected<void, std::string> spill();

@@ -43,9 +43,9 @@ std::string random_instance_id() {
 asio::awaitable<std::expected<stored_snapshot, std::string>> build_on(
     asio::thread_pool& worker, snapshot_directory& dir, merge_input input, std::string base_path,
     std::shared_ptr<const published_snapshot> base, std::shared_ptr<const scan_runs> scan) {
-  auto work = [&dir, in = std::move(input), path = std::move(base_path), base = std::move(base),
-               scan = std::move(scan)]()
-      -> asio::awaitable<std::expected<stored_snapshot, std::string>> {
+  auto work =
+      [&dir, in = std::move(input), path = std::move(base_path), base = std::move(base),
+       scan = std::move(scan)]() -> asio::awaitable<std::expected<stored_snapshot, std::string>> {
     if (!path.empty())
       co_return merge_snapshot(dir, path, in);
     co_return merge_scan(dir, *scan, in);

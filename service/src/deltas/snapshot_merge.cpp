@@ -142,9 +142,8 @@ std::expected<stored_snapshot, std::string> merge_onto(snapshot_directory& dir, 
   }
 
   // Pass 2: write the fps file and fill the filter.
-  return write_snapshot_files(dir, header, input.fp_rate, [&](const auto& sink) {
-    return merge_walk(base, *edits, sink);
-  });
+  return write_snapshot_files(dir, header, input.fp_rate,
+                              [&](const auto& sink) { return merge_walk(base, *edits, sink); });
 }
 
 }  // namespace
