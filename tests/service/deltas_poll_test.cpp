@@ -12,6 +12,7 @@
 #include "banlist/sdk/delta_json.hpp"
 #include "banlist/sdk/replica_set.hpp"
 #include "banlist/sdk/snapshot.hpp"
+#include "deltas/delta_poll.hpp"
 #include "deltas_history.hpp"
 
 namespace banlist::test {
@@ -249,6 +250,52 @@ TEST_CASE("deltas: a trimmed log answers 410, snapshot plus deltas converges", "
 }  // namespace banlist::test
 
 namespace banlist::test {
+
+// The follower's window trails Redis by a few milliseconds, more under load.
+// A poll the window can only half answer must not come back short with
+// `more` (CI once saw 128 of 1,000): the log serves the whole page instead.
+TEST_CASE("deltas: a window that trails Redis never gives a short page", "[deltas][redis]") {
+  service_fixture f;
+  delta_history history(kHistorySeed + 2);
+  history.run(f, 300);
+  auto s = f.server().state().current_store();
+  const auto first =
+      store_call([s] { return s->read_changes(0, 50, std::chrono::milliseconds(0)); });
+  REQUIRE(first.has_value());
+  REQUIRE(first->size() == 50);
+  service::change_window trailing(1000);
+  constexpr std::uint64_t kEpoch = 7;
+  trailing.append(kEpoch, *first);  // seq 1..50 of 300
+
+  auto page = [&](std::uint64_t since, std::size_t limit) {
+    return store_call([&] {
+      return service::read_delta_batch(*s, &trailing, {kEpoch, since, limit, 5});
+    });
+  };
+  auto across = page(10, 100);  // the window holds 40 of them
+  REQUIRE(across.has_value());
+  CHECK(across->changes.size() == 100);
+  CHECK(across->from == 10);
+  CHECK(across->to == 110);
+  CHECK(across->more);
+  CHECK(across->changes.front().seq == 11);
+  CHECK(across->changes.back().seq == 110);
+
+  auto inside = page(10, 20);  // whole in the window
+  REQUIRE(inside.has_value());
+  CHECK(inside->changes.size() == 20);
+  CHECK(inside->to == 30);
+  CHECK(inside->more);
+  CHECK(inside->head >= 300);
+
+  // Both sources give the same bytes for the same page.
+  auto from_log = store_call([&] {
+    return service::read_delta_batch(*s, nullptr, {kEpoch, 10, 20, 5});
+  });
+  REQUIRE(from_log.has_value());
+  CHECK(from_log->digest == inside->digest);
+  CHECK(from_log->changes == inside->changes);
+}
 
 TEST_CASE("reasons: bans and lifts accept only the wire vocabulary", "[deltas][redis]") {
   service_fixture f;

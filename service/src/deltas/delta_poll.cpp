@@ -34,9 +34,12 @@ asio::awaitable<std::expected<sdk::delta_batch, poll_failure>> read_delta_batch(
     co_return batch;
   }
   if (recent) {
-    if (auto page = recent->read(request.epoch, since, request.limit, request.min_wait_s)) {
-      // The window may trail Redis by the follower's few milliseconds, or
-      // lead the MGET above by a change or two: head covers both.
+    auto page = recent->read(request.epoch, since, request.limit, request.min_wait_s);
+    // The window may trail Redis by the follower's few milliseconds, or lead
+    // the MGET above by a change or two. A page it cuts short while Redis
+    // already has more is not an answer: that would be a short page with
+    // `more`, so the log below serves it whole.
+    if (page && (page->changes.size() == request.limit || page->to >= state->head)) {
       page->head = std::max(state->head, page->head);
       page->more = page->to < page->head;
       page->min_wait_s = page->more ? 0 : request.min_wait_s;
