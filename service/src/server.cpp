@@ -238,11 +238,13 @@ asio::awaitable<void> server::drain() {
   boost::system::error_code ec;
   while (std::chrono::steady_clock::now() < deadline) {
     state_->sessions().close_idle();
-    // The follower too (at most kBlock): stopped while its XREAD is parked in
-    // the Redis connection's queue, its frame would keep the store (and so
-    // the connection holding that frame) alive forever, a cycle ASan's leak
+    // The follower too (at most kBlock), and the snapshot loop (its tick or
+    // the build under way): stopped while a command of theirs is parked in
+    // the Redis connection's queue, a frame would keep the store (and so the
+    // connection holding that frame) alive forever, a cycle ASan's leak
     // check reported.
-    if (state_->sessions().size() == 0 && (!follower_ || follower_->finished()))
+    if (state_->sessions().size() == 0 && (!follower_ || follower_->finished()) &&
+        !state_->snapshots().running())
       break;
     tick.expires_after(std::chrono::milliseconds(20));
     co_await tick.async_wait(asio::redirect_error(asio::use_awaitable, ec));

@@ -90,6 +90,7 @@ std::expected<void, std::string> snapshot_cache::open_files(const service_config
 void snapshot_cache::start(service_state& state, asio::any_io_executor executor) {
   if (auto opened = open_files(state.config()); !opened)
     log_line(log_level::warning, "snapshot directory: " + opened.error());
+  running_.store(true, std::memory_order_release);
   asio::co_spawn(
       executor, [this, &state] { return run(state); }, asio::detached);
 }
@@ -315,6 +316,7 @@ asio::awaitable<void> snapshot_cache::run(service_state& state) {
     boost::system::error_code ec;
     co_await tick.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
+  running_.store(false, std::memory_order_release);
 }
 
 }  // namespace banlist::service

@@ -69,6 +69,11 @@ class snapshot_cache {
   void start(service_state& state, boost::asio::any_io_executor executor);
   // Waits for the worker thread (call before the io_context is destroyed).
   void stop();
+  // True from start() until the loop has seen the shutdown and ended. The
+  // server's drain waits for it: a build stopped while its Redis command
+  // waits in the connection's queue would keep the store, which owns that
+  // queue, alive forever (a cycle ASan's leak check reported).
+  bool running() const noexcept { return running_.load(std::memory_order_acquire); }
 
   // This instance's id in bl:snapshots.
   const std::string& instance_id() const noexcept { return instance_id_; }
@@ -109,6 +114,7 @@ class snapshot_cache {
   boost::asio::thread_pool worker_{1};
   std::atomic<std::shared_ptr<const published_snapshot>> current_;
   std::atomic<bool> full_scan_next_{false};  // the last incremental build failed
+  std::atomic<bool> running_{false};
   bool checkpointed_ = false;                // rebuild()'s executor only
   std::chrono::steady_clock::time_point last_checkpoint_;
   struct offered {
