@@ -3,6 +3,9 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "deltas/delta_change.hpp"
@@ -175,6 +178,29 @@ void subscription_feed::peer_gone() {
   wake();
 }
 
+// Log reads are idempotent, so an error that says "not connected" or "no
+// reply in time" (Redis restarting, the link being re-established after a
+// stall) is tried again. Ending at once would cut every lagging subscriber
+// off with close 1011 over a hiccup of a second; they would all reconnect and
+// replay again, a worse load on a Redis that just came back.
+asio::awaitable<store_result<std::vector<change>>> subscription_feed::read_log(store& s,
+                                                                               std::uint64_t after,
+                                                                               std::size_t count) {
+  const auto give_up = std::chrono::steady_clock::now() + kStoreRetryFor;
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  while (true) {
+    auto page = co_await s.read_changes(after, count, std::chrono::milliseconds(0));
+    const bool transient = !page && (page.error().code == store_errc::unavailable ||
+                                     page.error().code == store_errc::outcome_unknown);
+    if (!transient || peer_gone_ || pending_reset_ || state_.shutting_down() ||
+        std::chrono::steady_clock::now() + kStoreRetryPause > give_up)
+      co_return page;
+    pause.expires_after(kStoreRetryPause);
+    boost::system::error_code ec;
+    co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
 asio::awaitable<subscription_feed::step> subscription_feed::locate(store& s, std::uint64_t since) {
   cursor_ = since;
   offered_ = since;
@@ -183,7 +209,7 @@ asio::awaitable<subscription_feed::step> subscription_feed::locate(store& s, std
     co_return step::ok;
   // The digest at `since` is in its log entry, or is the next entry's with
   // that entry's fingerprint toggled out again (ban and lift both XOR).
-  auto page = co_await s.read_changes(since - 1, 2, std::chrono::milliseconds(0));
+  auto page = co_await read_log(s, since - 1, 2);
   if (!page)
     co_return step::store_failed;
   if (page->empty())
@@ -224,7 +250,7 @@ asio::awaitable<subscription_feed::step> subscription_feed::replay(subscription_
                                                                    store& s) {
   replaying_ = true;
   while (!peer_gone_ && !pending_reset_) {
-    auto page = co_await s.read_changes(cursor_, kReplayPage, std::chrono::milliseconds(0));
+    auto page = co_await read_log(s, cursor_, kReplayPage);
     if (!page)
       co_return step::store_failed;
     if (page->empty())

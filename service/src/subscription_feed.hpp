@@ -78,6 +78,10 @@ class subscription_feed {
  public:
   // Changes per replay read (and so at most per replayed message).
   static constexpr std::size_t kReplayPage = 1000;
+  // How long a log read is retried through transient store errors (the
+  // connection to Redis being re-established) before the subscription ends.
+  static constexpr std::chrono::milliseconds kStoreRetryFor{5000};
+  static constexpr std::chrono::milliseconds kStoreRetryPause{100};
 
   subscription_feed(service_state& state, boost::asio::any_io_executor strand,
                     std::shared_ptr<subscriber_stats> stats);
@@ -109,6 +113,10 @@ class subscription_feed {
  private:
   enum class step { ok, peer_failed, resync, store_failed };
 
+  // store::read_changes without waiting, retried while the error is
+  // transient and the subscription still wants the answer.
+  boost::asio::awaitable<store_result<std::vector<change>>> read_log(store& s, std::uint64_t after,
+                                                                     std::size_t count);
   // Sets cursor_ to `since` and digest_ to the digest there.
   boost::asio::awaitable<step> locate(store& s, std::uint64_t since);
   // Sends everything the log holds after cursor_, page by page.

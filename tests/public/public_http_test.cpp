@@ -325,6 +325,10 @@ TEST_CASE("rate limit: configurable, and the page limiter too", "[public][redis]
   service_fixture f([](service::service_config& cfg) {
     cfg.public_lookup_burst = 3;
     cfg.public_page_burst = 2;
+    // One token a minute: the bursts run dry however slowly the requests go
+    // (the default 600 a minute refilled a page token during a slow -O0 run).
+    cfg.public_lookup_per_minute = 1;
+    cfg.public_page_per_minute = 1;
   });
   auto c = f.client();
   for (int i = 0; i < 3; ++i)

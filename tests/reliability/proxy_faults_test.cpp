@@ -15,8 +15,10 @@
 #include "final_state.hpp"
 #include "history_checker.hpp"
 #include "service_fixture.hpp"
+#include "stream_support.hpp"
 #include "tcp_proxy.hpp"
 #include "workload.hpp"
+#include "ws_test_client.hpp"
 
 namespace banlist::test {
 namespace {
@@ -124,6 +126,51 @@ TEST_CASE("resets and delays between banlistd and Redis: retries land exactly on
   while (c.get("/readyz").status != 200 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(20ms);
   CHECK(c.get("/readyz").status == 200);
+}
+
+// A subscriber that must read the log (it lags) while Redis stalls for a
+// moment: its reads time out, the connection is re-established, and the
+// subscription goes on from where it was instead of ending with close 1011.
+TEST_CASE("a subscription replaying through a Redis stall of 1.5 s goes on",
+          "[reliability][redis]") {
+  std::unique_ptr<tcp_proxy> proxy;
+  service_fixture f([&](service::service_config& c) {
+    proxy = std::make_unique<tcp_proxy>(c.redis_url.substr(std::string("unix://").size()));
+    c.redis_url = "redis://127.0.0.1:" + std::to_string(proxy->port()) + "/0";
+    c.redis_timeout = 300ms;
+  });
+  const auto mod = f.issue_key("moderator");
+  const auto partner = f.issue_key("partner");
+  auto c = f.client();
+  std::uint64_t head = 0;
+  for (int i = 0; i < 100; ++i)
+    head = ban_email(c, mod, "stall" + std::to_string(i) + "@example.com");
+  REQUIRE(c.get("/v1/deltas?since=" + std::to_string(head), partner).status == 200);
+
+  proxy->set_delay(1000ms);  // every reply misses the 300 ms deadline
+  std::thread heal([&] {
+    std::this_thread::sleep_for(1500ms);
+    proxy->set_delay(0ms);
+  });
+  ws_client ws(f.port(), "/v1/stream?since=50", partner);
+  std::uint64_t seen = 50;
+  std::string last_message;
+  while (seen < head) {
+    auto text = ws.read(10s);
+    if (!text)
+      break;
+    last_message = *text;
+    auto m = decode(*text);
+    if (!std::holds_alternative<sdk::delta_batch>(m))
+      continue;  // a heartbeat
+    const auto& batch = std::get<sdk::delta_batch>(m);
+    CHECK(batch.from == seen);
+    seen = batch.to;
+  }
+  heal.join();
+  INFO("close " << ws.close_code() << " " << ws.close_reason() << ", last message "
+                << last_message);
+  CHECK(seen == head);
 }
 
 }  // namespace banlist::test
