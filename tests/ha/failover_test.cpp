@@ -19,6 +19,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "banned_layout.hpp"
 #include "ha_cluster.hpp"
 #include "stream_support.hpp"
 #include "ws_test_client.hpp"
@@ -105,7 +106,8 @@ struct subscriber {
 
 std::set<std::string> redis_banned(std::uint16_t port) {
   std::set<std::string> out;
-  std::istringstream lines(redis_cli(port, "HKEYS bl:banned"));
+  std::istringstream lines(
+      redis_cli(port, "EVAL \"" + std::string(kAllBannedScript) + "\" 0 bl:banned"));
   std::string line;
   while (std::getline(lines, line)) {
     if (line.size() == 32)

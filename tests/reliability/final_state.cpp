@@ -10,6 +10,7 @@
 #include "banlist/sdk/delta_binary.hpp"
 #include "banlist/sdk/replica_set.hpp"
 #include "banlist/sdk/snapshot.hpp"
+#include "banned_layout.hpp"
 #include "http_client.hpp"
 #include "run_async.hpp"
 #include "store/record_codec.hpp"
@@ -87,14 +88,17 @@ redis_view redis_state(const service::redis_endpoint& endpoint) {
       problem("bl:seq is " + std::to_string(view.head) + " but the log ends at " +
               std::to_string(expected - 1));
 
-    auto members = co_await raw(c, "HKEYS", "bl:banned");
-    if (!members || !members->array())
-      throw std::runtime_error("redis_state: HKEYS bl:banned failed");
+    auto members = co_await raw(c, "EVAL", kAllBannedScript, "0", "bl:banned");
+    if (members && members->error())
+      problem("the banned set: " + members->error()->message);
+    else if (!members || !members->array())
+      throw std::runtime_error("redis_state: reading the banned set failed");
     fingerprint xor_of_set;
-    for (const auto& m : *members->array()) {
+    const service::redis_array none;
+    for (const auto& m : members->array() ? *members->array() : none) {
       auto fp = m.string() ? fingerprint::from_hex(*m.string()) : std::nullopt;
       if (!fp) {
-        problem("bl:banned holds a malformed member");
+        problem("the banned set holds a malformed member");
         continue;
       }
       view.banned.insert(*fp);
@@ -102,7 +106,7 @@ redis_view redis_state(const service::redis_endpoint& endpoint) {
       xor_of_set.low ^= fp->low;
     }
     if (view.banned != replayed)
-      problem("bl:banned (" + std::to_string(view.banned.size()) +
+      problem("the banned set (" + std::to_string(view.banned.size()) +
               ") differs from the log's replay (" + std::to_string(replayed.size()) + ")");
     auto digest = co_await raw(c, "GET", "bl:digest");
     const std::string stored = digest && digest->string() ? *digest->string() : "";

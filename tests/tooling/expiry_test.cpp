@@ -233,7 +233,9 @@ TEST_CASE("two instances lift 500 bans expiring at once exactly once each",
 
   REQUIRE(wait_for(
       [&] {
-        return redis_int(a.redis().endpoint(), {"HLEN", "bl:banned"}) == 0;
+        // Every bucket emptied, and its bit in the bitmap cleared.
+        return redis_int(a.redis().endpoint(), {"BITCOUNT", "bl:banned:nonempty"}) == 0 &&
+               redis_int(a.redis().endpoint(), {"ZCARD", "bl:bans"}) == 0;
       },
       20s));
   std::this_thread::sleep_for(300ms);  // both instances sweep again: nothing more may happen

@@ -15,8 +15,14 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr std::size_t kScanCount = 10000;    // HSCAN COUNT of bl:banned
-constexpr std::size_t kListMaxScan = 10000;  // records examined per list() call
+// The banned set is 65,536 bucket hashes, bl:banned:{first four hex digits
+// of the fp}: ~150 fingerprints each at 10M bans, small enough to stay
+// listpacks (sequential memory), which Redis reads ~7x faster than a 10M
+// entry hashtable and stores in half the bytes (docs/redis-layout.md).
+constexpr std::uint32_t kBannedBuckets = 65536;
+constexpr std::size_t kBucketsPerRead = 128;  // HGETALLs per pipeline (~19k entries at 10M)
+constexpr std::size_t kMigrateCount = 1000;   // layout 1 entries moved per script run
+constexpr std::size_t kListMaxScan = 10000;   // records examined per list() call
 
 store_error unexpected_reply(std::string_view what) {
   return to_store_error(failure_kind::unexpected_reply, what);
@@ -68,6 +74,7 @@ redis_store::redis_store(asio::any_io_executor executor, redis_endpoint endpoint
   scripts_[static_cast<std::size_t>(script_id::bulletin_put)].source = scripts::bulletin_put;
   scripts_[static_cast<std::size_t>(script_id::bulletin_withdraw)].source =
       scripts::bulletin_withdraw;
+  scripts_[static_cast<std::size_t>(script_id::migrate_banned)].source = scripts::migrate_banned;
   scripts_[static_cast<std::size_t>(script_id::expire)].source = scripts::expire;
   scripts_[static_cast<std::size_t>(script_id::report_file)].source = scripts::report_file;
   scripts_[static_cast<std::size_t>(script_id::report_reject)].source = scripts::report_reject;
@@ -264,6 +271,12 @@ asio::awaitable<store_result<list_identity>> redis_store::init_list_impl(std::ui
   const auto epoch = parse_u64(*(*items)[1].string());
   if (!stored_seed || !epoch)
     co_return std::unexpected(unexpected_reply("seed/epoch"));
+  // A list written by a layout 1 banlistd keeps its banned set in one hash:
+  // move it into the buckets before anything reads them (one cheap script
+  // call when there is nothing to move).
+  auto migrated = co_await migrate_banned();
+  if (!migrated)
+    co_return std::unexpected(std::move(migrated.error()));
   co_return list_identity{*epoch, *stored_seed};
 }
 
@@ -573,49 +586,100 @@ asio::awaitable<store_result<banned_set>> redis_store::load_banned_impl() {
   co_return result;
 }
 
-asio::awaitable<store_result<std::vector<banned_entry>>> redis_store::scan_banned_page(
-    std::string& cursor) {
-  std::vector<std::string> cmd{"HSCAN", key("banned"), cursor, "COUNT", std::to_string(kScanCount)};
-  auto reply = co_await command(std::move(cmd));
+asio::awaitable<store_result<std::vector<std::uint32_t>>> redis_store::nonempty_buckets() {
+  std::vector<std::string> get{"GET", key("banned:nonempty")};
+  auto reply = co_await command(std::move(get));
   if (!reply)
     co_return std::unexpected(std::move(reply.error()));
-  const auto* parts = reply->array();
-  if (!parts || parts->size() != 2 || !(*parts)[0].string() || !(*parts)[1].array() ||
-      (*parts)[1].array()->size() % 2 != 0) {
-    co_return std::unexpected(unexpected_reply("HSCAN"));
+  std::vector<std::uint32_t> buckets;
+  if (reply->is_nil())
+    co_return buckets;  // nothing banned yet
+  const auto* bits = reply->string();
+  if (!bits || bits->size() > kBannedBuckets / 8)
+    co_return std::unexpected(unexpected_reply("banned:nonempty"));
+  // SETBIT numbers bits from the most significant bit of the first byte.
+  for (std::size_t byte = 0; byte < bits->size(); ++byte) {
+    const auto value = static_cast<unsigned char>((*bits)[byte]);
+    for (unsigned bit = 0; bit < 8; ++bit) {
+      if (value & (0x80u >> bit))
+        buckets.push_back(static_cast<std::uint32_t>(byte * 8 + bit));
+    }
   }
-  cursor = *(*parts)[0].string();
-  const auto& items = *(*parts)[1].array();
+  co_return buckets;
+}
+
+asio::awaitable<store_result<std::vector<banned_entry>>> redis_store::read_buckets(
+    std::span<const std::uint32_t> buckets) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::vector<redis_connection::command> cmds;
+  cmds.reserve(buckets.size());
+  for (const std::uint32_t b : buckets) {
+    std::string name = key("banned:");
+    for (int shift = 12; shift >= 0; shift -= 4)
+      name.push_back(kHex[(b >> shift) & 0xf]);
+    cmds.push_back({"HGETALL", std::move(name)});
+  }
+  auto replies = co_await commands_->execute_pipeline(std::move(cmds), options_.command_timeout);
+  if (!replies)
+    co_return std::unexpected(std::move(replies.error()));
   std::vector<banned_entry> page;
-  page.reserve(items.size() / 2);
-  for (std::size_t i = 0; i < items.size(); i += 2) {
-    const auto* text = items[i].string();
-    const auto* codes = items[i + 1].string();
-    auto fp = text ? fingerprint::from_hex(*text) : std::nullopt;
-    if (!fp || !codes || codes->size() != 2)
-      co_return std::unexpected(unexpected_reply("banned entry"));
-    page.push_back(banned_entry{*fp, static_cast<std::uint8_t>((*codes)[0]),
-                                static_cast<std::uint8_t>((*codes)[1])});
+  for (const auto& reply : *replies) {
+    const auto* items = reply.array();
+    if (!items || items->size() % 2 != 0)
+      co_return std::unexpected(unexpected_reply("HGETALL banned bucket"));
+    for (std::size_t i = 0; i < items->size(); i += 2) {
+      const auto* text = (*items)[i].string();
+      const auto* codes = (*items)[i + 1].string();
+      auto fp = text ? fingerprint::from_hex(*text) : std::nullopt;
+      if (!fp || !codes || codes->size() != 2)
+        co_return std::unexpected(unexpected_reply("banned entry"));
+      page.push_back(banned_entry{*fp, static_cast<std::uint8_t>((*codes)[0]),
+                                  static_cast<std::uint8_t>((*codes)[1])});
+    }
   }
   co_return page;
+}
+
+asio::awaitable<store_result<void>> redis_store::migrate_banned() {
+  std::string cursor = "0";
+  while (true) {
+    std::vector<std::string> keys{key("banned")};
+    std::vector<std::string> args{cursor, std::to_string(kMigrateCount)};
+    auto reply = co_await run_script(script_id::migrate_banned, std::move(keys), std::move(args));
+    if (!reply)
+      co_return std::unexpected(std::move(reply.error()));
+    const auto* items = reply->array();
+    if (!items || items->size() != 2 || !(*items)[0].string() || !(*items)[1].integer())
+      co_return std::unexpected(unexpected_reply("migrate_banned"));
+    if (*(*items)[1].integer() == 0)
+      co_return store_result<void>{};
+    // A finished cursor with entries left: a layout 1 writer added some
+    // meanwhile; go round again.
+    cursor = *(*items)[0].string();
+  }
 }
 
 asio::awaitable<store_result<std::uint64_t>> redis_store::scan_banned_impl(
     std::function<bool(std::span<const banned_entry>)> page) {
   // seq first: the caller follows the log from it, so a change that lands
   // during the scan is applied again from the log (bans and lifts are
-  // idempotent on a set), and none is missed.
+  // idempotent on a set), and none is missed. The bitmap second: a bucket
+  // that fills after it was read holds only changes after `seq`.
   auto seq = co_await head_seq_impl();
   if (!seq)
     co_return std::unexpected(std::move(seq.error()));
-  std::string cursor = "0";
-  do {
-    auto entries = co_await scan_banned_page(cursor);
+  auto buckets = co_await nonempty_buckets();
+  if (!buckets)
+    co_return std::unexpected(std::move(buckets.error()));
+  const std::span<const std::uint32_t> all(*buckets);
+  for (std::size_t at = 0; at < all.size(); at += kBucketsPerRead) {
+    const auto group = all.subspan(at, std::min(kBucketsPerRead, all.size() - at));
+    auto entries = co_await read_buckets(group);
     if (!entries)
       co_return std::unexpected(std::move(entries.error()));
     if (!page(*entries))
       co_return std::unexpected(store_error{store_errc::unavailable, "the scan was stopped"});
-  } while (cursor != "0");
+  }
   co_return *seq;
 }
 
@@ -630,10 +694,9 @@ asio::awaitable<store_result<banned_entries>> redis_store::load_banned_entries_i
   if (!seq)
     co_return std::unexpected(std::move(seq.error()));
   result.seq = *seq;
-  // HSCAN may return an element more than once. Sorting and dropping
-  // neighbours costs ~1 s at 10M and no memory beyond the vector (a hash set
-  // of what was seen took more time and ~500 MB at that size); the snapshot
-  // builder wants the list sorted anyway.
+  // The snapshot builder wants the list sorted. A fingerprint is in one
+  // bucket, read once, so there is no repeat to drop; unique() stays as a
+  // cheap guard for callers that rely on distinct entries.
   std::sort(result.entries.begin(), result.entries.end(),
             [](const banned_entry& a, const banned_entry& b) { return a.fp < b.fp; });
   const auto duplicates =

@@ -31,6 +31,7 @@ class redis_store final : public store {
     public_page,
     bulletin_put,
     bulletin_withdraw,
+    migrate_banned,
     expire,  // issue 7: reports and expiry
     report_file,
     report_reject,
@@ -240,10 +241,14 @@ class redis_store final : public store {
   boost::asio::awaitable<store_result<banned_entries>> load_banned_entries_impl();
   boost::asio::awaitable<store_result<std::uint64_t>> scan_banned_impl(
       std::function<bool(std::span<const banned_entry>)> page);
-  // One HSCAN page of bl:banned from `cursor` (advanced in place; "0" when
-  // the scan is over), parsed and checked.
-  boost::asio::awaitable<store_result<std::vector<banned_entry>>> scan_banned_page(
-      std::string& cursor);
+  // The buckets of the banned set that hold any fingerprint (the
+  // bl:banned:nonempty bitmap), ascending.
+  boost::asio::awaitable<store_result<std::vector<std::uint32_t>>> nonempty_buckets();
+  // The entries of `buckets` (one pipelined HGETALL each), parsed and checked.
+  boost::asio::awaitable<store_result<std::vector<banned_entry>>> read_buckets(
+      std::span<const std::uint32_t> buckets);
+  // Moves layout 1's single bl:banned hash into the buckets (init_list).
+  boost::asio::awaitable<store_result<void>> migrate_banned();
   boost::asio::awaitable<store_result<change_log_state>> log_state_impl();
   boost::asio::awaitable<store_result<std::uint64_t>> trim_log_impl(std::uint64_t oldest);
   boost::asio::awaitable<store_result<void>> record_snapshot_impl(std::string instance_id,

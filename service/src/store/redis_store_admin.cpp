@@ -183,17 +183,18 @@ asio::awaitable<store_result<audit_page>> redis_store::audit_filtered_impl(audit
 }
 
 asio::awaitable<store_result<std::vector<std::uint64_t>>> redis_store::banned_by_type_impl() {
-  // Counts as HSCAN delivers them: an entry HSCAN repeats while Redis
-  // resizes the hash is counted twice (the total, HLEN, is exact).
+  // One pass over the buckets; not a point-in-time count when bans land
+  // meanwhile (the total, ZCARD of bl:bans, is exact).
   std::vector<std::uint64_t> counts(256, 0);
-  std::string cursor = "0";
-  do {
-    auto page = co_await scan_banned_page(cursor);
-    if (!page)
-      co_return std::unexpected(std::move(page.error()));
-    for (const auto& entry : *page)
-      ++counts[entry.type];
-  } while (cursor != "0");
+  std::function<bool(std::span<const banned_entry>)> count =
+      [&counts](std::span<const banned_entry> page) {
+        for (const auto& entry : page)
+          ++counts[entry.type];
+        return true;
+      };
+  auto scanned = co_await scan_banned_impl(std::move(count));
+  if (!scanned)
+    co_return std::unexpected(std::move(scanned.error()));
   co_return counts;
 }
 

@@ -127,7 +127,7 @@ asio::awaitable<store_result<std::vector<store_result<lift_outcome>>>> redis_sto
 }
 
 asio::awaitable<store_result<list_counts>> redis_store::counts_impl() {
-  std::vector<redis_connection::command> cmds{{"HLEN", key("banned")}, {"ZCARD", key("public")}};
+  std::vector<redis_connection::command> cmds{{"ZCARD", key("bans")}, {"ZCARD", key("public")}};
   auto replies = co_await commands_->execute_pipeline(std::move(cmds), options_.command_timeout);
   if (!replies)
     co_return std::unexpected(std::move(replies.error()));

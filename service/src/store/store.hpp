@@ -149,7 +149,7 @@ struct banned_entry {
   std::uint8_t reason = 0;
 };
 
-// The banned set with codes, as HSCAN saw it (sorted by fingerprint, each
+// The banned set with codes, as a scan saw it (sorted by fingerprint, each
 // at most once), and the seq read before the scan began (see
 // load_banned_entries for what that guarantees).
 struct banned_entries {
@@ -176,7 +176,7 @@ struct list_identity {
 
 // Sizes of the list (issue 7: circuit breaker, GET /v1/status).
 struct list_counts {
-  std::uint64_t banned = 0;     // HLEN bl:banned
+  std::uint64_t banned = 0;     // ZCARD bl:bans
   std::uint64_t is_public = 0;  // ZCARD bl:public
 };
 
@@ -340,14 +340,13 @@ class store {
   virtual boost::asio::awaitable<store_result<banned_set>> load_banned() = 0;
 
   // Like load_banned, with each fingerprint's type and reason codes (one
-  // HSCAN of bl:banned). The scan is not a point-in-time view: it holds the
+  // read of every bucket of the banned set). The scan is not a point-in-time view: it holds the
   // list at `seq` plus some of the changes made during the scan. Replaying
   // the log from `seq` to a head read after the scan, as assignments (ban
   // sets, lift erases), gives the exact list at that head.
   virtual boost::asio::awaitable<store_result<banned_entries>> load_banned_entries() = 0;
-  // The same scan a page at a time (a few thousand entries, unsorted, an
-  // entry possibly twice): `page` gets each one as it arrives, so the
-  // caller need not hold the list; a false return stops the scan with
+  // The same scan a page at a time (some thousands of entries, unsorted): `page` gets each one as
+  // it arrives, so the caller need not hold the list; a false return stops the scan with
   // store_errc::unavailable. Returns the seq read before the scan began.
   virtual boost::asio::awaitable<store_result<std::uint64_t>> scan_banned(
       std::function<bool(std::span<const banned_entry>)> page) = 0;
@@ -487,7 +486,7 @@ class store {
   // Audit entries, newest first, filtered; examines at most 10,000 entries
   // per call (then next_before says where to go on).
   virtual boost::asio::awaitable<store_result<audit_page>> audit_filtered(audit_query query) = 0;
-  // Banned count per identifier type code (HSCAN of bl:banned, O(banned)).
+  // Banned count per identifier type code (a scan of the banned set, O(banned)).
   virtual boost::asio::awaitable<store_result<std::vector<std::uint64_t>>> banned_by_type() = 0;
   // Writes this instance's heartbeat (stamped now) and drops entries
   // whose writer has been silent longer than `drop_after`.

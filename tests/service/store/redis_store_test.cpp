@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <catch2/catch.hpp>
 
+#include "banned_layout.hpp"
 #include "redis_server.hpp"
 #include "run_async.hpp"
 #include "store/redis_connection.hpp"
@@ -465,6 +466,94 @@ TEST_CASE("NOSCRIPT: after SCRIPT FLUSH a ban still works (EVAL fallback)", "[re
     CHECK(second.record.seq == 2);
     auto lifted = must(co_await s->lift(fp_of(1), "appeal", moderator()));
     CHECK(lifted.seq == 3);
+    c->close();
+  });
+}
+
+// The banned set is bucketed (docs/redis-layout.md): bans and lifts keep the
+// buckets and their bitmap in step, and the scan reads exactly the set.
+TEST_CASE("banned buckets: bans and lifts keep them and the bitmap consistent", "[redis][store]") {
+  test::redis_server redis;
+  test::run_async([&](auto) -> asio::awaitable<void> {
+    auto s = co_await open(redis);
+    must(co_await s->init_list(1));
+    for (std::uint64_t i = 1; i <= 300; ++i)
+      must(co_await s->ban(make_ban(i), moderator()));
+    for (std::uint64_t i = 1; i <= 300; i += 3)
+      must(co_await s->lift(fp_of(i), "appeal", moderator()));
+    auto c = co_await raw(redis);
+    std::vector<std::string> read_all{"EVAL", std::string(test::kAllBannedScript), "0",
+                                      "bl:banned"};
+    auto all = co_await c->execute(read_all, 5s);
+    REQUIRE(all.has_value());
+    INFO((all->error() ? all->error()->message : std::string("consistent")));
+    REQUIRE(all->array());
+    std::set<std::string> in_redis;
+    for (const auto& v : *all->array())
+      in_redis.insert(*v.string());
+    std::set<std::string> expected;
+    for (std::uint64_t i = 1; i <= 300; ++i) {
+      if ((i - 1) % 3 != 0)
+        expected.insert(fp_of(i).to_hex());
+    }
+    CHECK(in_redis == expected);
+    auto scanned = must(co_await s->load_banned_entries());
+    CHECK(scanned.seq == 400);
+    std::set<std::string> from_scan;
+    for (const auto& e : scanned.entries) {
+      from_scan.insert(e.fp.to_hex());
+      CHECK(e.type == static_cast<std::uint8_t>(sdk::identifier_type::phone));
+    }
+    CHECK(from_scan == expected);
+    // Lifting every ban empties every bucket and clears every bit.
+    for (std::uint64_t i = 1; i <= 300; ++i) {
+      if ((i - 1) % 3 != 0)
+        must(co_await s->lift(fp_of(i), "appeal", moderator()));
+    }
+    auto bits = co_await raw_command(c, "BITCOUNT", "bl:banned:nonempty");
+    CHECK(*bits.integer() == 0);
+    CHECK(must(co_await s->load_banned_entries()).entries.empty());
+    c->close();
+  });
+}
+
+// A list written by a layout 1 banlistd (one bl:banned hash) is moved into
+// the buckets by the next start's init_list, in pages, codes intact.
+TEST_CASE("banned buckets: init_list migrates layout 1's single hash", "[redis][store]") {
+  test::redis_server redis;
+  test::run_async([&](auto) -> asio::awaitable<void> {
+    auto c = co_await raw(redis);
+    std::map<std::string, std::string> legacy;  // fp hex -> codes
+    std::vector<std::string> hset{"HSET", "bl:banned"};
+    for (std::uint64_t i = 1; i <= 2500; ++i) {  // more than one script run moves
+      const std::string fp = fp_of(i).to_hex();
+      const std::string codes{static_cast<char>(1 + i % 8), static_cast<char>(1 + i % 12)};
+      legacy[fp] = codes;
+      hset.push_back(fp);
+      hset.push_back(codes);
+    }
+    co_await raw_command_v(c, hset);
+    auto s = co_await open(redis);
+    must(co_await s->init_list(1));
+
+    std::vector<std::string> read_all{"EVAL", std::string(test::kAllBannedScript), "0",
+                                      "bl:banned"};
+    auto all = co_await c->execute(read_all, 5s);
+    REQUIRE(all.has_value());
+    INFO((all->error() ? all->error()->message : std::string("consistent")));
+    REQUIRE(all->array());  // and so the layout 1 hash is gone
+    CHECK(all->array()->size() == legacy.size());
+    auto scanned = must(co_await s->load_banned_entries());
+    REQUIRE(scanned.entries.size() == legacy.size());
+    for (const auto& e : scanned.entries) {
+      const auto it = legacy.find(e.fp.to_hex());
+      REQUIRE(it != legacy.end());
+      CHECK(e.type == static_cast<std::uint8_t>(it->second[0]));
+      CHECK(e.reason == static_cast<std::uint8_t>(it->second[1]));
+    }
+    // A second start finds nothing to move and changes nothing.
+    must(co_await s->init_list(1));
+    CHECK(must(co_await s->load_banned_entries()).entries.size() == legacy.size());
     c->close();
   });
 }

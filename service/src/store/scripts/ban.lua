@@ -8,7 +8,10 @@
 -- of one.
 --
 -- KEYS: 1 ban: (record key prefix; the record of fp is KEYS[1] .. fp)
---       2 seq  3 log  4 banned  5 public  6 bans  7 digest  8 audit
+--       2 seq  3 log  4 banned (base name: fp -> codes lives in the bucket
+--         hash KEYS[4] .. ':' .. the fp's first four hex digits, and
+--         KEYS[4] .. ':nonempty' has bit n set while bucket n holds any)
+--       5 public  6 bans  7 digest  8 audit
 --       9 public_version  10 pubidx (base name of the notice page indexes)
 --       11 expiry (sorted set fp by expires_at; issue 7 expiry)
 --       12 lifted (lifted records by lift seq)
@@ -21,7 +24,8 @@
 --         fp, type, value, masked, reason, note, case_id, source,
 --         public ("1"/"0"), expires_at (unix s, "" = none),
 --         wire codes (two bytes, identifier type code then ban reason code:
---         bl:banned maps fp -> these, so snapshots need no record reads)
+--         the banned buckets map fp -> these, so snapshots need no record
+--         reads)
 -- Returns {banned_at_ms, r1, r2, ...}: ri is the new seq (an integer) when
 -- ban i was applied, or the stored record (HGETALL) when it already was.
 -- The caller has everything else a new record holds. Arguments after the
@@ -109,7 +113,12 @@ for b = 0, n - 1 do
     -- [end expiry index]
 
     local digest = xor_fp(fp)
-    redis.call('HSET', KEYS[4], fp, ARGV[a + 10])
+    local bucket = string.sub(fp, 1, 4)
+    local bucket_key = KEYS[4] .. ':' .. bucket
+    redis.call('HSET', bucket_key, fp, ARGV[a + 10])
+    if redis.call('HLEN', bucket_key) == 1 then
+      redis.call('SETBIT', KEYS[4] .. ':nonempty', tonumber(bucket, 16), 1)
+    end
     if is_public == '1' then
       redis.call('ZADD', KEYS[5], now, fp)
       -- Notice page indexes, score = seq (unique, so a seq is an exact

@@ -1,7 +1,8 @@
 -- lift: lifts the ban on one fingerprint, atomically with its seq, log
 -- entry, sets, digest and audit entry.
 --
--- KEYS: 1 ban:{fp}  2 seq  3 log  4 banned  5 public  6 bans  7 digest  8 audit
+-- KEYS: 1 ban:{fp}  2 seq  3 log  4 banned (base name of the buckets, as in
+--       ban.lua)  5 public  6 bans  7 digest  8 audit
 --       9 public_version  10 pubidx (base name of the notice page indexes)
 --       11 expiry (sorted set fp by expires_at; issue 7 expiry)
 --       12 lifted (sorted set of lifted records, score = lift seq)
@@ -49,6 +50,14 @@ local digest = redis.call('GET', KEYS[7]) or '00000000000000000000000000000000'
 digest = xor_hex(digest, fp)
 redis.call('SET', KEYS[7], digest)
 
+local bucket = string.sub(fp, 1, 4)
+local bucket_key = KEYS[4] .. ':' .. bucket
+redis.call('HDEL', bucket_key, fp)
+if redis.call('EXISTS', bucket_key) == 0 then
+  redis.call('SETBIT', KEYS[4] .. ':nonempty', tonumber(bucket, 16), 0)
+end
+-- The one hash of layout 1, in case a banlistd of that layout wrote to it
+-- after this list was migrated (a no-op otherwise; migrate_banned.lua).
 redis.call('HDEL', KEYS[4], fp)
 redis.call('ZREM', KEYS[5], fp)
 -- A lifted ban leaves the notice page (docs/public.md).
