@@ -186,14 +186,23 @@ void subscription_feed::peer_gone() {
 asio::awaitable<store_result<std::vector<change>>> subscription_feed::read_log(store& s,
                                                                                std::uint64_t after,
                                                                                std::size_t count) {
-  const auto give_up = std::chrono::steady_clock::now() + kStoreRetryFor;
+  // The window starts at the first failure, not at the call: a read sent
+  // before the process was stopped (SIGSTOP, a VM pause) fails on resuming,
+  // with the whole window still ahead of it.
+  std::optional<std::chrono::steady_clock::time_point> give_up;
   asio::steady_timer pause(co_await asio::this_coro::executor);
   while (true) {
     auto page = co_await s.read_changes(after, count, std::chrono::milliseconds(0));
-    const bool transient = !page && (page.error().code == store_errc::unavailable ||
-                                     page.error().code == store_errc::outcome_unknown);
+    if (page)
+      co_return page;
+    store_error_ = page.error().message;
+    const bool transient = page.error().code == store_errc::unavailable ||
+                           page.error().code == store_errc::outcome_unknown;
+    const auto now = std::chrono::steady_clock::now();
+    if (!give_up)
+      give_up = now + kStoreRetryFor;
     if (!transient || peer_gone_ || pending_reset_ || state_.shutting_down() ||
-        std::chrono::steady_clock::now() + kStoreRetryPause > give_up)
+        now + kStoreRetryPause > *give_up)
       co_return page;
     pause.expires_after(kStoreRetryPause);
     boost::system::error_code ec;
@@ -315,6 +324,7 @@ asio::awaitable<void> subscription_feed::run(subscription_sink& sink, std::uint6
   last_send_ = std::chrono::steady_clock::now();
   auto s = state_.current_store();
   step r = step::store_failed;
+  store_error_ = "no store";
   if (s) {
     if (epoch && *epoch != state_.epoch()) {
       r = step::resync;
@@ -385,7 +395,8 @@ asio::awaitable<void> subscription_feed::run(subscription_sink& sink, std::uint6
     co_return;
   }
   if (r == step::store_failed) {
-    log_line(log_level::warning, "subscription ended: the change log could not be read");
+    log_line(log_level::warning,
+             "subscription ended: the change log could not be read: " + store_error_);
     co_await sink.finish(true);
     co_return;
   }

@@ -168,6 +168,7 @@ class subscription_feed {
   std::uint64_t offered_ = 0;  // the newest seq send_batch handed to the sink
   fingerprint digest_;
   std::chrono::steady_clock::time_point last_send_;
+  std::string store_error_;  // the last log read's failure, for the log line
 };
 
 // The wire form of a log entry; a reason outside the wire vocabulary (an

@@ -689,7 +689,14 @@ TEST_CASE("a snapshot that cannot be written: the old one stays served, with a w
     CHECK(during.seq == before.seq);
     CHECK(during.body == before.body);
     CHECK(f.server().state().filter().seq() > head_before);
-    CHECK(snapshot_files_in(snapshots) == 2);  // no partial file left behind
+    // No partial file left behind. A build that is failing right now may
+    // hold its .tmp for a moment (builds retry every 100 ms, slowly under
+    // ASan), so wait for a moment between builds: each failed build has its
+    // own file name, so left-behind files would only add up.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (snapshot_files_in(snapshots) != 2 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    CHECK(snapshot_files_in(snapshots) == 2);
   }
   // Writable again: the next build catches up.
   const auto after = wait_for_seq(f, partner, 1500);
