@@ -394,7 +394,10 @@ asio::awaitable<void> subscription_feed::run(subscription_sink& sink, std::uint6
     co_await sink.finish(false);
     co_return;
   }
-  if (r == step::store_failed) {
+  // A reset asked for meanwhile (the follower found the log trimmed past
+  // it, a shutdown) is the better answer: it says what to do next, where a
+  // store failure only ends the subscription.
+  if (r == step::store_failed && !pending_reset_) {
     log_line(log_level::warning,
              "subscription ended: the change log could not be read: " + store_error_);
     co_await sink.finish(true);

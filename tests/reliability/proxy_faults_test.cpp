@@ -173,4 +173,36 @@ TEST_CASE("a subscription replaying through a Redis stall of 1.5 s goes on",
   CHECK(seen == head);
 }
 
+// The follower finds the log trimmed past it and resets every subscriber
+// while one of them waits on a log read Redis does not answer: that
+// subscriber gets the resync_required reset too, not close 1011.
+TEST_CASE("a reset asked for while a subscription's log read fails is sent",
+          "[reliability][redis]") {
+  std::unique_ptr<tcp_proxy> proxy;
+  service_fixture f([&](service::service_config& c) {
+    proxy = std::make_unique<tcp_proxy>(c.redis_url.substr(std::string("unix://").size()));
+    c.redis_url = "redis://127.0.0.1:" + std::to_string(proxy->port()) + "/0";
+    c.redis_timeout = 300ms;
+  });
+  const auto mod = f.issue_key("moderator");
+  const auto partner = f.issue_key("partner");
+  auto c = f.client();
+  std::uint64_t head = 0;
+  for (int i = 0; i < 20; ++i)
+    head = ban_email(c, mod, "reset" + std::to_string(i) + "@example.com");
+  REQUIRE(c.get("/v1/deltas?since=" + std::to_string(head), partner).status == 200);
+
+  proxy->set_delay(3000ms);  // no reply for the rest of the test
+  ws_client ws(f.port(), "/v1/stream?since=5", partner);
+  std::this_thread::sleep_for(500ms);  // its first log read has failed by now
+  f.server().state().hub().reset_all(sdk::reset_reason::resync_required);
+  auto text = ws.read(10s);
+  INFO("close " << ws.close_code() << " " << ws.close_reason());
+  REQUIRE(text.has_value());
+  auto m = decode(*text);
+  REQUIRE(std::holds_alternative<sdk::reset_notice>(m));
+  CHECK(std::get<sdk::reset_notice>(m).reason == sdk::reset_reason::resync_required);
+  proxy->set_delay(0ms);
+}
+
 }  // namespace banlist::test
