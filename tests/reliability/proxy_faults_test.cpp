@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -24,17 +25,37 @@ namespace banlist::test {
 namespace {
 using namespace std::chrono_literals;
 
+// A service_fixture configuration that puts a tcp_proxy (made here, into
+// `proxy`) between the server and its Redis (c.redis_url is the fixture's
+// unix socket), with a Redis command deadline of `timeout`.
+std::function<void(service::service_config&)> behind_proxy(std::unique_ptr<tcp_proxy>& proxy,
+                                                           std::chrono::milliseconds timeout) {
+  return [&proxy, timeout](service::service_config& c) {
+    proxy = std::make_unique<tcp_proxy>(c.redis_url.substr(std::string("unix://").size()));
+    c.redis_url = "redis://127.0.0.1:" + std::to_string(proxy->port()) + "/0";
+    c.redis_timeout = timeout;
+  };
+}
+
+// Bans `n` fresh e-mail addresses named from `prefix`, then makes one poll
+// with the partner key so its key is cached before Redis is made to fail.
+// Returns the last ban's seq.
+std::uint64_t ban_then_warm(service_fixture& f, const std::string& mod, const std::string& partner,
+                            const std::string& prefix, int n) {
+  auto c = f.client();
+  std::uint64_t head = 0;
+  for (int i = 0; i < n; ++i)
+    head = ban_email(c, mod, prefix + std::to_string(i) + "@example.com");
+  REQUIRE(c.get("/v1/deltas?since=" + std::to_string(head), partner).status == 200);
+  return head;
+}
+
 }  // namespace
 
 TEST_CASE("resets and delays between banlistd and Redis: retries land exactly once",
           "[reliability][redis]") {
   std::unique_ptr<tcp_proxy> proxy;
-  service_fixture f([&](service::service_config& c) {
-    // c.redis_url is the fixture's Redis (unix socket): put the proxy in front.
-    proxy = std::make_unique<tcp_proxy>(c.redis_url.substr(std::string("unix://").size()));
-    c.redis_url = "redis://127.0.0.1:" + std::to_string(proxy->port()) + "/0";
-    c.redis_timeout = 500ms;
-  });
+  service_fixture f(behind_proxy(proxy, 500ms));
   const auto mod = f.issue_key("moderator");
   history_checker history;
   std::atomic<int> unexpected{0}, retries{0}, already{0};
@@ -134,18 +155,10 @@ TEST_CASE("resets and delays between banlistd and Redis: retries land exactly on
 TEST_CASE("a subscription replaying through a Redis stall of 1.5 s goes on",
           "[reliability][redis]") {
   std::unique_ptr<tcp_proxy> proxy;
-  service_fixture f([&](service::service_config& c) {
-    proxy = std::make_unique<tcp_proxy>(c.redis_url.substr(std::string("unix://").size()));
-    c.redis_url = "redis://127.0.0.1:" + std::to_string(proxy->port()) + "/0";
-    c.redis_timeout = 300ms;
-  });
+  service_fixture f(behind_proxy(proxy, 300ms));
   const auto mod = f.issue_key("moderator");
   const auto partner = f.issue_key("partner");
-  auto c = f.client();
-  std::uint64_t head = 0;
-  for (int i = 0; i < 100; ++i)
-    head = ban_email(c, mod, "stall" + std::to_string(i) + "@example.com");
-  REQUIRE(c.get("/v1/deltas?since=" + std::to_string(head), partner).status == 200);
+  const std::uint64_t head = ban_then_warm(f, mod, partner, "stall", 100);
 
   proxy->set_delay(1000ms);  // every reply misses the 300 ms deadline
   std::thread heal([&] {
@@ -179,18 +192,10 @@ TEST_CASE("a subscription replaying through a Redis stall of 1.5 s goes on",
 TEST_CASE("a reset asked for while a subscription's log read fails is sent",
           "[reliability][redis]") {
   std::unique_ptr<tcp_proxy> proxy;
-  service_fixture f([&](service::service_config& c) {
-    proxy = std::make_unique<tcp_proxy>(c.redis_url.substr(std::string("unix://").size()));
-    c.redis_url = "redis://127.0.0.1:" + std::to_string(proxy->port()) + "/0";
-    c.redis_timeout = 300ms;
-  });
+  service_fixture f(behind_proxy(proxy, 300ms));
   const auto mod = f.issue_key("moderator");
   const auto partner = f.issue_key("partner");
-  auto c = f.client();
-  std::uint64_t head = 0;
-  for (int i = 0; i < 20; ++i)
-    head = ban_email(c, mod, "reset" + std::to_string(i) + "@example.com");
-  REQUIRE(c.get("/v1/deltas?since=" + std::to_string(head), partner).status == 200);
+  ban_then_warm(f, mod, partner, "reset", 20);
 
   proxy->set_delay(3000ms);  // no reply for the rest of the test
   ws_client ws(f.port(), "/v1/stream?since=5", partner);

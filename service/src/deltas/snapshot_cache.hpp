@@ -115,7 +115,7 @@ class snapshot_cache {
   std::atomic<std::shared_ptr<const published_snapshot>> current_;
   std::atomic<bool> full_scan_next_{false};  // the last incremental build failed
   std::atomic<bool> running_{false};
-  bool checkpointed_ = false;                // rebuild()'s executor only
+  bool checkpointed_ = false;  // rebuild()'s executor only
   std::chrono::steady_clock::time_point last_checkpoint_;
   struct offered {
     std::shared_ptr<const scan_runs> scan;
