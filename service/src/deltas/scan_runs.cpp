@@ -175,7 +175,7 @@ std::expected<void, std::string> scan_runs::walk(
     const std::size_t i = heads.top();
     heads.pop();
     const banned_entry& e = cursors[i].head();
-    if (!any || e.fp != last) {  // HSCAN may have returned it twice
+    if (!any || e.fp != last) {  // a scan may repeat an entry (layout 1's HSCAN did)
       emit(e);
       last = e.fp;
       any = true;

@@ -1,6 +1,6 @@
-// scan_runs: a full scan of bl:banned kept sorted on disk rather than in
-// memory. HSCAN hands out pages in hash order, some entries twice; a
-// snapshot and the filter need the list once each, ascending. At 10M bans
+// scan_runs: a full scan of the banned set kept sorted on disk rather than
+// in memory. The scan hands out pages in bucket order, unsorted within a
+// page; a snapshot and the filter need the list once each, ascending. At 10M bans
 // the scan as one vector was 240 MB, and up to twice that while it grew
 // (issue 3 allows the whole process 1.5 x the filter + 100 MB, ~160 MB).
 //
