@@ -51,9 +51,9 @@ asio::awaitable<void> run_expiry_sweeper(service_state& state) {
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
       auto swept = co_await sweep_expired(*s, now_s);
-      if (!swept) {
+      if (!swept && !state.shutting_down()) {  // closing the store fails it
         log_line(log_level::warning, "expiry sweep failed: " + swept.error().message);
-      } else if (swept->lifted > 0) {
+      } else if (swept && swept->lifted > 0) {
         log_line(log_level::info,
                  "expiry: lifted " + std::to_string(swept->lifted) + " expired bans");
       }

@@ -208,7 +208,11 @@ asio::awaitable<bool> http_session<Stream>::read_request(bool first) {
   namespace http = beast::http;
   const auto& config = state_.config();
   beast::error_code ec;
-  if (close_requested_)
+  // Shutdown asked this connection to close. A request already in the
+  // socket was sent before the close, maybe while the previous response was
+  // still being written (close_when_idle found the session busy then): it
+  // is answered, and the connection closes after it.
+  if (close_requested_ && buffer_.size() == 0 && !bytes_waiting(stream_))
     co_return false;
   // Wait for the first byte with the idle deadline, then give the whole
   // request the read deadline.

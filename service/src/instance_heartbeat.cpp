@@ -51,7 +51,7 @@ asio::awaitable<void> heartbeat_loop(service_state& state) {
     if (auto s = state.current_store()) {
       instance_record record{state.instance_name(), 0, instance_payload(state)};
       auto put = co_await s->put_instance(std::move(record), kInstanceDropAfter);
-      if (!put && !warned) {
+      if (!put && !warned && !state.shutting_down()) {
         log_line(log_level::warning, "instance heartbeat: " + put.error().message);
       }
       warned = !put;

@@ -164,6 +164,15 @@ asio::awaitable<void> server::connect_store() {
   }
   if (!s)
     co_return;
+  {
+    std::lock_guard lock(mutex_);
+    opened_ = s;
+  }
+  // drain() may have looked for a store to close just before it was opened.
+  if (state_->shutting_down()) {
+    co_await s->close();
+    co_return;
+  }
 
   // The seed is fixed for the life of a list: fingerprints made with another
   // one would silently never match.
@@ -236,15 +245,20 @@ asio::awaitable<void> server::drain() {
   const auto deadline = std::chrono::steady_clock::now() + state_->config().shutdown_timeout;
   asio::steady_timer tick(ioc_);
   boost::system::error_code ec;
+  bool store_closed = false;
   while (std::chrono::steady_clock::now() < deadline) {
     state_->sessions().close_idle();
-    // The follower too (at most kBlock), and the snapshot loop (its tick or
-    // the build under way): stopped while a command of theirs is parked in
-    // the Redis connection's queue, a frame would keep the store (and so the
-    // connection holding that frame) alive forever, a cycle ASan's leak
-    // check reported.
-    if (state_->sessions().size() == 0 && (!follower_ || follower_->finished()) &&
-        !state_->snapshots().running())
+    // Once no request needs Redis, close the store: every command still
+    // waiting on it (the follower's XREAD, a snapshot build's scan, the
+    // heartbeat's or the expiry sweeper's write) fails at once instead of
+    // at its deadline, so a stalled Redis does not hold the shutdown up.
+    if (state_->sessions().size() == 0 && !store_closed) {
+      co_await close_store();
+      store_closed = true;
+    }
+    // The follower and the snapshot loop finish before ioc_ stops: a frame
+    // of theirs destroyed with ioc_ could still be doing its work.
+    if (store_closed && (!follower_ || follower_->finished()) && !state_->snapshots().running())
       break;
     tick.expires_after(std::chrono::milliseconds(20));
     co_await tick.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -253,8 +267,23 @@ asio::awaitable<void> server::drain() {
     log_line(log_level::warning, std::to_string(state_->sessions().size()) +
                                      " connections still open at the shutdown deadline; closing");
   }
+  // Past the deadline too: a coroutine parked on a reply holds the store,
+  // which holds the reply's queue, so a store left open would never be
+  // freed (LeakSanitizer found this cycle behind a stalled Redis).
+  if (!store_closed)
+    co_await close_store();
   work_.reset();
   ioc_.stop();
+}
+
+asio::awaitable<void> server::close_store() {
+  std::shared_ptr<store> s;
+  {
+    std::lock_guard lock(mutex_);
+    s = opened_;
+  }
+  if (s)
+    co_await s->close();
 }
 
 bool server::wait_ready(std::chrono::milliseconds timeout) {
@@ -284,6 +313,10 @@ std::expected<void, std::string> server::wait() {
     state_->snapshots().stop();
     signals_.reset();
     state_->set_store(nullptr);
+    {
+      std::lock_guard lock(mutex_);
+      opened_.reset();
+    }
     if (redis_)
       redis_->stop();
   }

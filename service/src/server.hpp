@@ -68,6 +68,7 @@ class server {
   explicit server(service_config config);
   boost::asio::awaitable<void> connect_store();
   boost::asio::awaitable<void> drain();
+  boost::asio::awaitable<void> close_store();
   void fail(std::string message);
 
   std::unique_ptr<service_state> state_;
@@ -83,6 +84,9 @@ class server {
   std::once_flag stop_once_;
   std::mutex mutex_;
   std::optional<std::string> fatal_;  // guarded by mutex_
+  // The store from the moment it is opened (before state_ publishes it), so
+  // a shutdown during the start-up's first commands still closes it.
+  std::shared_ptr<store> opened_;  // guarded by mutex_
   bool waited_ = false;               // owner thread only
 };
 

@@ -217,4 +217,32 @@ TEST_CASE("a reset asked for while a subscription's log read fails is sent",
   CHECK(std::get<sdk::reset_notice>(m).reason == sdk::reset_reason::resync_required);
 }
 
+// A shutdown while Redis stalls: commands of the background tasks (the
+// follower's XREAD, the heartbeat's writes every 50 ms) wait behind the
+// stall with a 20 s deadline. The drain closes the store, failing them at
+// once: the server stops well before its 10 s shutdown deadline, and
+// nothing keeps the store alive afterwards (a coroutine parked on a reply
+// used to hold the store that holds the reply's queue, for ever).
+TEST_CASE("a shutdown behind a stalled Redis is quick and frees the store",
+          "[reliability][redis]") {
+  std::unique_ptr<tcp_proxy> proxy;
+  const auto through_proxy = behind_proxy(proxy, 20s);
+  service_fixture f([&](service::service_config& c) {
+    through_proxy(c);
+    c.instance_heartbeat_interval = 50ms;
+    c.shutdown_timeout = 10s;
+  });
+  const std::weak_ptr<service::store> store = f.server().state().current_store();
+  REQUIRE_FALSE(store.expired());
+
+  proxy->set_delay(60s);
+  std::this_thread::sleep_for(300ms);  // a few heartbeat writes are parked
+  const auto began = std::chrono::steady_clock::now();
+  f.stop_server();
+  const auto took = std::chrono::steady_clock::now() - began;
+  proxy->set_delay(0ms);
+  CHECK(took < 3s);
+  CHECK(store.expired());
+}
+
 }  // namespace banlist::test

@@ -290,7 +290,7 @@ asio::awaitable<void> snapshot_cache::run(service_state& state) {
                                         now - cur->built_at >= config.snapshot_max_age));
       if (stale) {
         auto rebuilt = co_await rebuild(state);
-        if (!rebuilt)
+        if (!rebuilt && !state.shutting_down())  // the shutdown's close fails it
           log_line(log_level::warning, "snapshot build failed: " + rebuilt.error());
         last_record = std::chrono::steady_clock::now();
       } else if (cur && now - last_record >= config.snapshot_max_age) {
@@ -308,7 +308,7 @@ asio::awaitable<void> snapshot_cache::run(service_state& state) {
             10 * config.snapshot_max_age, std::chrono::minutes(10));
         auto s = state.current_store();
         auto trimmed = co_await trim_change_log(*s, policy);
-        if (!trimmed)
+        if (!trimmed && !state.shutting_down())
           log_line(log_level::warning, "log retention failed: " + trimmed.error().message);
       }
     }

@@ -42,12 +42,22 @@ std::shared_ptr<redis_connection> redis_connection::create(asio::any_io_executor
 }
 
 void redis_connection::close() {
-  asio::dispatch(strand_, [self = shared_from_this()] {
-    self->closed_ = true;
-    self->fail_connection(failure_kind::connection_lost, "connection closed");
-    self->backoff_timer_.cancel();
-    self->disconnect_signal_.cancel();
-  });
+  asio::dispatch(strand_, [self = shared_from_this()] { self->close_on_strand(); });
+}
+
+asio::awaitable<void> redis_connection::close_and_wait() {
+  auto on_strand = [self = shared_from_this()]() -> asio::awaitable<void> {
+    self->close_on_strand();
+    co_return;
+  };
+  co_await asio::co_spawn(strand_, std::move(on_strand), asio::use_awaitable);
+}
+
+void redis_connection::close_on_strand() {
+  closed_ = true;
+  fail_connection(failure_kind::connection_lost, "connection closed");
+  backoff_timer_.cancel();
+  disconnect_signal_.cancel();
 }
 
 void redis_connection::follow_switch(std::string host, std::uint16_t port) {

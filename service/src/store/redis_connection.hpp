@@ -70,6 +70,9 @@ class redis_connection : public std::enable_shared_from_this<redis_connection> {
   // Stops for good: pending commands complete with outcome_unknown, later
   // ones with unavailable, and no reconnect happens. Safe from any thread.
   void close();
+  // The same, completing once the pending commands have been failed (their
+  // handlers are posted to their own executors by then).
+  boost::asio::awaitable<void> close_and_wait();
 
   // Returns once connected, or unavailable (with the last connect error)
   // after `timeout`.
@@ -132,6 +135,7 @@ class redis_connection : public std::enable_shared_from_this<redis_connection> {
   void arm_deadline(clock::time_point deadline);
   void on_deadline_timer();
   void fail_connection(failure_kind kind, const std::string& detail);
+  void close_on_strand();
   void set_last_error(std::string text);
   std::string last_error() const;
 

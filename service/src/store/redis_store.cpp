@@ -124,6 +124,15 @@ redis_store::~redis_store() {
   blocking_->close();
 }
 
+asio::awaitable<void> redis_store::close() {
+  if (sentinel_)
+    sentinel_->close();
+  if (replica_)
+    co_await replica_->close_and_wait();
+  co_await commands_->close_and_wait();
+  co_await blocking_->close_and_wait();
+}
+
 asio::awaitable<store_result<void>> redis_store::wait_ready() {
   return commands_->wait_connected(options_.command_timeout);
 }

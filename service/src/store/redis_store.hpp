@@ -134,6 +134,7 @@ class redis_store final : public store {
                              std::move(who));
   }
   bool connected() const noexcept override;
+  boost::asio::awaitable<void> close() override;
   boost::asio::awaitable<store_result<std::uint64_t>> public_version() override {
     return public_version_impl();
   }

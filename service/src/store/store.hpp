@@ -409,6 +409,13 @@ class store {
   // True while the command connection is up (for /readyz and degraded checks).
   virtual bool connected() const noexcept = 0;
 
+  // Stops for good (the server's shutdown): completes once every command
+  // waiting on Redis has failed with outcome_unknown; later ones fail with
+  // unavailable at once. A coroutine parked on a reply owns the store that
+  // owns the reply's queue, so without this a shutdown behind a stalled
+  // Redis keeps both alive forever.
+  virtual boost::asio::awaitable<void> close() = 0;
+
   // Notice page and bulletins (docs/public.md). The public version
   // (bl:public_version) moves with every change a public page shows: a
   // public ban, the lift of one, a bulletin published, edited or withdrawn.
