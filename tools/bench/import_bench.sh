@@ -6,7 +6,8 @@
 # banlistd's RSS before, at the peak during, and after the import (memory
 # must be flat in the file size). Figures, not a test.
 #
-# Environment: BUILD (default /work/main/build), LINES (1000000), THREADS (2).
+# Environment: BUILD (default /work/main/build), LINES (1000000), THREADS (2),
+# REDIS_STATS, REDIS_CONFIG, PERF_OUT (see below).
 set -euo pipefail
 BUILD=${BUILD:-/work/main/build}
 LINES=${LINES:-1000000}
@@ -53,6 +54,9 @@ C0=$(cpu_s "$PID"); R0=$(cpu_s "$REDIS_PID")
 # inside scripts included) for the import alone, most expensive first.
 SOCK=$(find "$WORK/data" -name '*.sock' | head -n 1)
 [[ -n ${REDIS_STATS:-} ]] && redis-cli -s "$SOCK" CONFIG RESETSTAT >/dev/null
+# REDIS_CONFIG="name value": a CONFIG SET on the embedded Redis before the
+# import, for diagnosis (e.g. "appendfsync everysec": what the fsyncs cost).
+[[ -n ${REDIS_CONFIG:-} ]] && redis-cli -s "$SOCK" CONFIG SET ${REDIS_CONFIG} >/dev/null
 T0=$(date +%s.%N)
 if [[ -n ${PERF_OUT:-} ]]; then
   perf record ${PERF_ARGS:--g} -o "$PERF_OUT" -p "$PID" 2>/dev/null &
