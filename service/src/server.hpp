@@ -87,7 +87,7 @@ class server {
   // The store from the moment it is opened (before state_ publishes it), so
   // a shutdown during the start-up's first commands still closes it.
   std::shared_ptr<store> opened_;  // guarded by mutex_
-  bool waited_ = false;               // owner thread only
+  bool waited_ = false;            // owner thread only
 };
 
 }  // namespace banlist::service
