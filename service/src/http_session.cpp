@@ -21,6 +21,7 @@
 
 #include "json.hpp"
 #include "log.hpp"
+#include "response_wire.hpp"
 #include "service_state.hpp"
 #include "session_exchange.hpp"
 #include "session_stream.hpp"
@@ -70,6 +71,29 @@ constexpr bool serves_subscriptions = std::is_same_v<Stream, beast::tcp_stream> 
 // default). A fast reader is unaffected: the window in flight is not
 // counted.
 constexpr int kUnsentLimit = 128 * 1024;
+
+// Parses what `buffer` already holds into `parser`, up to the end of the
+// header (`through_body` false) or of the message. Beast's asynchronous
+// reads complete through the scheduler even when the buffer holds the
+// whole request, and with several I/O threads each such hand-off can wake
+// a sleeping thread: a keep-alive GET costs one real read this way instead
+// of three trips through the queue. Returns whether it got that far; an
+// error other than "need more" is left in `ec` (and returns true).
+template <class Parser>
+bool parse_buffered(Parser& parser, beast::flat_buffer& buffer, bool through_body,
+                    beast::error_code& ec) {
+  const auto reached = [&] { return through_body ? parser.is_done() : parser.is_header_done(); };
+  while (!reached() && buffer.size() > 0) {
+    buffer.consume(parser.put(buffer.data(), ec));
+    if (ec == beast::http::error::need_more) {
+      ec = {};
+      return false;
+    }
+    if (ec)
+      return true;
+  }
+  return reached();
+}
 
 // Writes `res` as the socket accepts it, giving every piece `timeout` to go
 // out: a deadline on progress, not on the whole response. A 180 MB
@@ -151,9 +175,11 @@ asio::awaitable<void> http_session<Stream>::run() {
   }
   if constexpr (serves_subscriptions<Stream>) {
     beast::error_code ignored;  // an older kernel keeps its default
-    beast::get_lowest_layer(stream_).socket().set_option(
+    auto& socket = beast::get_lowest_layer(stream_).socket();
+    socket.set_option(
         asio::detail::socket_option::integer<IPPROTO_TCP, TCP_NOTSENT_LOWAT>(kUnsentLimit),
         ignored);
+    socket.non_blocking(true, ignored);  // for write_wire; Asio's async calls do not mind
   }
   for (bool first = true;; first = false) {
     if (!co_await read_request(first))
@@ -243,8 +269,10 @@ asio::awaitable<bool> http_session<Stream>::read_request(bool first) {
   // limit while the header is parsed; the checks below apply it per route.
   // (Not boost::none: Beast 1.74 compares Content-Length > none as true.)
   parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-  co_await http::async_read_header(stream_, buffer_, *parser_,
-                                   asio::redirect_error(asio::use_awaitable, ec));
+  if (!parse_buffered(*parser_, buffer_, false, ec)) {
+    co_await http::async_read_header(stream_, buffer_, *parser_,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+  }
   streamed_ = false;
   if (!ec) {
     const auto& header = parser_->get();
@@ -263,7 +291,7 @@ asio::awaitable<bool> http_session<Stream>::read_request(bool first) {
       parser_->body_limit(limit);  // enforced as chunked bodies arrive
     }
   }
-  if (!ec) {
+  if (!ec && !parse_buffered(*parser_, buffer_, true, ec)) {
     co_await http::async_read(stream_, buffer_, *parser_,
                               asio::redirect_error(asio::use_awaitable, ec));
   }
@@ -420,12 +448,39 @@ asio::awaitable<void> http_session<Stream>::send(http_response res, bool keep_al
     from_file.body() = std::move(*file);
     from_file.prepare_payload();
     co_await write_with_progress_deadline(stream_, from_file, timeout, ec);
+  } else if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    res.prepare_payload();
+    wire_.clear();
+    append_wire(res, wire_);
+    co_await write_wire(timeout, ec);
   } else {
     res.prepare_payload();
     co_await write_with_progress_deadline(stream_, res, timeout, ec);
   }
   if (ec)
     close_requested_ = true;
+}
+
+// Writes what the socket takes at once (the socket is non-blocking, see
+// run()): a write that completes immediately still costs a trip through the
+// scheduler when made asynchronously, and with several I/O threads that
+// trip can wake a sleeping one. The rest, if the send buffer is full, goes
+// out asynchronously with the progress deadline of
+// write_with_progress_deadline.
+template <class Stream>
+asio::awaitable<void> http_session<Stream>::write_wire(std::chrono::milliseconds timeout,
+                                                       beast::error_code& ec) {
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    std::size_t sent = stream_.socket().write_some(asio::buffer(wire_), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again)
+      ec = {};
+    while (!ec && sent < wire_.size()) {
+      expire_after(stream_, timeout);
+      sent +=
+          co_await stream_.async_write_some(asio::buffer(wire_.data() + sent, wire_.size() - sent),
+                                            asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
 }
 
 template <class Stream>

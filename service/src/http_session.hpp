@@ -9,6 +9,7 @@
 // from any thread (it posts to the strand).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -55,6 +56,9 @@ class http_session : public closable_session,
   // With `file` holding an open file, the body is that file (the string
   // body is ignored): GET /v1/snapshot.
   boost::asio::awaitable<void> send(http_response res, bool keep_alive, file_reply file = {});
+  // Writes wire_ (plain TCP only).
+  boost::asio::awaitable<void> write_wire(std::chrono::milliseconds timeout,
+                                          boost::beast::error_code& ec);
   boost::asio::awaitable<void> send_error(unsigned version, boost::beast::http::status status,
                                           std::string_view code, std::string_view message);
   boost::asio::awaitable<void> close();
@@ -63,6 +67,7 @@ class http_session : public closable_session,
   service_state& state_;
   std::string client_address_;
   boost::beast::flat_buffer buffer_;
+  std::string wire_;  // on the strand: the response being written (plain TCP)
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::uint64_t registry_id_ = 0;
   std::optional<auth_memo> auth_memo_;  // on the strand: the last key this connection used

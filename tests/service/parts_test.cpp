@@ -1,11 +1,15 @@
 // Pure parts of the HTTP side: query strings, bearer parsing, key hashing,
-// request ids, JSON helpers.
+// request ids, JSON helpers, the response wire form.
+#include <sstream>
+
+#include <boost/beast/http/write.hpp>
 #include <catch2/catch.hpp>
 
 #include "auth.hpp"
 #include "handlers/import_lines.hpp"
 #include "http_session.hpp"
 #include "json.hpp"
+#include "response_wire.hpp"
 #include "url.hpp"
 
 using namespace banlist::service;
@@ -95,4 +99,47 @@ TEST_CASE("import lines: the limit holds for the last line too", "[http][import]
   REQUIRE(lines.size() == 2);
   CHECK(lines[0].oversize);
   CHECK(lines[1].text == at_limit);
+}
+
+namespace {
+namespace http = boost::beast::http;
+
+// What Beast's own serializer writes for `res` (after prepare_payload).
+std::string beast_bytes(http::response<http::string_body> res) {
+  res.prepare_payload();
+  std::ostringstream out;
+  out << res;
+  return out.str();
+}
+
+std::string wire_bytes(http::response<http::string_body> res) {
+  res.prepare_payload();
+  std::string out = "left alone|";
+  append_wire(res, out);
+  return out.substr(11);
+}
+}  // namespace
+
+TEST_CASE("a response's wire form is byte for byte what Beast would write", "[http][wire]") {
+  http::response<http::string_body> ok{http::status::ok, 11};
+  ok.set(http::field::content_type, "application/json");
+  ok.set("X-Request-Id", "abc.123");
+  ok.set(http::field::server, "banlistd");
+  ok.body() = R"({"banned":false})";
+  CHECK(wire_bytes(ok) == beast_bytes(ok));
+  CHECK(wire_bytes(ok).starts_with("HTTP/1.1 200 OK\r\n"));
+  CHECK(wire_bytes(ok).ends_with("\r\n\r\n{\"banned\":false}"));
+
+  http::response<http::string_body> old{http::status::not_found, 10};
+  old.keep_alive(true);  // HTTP/1.0 says so in a Connection field
+  CHECK(wire_bytes(old) == beast_bytes(old));
+  CHECK(wire_bytes(old).find("Content-Length: 0\r\n") != std::string::npos);
+
+  http::response<http::string_body> custom{http::status::service_unavailable, 11};
+  custom.reason("Try Later");
+  custom.set(http::field::retry_after, "1");
+  custom.keep_alive(false);
+  custom.body() = std::string(5000, 'x');
+  CHECK(wire_bytes(custom) == beast_bytes(custom));
+  CHECK(wire_bytes(custom).starts_with("HTTP/1.1 503 Try Later\r\n"));
 }
