@@ -207,3 +207,23 @@ TEST_CASE("the wire format is little-endian regardless of the host", "[bloom]") 
   for (int i = 0; i < 8; ++i)
     CHECK(bytes[format::kSeedOffset + i] == 8 - i);
 }
+
+TEST_CASE("fingerprints round-trip through hex and bad hex is refused", "[bloom][hex]") {
+  const fingerprint fp{0x0123456789abcdefULL, 0xfedcba9876543210ULL};
+  CHECK(fp.to_hex() == "0123456789abcdeffedcba9876543210");
+  CHECK(fingerprint::from_hex(fp.to_hex()) == fp);
+  CHECK(fingerprint::from_hex("0123456789ABCDEFFEDCBA9876543210") == fp);  // upper case too
+  CHECK(fingerprint::from_hex("ffffffffffffffffffffffffffffffff") == fingerprint{~0ULL, ~0ULL});
+  // Each position, each kind of non-digit (next to the digit ranges, high
+  // bytes, NUL): refused wherever it stands.
+  for (std::size_t at = 0; at < 32; ++at) {
+    for (char bad : {'g', 'G', '/', ':', '@', '`', ' ', '\0', '\xff', '\x80'}) {
+      std::string text = fp.to_hex();
+      text[at] = bad;
+      CHECK_FALSE(fingerprint::from_hex(text));
+    }
+  }
+  CHECK_FALSE(fingerprint::from_hex(fp.to_hex().substr(1)));
+  CHECK_FALSE(fingerprint::from_hex(fp.to_hex() + "0"));
+  CHECK_FALSE(fingerprint::from_hex(""));
+}
