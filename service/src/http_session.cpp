@@ -134,7 +134,10 @@ std::string request_id_for(std::string_view given) {
 
 template <class Stream>
 http_session<Stream>::http_session(Stream stream, service_state& state, std::string client_address)
-    : stream_(std::move(stream)), state_(state), client_address_(std::move(client_address)) {}
+    : stream_(std::move(stream)),
+      state_(state),
+      client_address_(std::move(client_address)),
+      watchdog_(stream_.get_executor(), state.config().idle_timeout) {}
 
 template <class Stream>
 http_session<Stream>::~http_session() {
@@ -163,9 +166,21 @@ void http_session<Stream>::close_when_idle() {
 }
 
 template <class Stream>
+void http_session<Stream>::read_expired() {
+  cancel_pending(stream_);  // the read ends with operation_aborted; the session closes
+}
+
+template <class Stream>
 asio::awaitable<void> http_session<Stream>::run() {
   const auto& config = state_.config();
   beast::error_code ec;
+  asio::co_spawn(stream_.get_executor(),
+                 watchdog_.run([self = this->shared_from_this()] { self->read_expired(); }),
+                 asio::detached);
+  struct stop_on_exit {
+    read_watchdog& watchdog;
+    ~stop_on_exit() { watchdog.stop(); }  // it holds a reference to us until then
+  } stop_watchdog{watchdog_};
   if constexpr (is_tls(static_cast<Stream*>(nullptr))) {
     expire_after(stream_, config.read_timeout);
     co_await stream_.async_handshake(asio::ssl::stream_base::server,
@@ -243,9 +258,11 @@ asio::awaitable<bool> http_session<Stream>::read_request(bool first) {
   // Wait for the first byte with the idle deadline, then give the whole
   // request the read deadline.
   if (buffer_.size() == 0) {
-    expire_after(stream_, first ? config.read_timeout : config.idle_timeout);
+    clear_expiry(stream_);  // a deadline Beast kept from the last write must not cut this read
+    watchdog_.watch(first ? config.read_timeout : config.idle_timeout);
     std::size_t n = co_await stream_.async_read_some(buffer_.prepare(4096),
                                                      asio::redirect_error(asio::use_awaitable, ec));
+    watchdog_.unwatch();
     if (ec == asio::error::operation_aborted && close_requested_ && bytes_waiting(stream_)) {
       // Shutdown cut this idle read, but a request had already reached the
       // socket: it was sent before the shutdown began, so it is answered
@@ -259,7 +276,12 @@ asio::awaitable<bool> http_session<Stream>::read_request(bool first) {
     buffer_.commit(n);
   }
   idle_ = false;
-  expire_after(stream_, config.read_timeout);
+  // The rest of the request, if it is not all here yet, within the read
+  // deadline from now.
+  const auto watch_rest = [&] {
+    clear_expiry(stream_);
+    watchdog_.watch(config.read_timeout);
+  };
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(config.header_limit));
   // Beast checks Content-Length against the limit while parsing the header,
@@ -270,15 +292,16 @@ asio::awaitable<bool> http_session<Stream>::read_request(bool first) {
   // (Not boost::none: Beast 1.74 compares Content-Length > none as true.)
   parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   if (!parse_buffered(*parser_, buffer_, false, ec)) {
+    watch_rest();
     co_await http::async_read_header(stream_, buffer_, *parser_,
                                      asio::redirect_error(asio::use_awaitable, ec));
   }
   streamed_ = false;
   if (!ec) {
     const auto& header = parser_->get();
-    if (auto m = state_.routes().match(header.method(), split_target(to_std(header.target())).path);
-        m && m->matched->streamed_body) {
+    if (state_.routes().streams_body(header.method(), split_target(to_std(header.target())).path)) {
       streamed_ = true;  // the handler reads the body (serve_streamed)
+      watchdog_.unwatch();
       co_return true;
     }
     // The batch check is the one route whose body may exceed the default.
@@ -292,9 +315,12 @@ asio::awaitable<bool> http_session<Stream>::read_request(bool first) {
     }
   }
   if (!ec && !parse_buffered(*parser_, buffer_, true, ec)) {
+    if (!watchdog_.watching())
+      watch_rest();
     co_await http::async_read(stream_, buffer_, *parser_,
                               asio::redirect_error(asio::use_awaitable, ec));
   }
+  watchdog_.unwatch();
   if (!ec)
     co_return true;
   const unsigned version = 11;

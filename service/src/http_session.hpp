@@ -22,6 +22,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "auth.hpp"
+#include "read_watchdog.hpp"
 #include "request_context.hpp"
 #include "session_registry.hpp"
 #include "streamed_exchange.hpp"
@@ -62,10 +63,13 @@ class http_session : public closable_session,
   boost::asio::awaitable<void> send_error(unsigned version, boost::beast::http::status status,
                                           std::string_view code, std::string_view message);
   boost::asio::awaitable<void> close();
+  // The watchdog found a read past its deadline: end that read.
+  void read_expired();
 
   Stream stream_;
   service_state& state_;
   std::string client_address_;
+  read_watchdog watchdog_;  // the deadlines of the reads in read_request
   boost::beast::flat_buffer buffer_;
   std::string wire_;  // on the strand: the response being written (plain TCP)
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;

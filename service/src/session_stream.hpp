@@ -22,6 +22,7 @@ template <class Lowest>
 concept socket_layer = requires(Lowest& lowest, boost::beast::error_code& ec,
                                 std::chrono::milliseconds timeout) {
   lowest.expires_after(timeout);
+  lowest.expires_never();
   lowest.socket().cancel(ec);
   lowest.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
   lowest.close();
@@ -32,6 +33,14 @@ template <class Stream, class Duration>
 void expire_after(Stream& stream, Duration timeout) {
   if constexpr (socket_layer<boost::beast::lowest_layer_type<Stream>>)
     boost::beast::get_lowest_layer(stream).expires_after(timeout);
+}
+
+// Drops the lowest layer's deadline (Beast keeps it for the operations that
+// follow the one it was set for).
+template <class Stream>
+void clear_expiry(Stream& stream) {
+  if constexpr (socket_layer<boost::beast::lowest_layer_type<Stream>>)
+    boost::beast::get_lowest_layer(stream).expires_never();
 }
 
 // Makes a pending read return (operation_aborted on a socket).

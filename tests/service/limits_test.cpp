@@ -74,6 +74,122 @@ TEST_CASE("a request not finished within the read deadline is dropped", "[http][
   CHECK(waited < std::chrono::seconds(5));
 }
 
+namespace {
+
+using std::chrono::milliseconds;
+using steady = std::chrono::steady_clock;
+
+// A raw keep-alive connection to the fixture's server.
+struct raw_connection {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket socket{ioc};
+
+  explicit raw_connection(std::uint16_t port) {
+    socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  }
+  void send(std::string_view bytes) { boost::asio::write(socket, boost::asio::buffer(bytes)); }
+  // Reads one response to GET /healthz (its body ends the JSON object).
+  std::string read_response() {
+    std::string got;
+    char chunk[4096];
+    while (got.find("\r\n\r\n") == std::string::npos || !got.ends_with("}")) {
+      got.append(chunk, socket.read_some(boost::asio::buffer(chunk)));
+    }
+    return got;
+  }
+  // Blocks until the server closes (or sends something); returns how long
+  // that took and whether it was a close with nothing sent.
+  std::pair<steady::duration, bool> wait_for_close() {
+    char byte;
+    boost::system::error_code ec;
+    const auto start = steady::now();
+    const std::size_t n = socket.read_some(boost::asio::buffer(&byte, 1), ec);
+    return {steady::now() - start, ec && n == 0};
+  }
+};
+
+constexpr std::string_view kHealth = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+
+}  // namespace
+
+TEST_CASE("a keep-alive connection idle past the idle timeout is closed", "[http][redis][limits]") {
+  service_fixture f([](service::service_config& c) {
+    c.idle_timeout = milliseconds(400);
+    c.read_timeout = std::chrono::seconds(10);
+  });
+  raw_connection conn(f.port());
+  // Requests closer together than the idle timeout keep it open well past
+  // that timeout: each wait for a request gets its own deadline.
+  const auto start = steady::now();
+  for (int i = 0; i < 8; ++i) {
+    conn.send(kHealth);
+    CHECK(conn.read_response().starts_with("HTTP/1.1 200"));
+    std::this_thread::sleep_for(milliseconds(150));
+  }
+  CHECK(steady::now() - start > milliseconds(1000));
+  // Then silence: closed after the idle timeout, not the read timeout.
+  const auto [waited, closed] = conn.wait_for_close();
+  CHECK(closed);
+  CHECK(waited >= milliseconds(250));
+  CHECK(waited < std::chrono::seconds(5));
+}
+
+TEST_CASE("a new connection that sends nothing is closed at the read deadline",
+          "[http][redis][limits]") {
+  service_fixture f([](service::service_config& c) {
+    c.idle_timeout = std::chrono::seconds(30);
+    c.read_timeout = milliseconds(300);
+  });
+  raw_connection conn(f.port());
+  const auto [waited, closed] = conn.wait_for_close();
+  CHECK(closed);
+  CHECK(waited >= milliseconds(200));
+  CHECK(waited < std::chrono::seconds(5));
+}
+
+TEST_CASE("a request begun on an idle keep-alive connection must end within the read deadline",
+          "[http][redis][limits]") {
+  // The idle deadline between requests is far; once a request's first
+  // bytes arrive, its end is due within the (shorter) read deadline.
+  service_fixture f([](service::service_config& c) {
+    c.idle_timeout = std::chrono::seconds(30);
+    c.read_timeout = milliseconds(400);
+  });
+  SECTION("a header left unfinished") {
+    raw_connection conn(f.port());
+    conn.send(kHealth);
+    CHECK(conn.read_response().starts_with("HTTP/1.1 200"));
+    std::this_thread::sleep_for(milliseconds(700));  // idle for longer than a read deadline
+    conn.send("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+    const auto [waited, closed] = conn.wait_for_close();
+    CHECK(closed);
+    CHECK(waited >= milliseconds(300));
+    CHECK(waited < std::chrono::seconds(5));
+  }
+  SECTION("a body left unfinished") {
+    raw_connection conn(f.port());
+    conn.send(kHealth);
+    CHECK(conn.read_response().starts_with("HTTP/1.1 200"));
+    std::this_thread::sleep_for(milliseconds(700));
+    conn.send(
+        "POST /v1/bans HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 100\r\n\r\n{\"type\":");
+    const auto [waited, closed] = conn.wait_for_close();
+    CHECK(closed);
+    CHECK(waited >= milliseconds(300));
+    CHECK(waited < std::chrono::seconds(5));
+  }
+  SECTION("a request sent in pieces within the deadline is answered") {
+    raw_connection conn(f.port());
+    conn.send("GET /healthz HTTP/1.1\r\n");
+    std::this_thread::sleep_for(milliseconds(100));
+    conn.send("Host: x\r\n");
+    std::this_thread::sleep_for(milliseconds(100));
+    conn.send("\r\n");
+    CHECK(conn.read_response().starts_with("HTTP/1.1 200"));
+  }
+}
+
 TEST_CASE("connections over max-connections get 503", "[http][redis][limits]") {
   service_fixture f([](service::service_config& c) { c.max_connections = 2; });
   auto a = f.client();

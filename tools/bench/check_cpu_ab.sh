@@ -5,10 +5,13 @@
 # is noisy, so A and B are measured round by round side by side; CPU per
 # request (/proc/PID/stat utime+stime over the requests answered) is steadier
 # than req/s when other work shares the cores. Figures, not a test.
-# Environment: BANBENCH (banbench binary), ROUNDS (3), DURATION (s, 8).
+# Environment: BANBENCH (banbench binary), ROUNDS (3), DURATION (s, 8),
+# LOADER (wrk, the default when installed, with wrk_check.lua; or banbench).
 set -euo pipefail
 A=$1; B=$2; BANBENCH=${BANBENCH:-/work/main/build/tools/banbench/banbench}
 ROUNDS=${ROUNDS:-3}; DURATION=${DURATION:-8}
+LOADER=${LOADER:-$(command -v wrk >/dev/null && echo wrk || echo banbench)}
+HERE=$(cd "$(dirname "$0")" && pwd)
 W=$(mktemp -d); RP=$((21000 + RANDOM % 5000)); HP=$((RP+1))
 KEY="bench_admin_$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 redis-server --port $RP --bind 127.0.0.1 --unixsocket $W/r.sock --dir $W --save '' --appendonly yes --appendfsync always --daemonize no --logfile $W/r.log & RPID=$!
@@ -21,10 +24,17 @@ for r in $(seq $ROUNDS); do
     BANLIST_ADMIN_KEY=$KEY "$bin" --listen 127.0.0.1:$HP --redis unix://$W/r.sock --threads 2 >$W/b.log 2>&1 & P=$!
     for _ in $(seq 100); do [[ $(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$HP/readyz) == 200 ]] && break; sleep 0.1; done
     t0=$(ticks $P)
-    out=$("$BANBENCH" check --port $HP --key "$KEY" --connections 64 --duration $DURATION --warmup 0 2>&1 | grep RESULT)
-    t1=$(ticks $P)
-    n=$(echo "$out" | sed -n 's/.* ok=\([0-9]*\).*/\1/p'); rps=$(echo "$out" | sed -n 's/.* rps=\([0-9.]*\).*/\1/p'); p99=$(echo "$out" | sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p')
-    echo "round $r $(basename $bin): rps=$rps p99_ms=$p99 cpu_us_per_req=$(echo "scale=2; ($t1-$t0)*10000/$n" | bc)"
+    if [[ $LOADER == wrk ]]; then
+      out=$(BANLIST_KEY=$KEY wrk -t1 -c64 -d${DURATION}s --latency -s "$HERE/wrk_check.lua" http://127.0.0.1:$HP/)
+      t1=$(ticks $P)
+      n=$(echo "$out" | sed -n 's/ *\([0-9]*\) requests in.*/\1/p'); rps=$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')
+      p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+    else
+      out=$("$BANBENCH" check --port $HP --key "$KEY" --connections 64 --duration $DURATION --warmup 0 2>&1 | grep RESULT)
+      t1=$(ticks $P)
+      n=$(echo "$out" | sed -n 's/.* ok=\([0-9]*\).*/\1/p'); rps=$(echo "$out" | sed -n 's/.* rps=\([0-9.]*\).*/\1/p'); p99=$(echo "$out" | sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p')
+    fi
+    echo "round $r $(basename $bin) ($LOADER): rps=$rps p99=$p99 cpu_us_per_req=$(echo "scale=2; ($t1-$t0)*10000/$n" | bc)"
     kill $P; wait $P 2>/dev/null || true
   done
   s=$(redis-benchmark -p $RP -c 64 -P 1 -n 400000 --csv sismember bench:set 5000 2>/dev/null | tail -1)

@@ -4,7 +4,8 @@
 # Starts its own redis-server (AOF, appendfsync always) and banlistd (Release
 # build) on loopback, seeds bans through `banbench seed` (the real ban
 # script), then measures side by side:
-#   - GET /v1/check negatives, 64 keep-alive connections (banbench)  vs
+#   - GET /v1/check negatives, 64 keep-alive connections (wrk with
+#     wrk_check.lua when wrk is installed, and banbench)  vs
 #     redis-benchmark -c 64 -P 1 SISMEMBER on a 1M-member set (and HEXISTS on
 #     a bucket of the banned set, the real keys), alternating, ROUNDS times;
 #   - POST /v1/check batches of 10,000 fingerprints (fps/s, and per banlistd
@@ -27,6 +28,8 @@ DURATION=${DURATION:-10}
 THREADS=${THREADS:-2}
 CLIENT_THREADS=${CLIENT_THREADS:-1}
 BIG=${BANLIST_BENCH_10M:-0}
+WRK=$(command -v wrk || true)  # apt install wrk; without it only banbench loads the check
+HERE=$(cd "$(dirname "$0")" && pwd)
 BANLISTD=$BUILD/service/src/banlistd
 BANBENCH=$BUILD/tools/banbench/banbench
 for bin in "$BANLISTD" "$BANBENCH"; do
@@ -51,6 +54,11 @@ rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "n/a"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }  # value of key=... in a RESULT line
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# wrk --latency prints "99%  1.07ms" (or us, or s): the p99 in ms.
+wrk_p99_ms() {
+  awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+    print (u == "us" ? v / 1000 : (u == "s" ? v * 1000 : v)) }' "$1"
+}
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 start_redis() {  # $1: data dir
@@ -148,6 +156,14 @@ for r in $(seq "$ROUNDS"); do
   log "round $r/$ROUNDS (load $(cut -d' ' -f1 /proc/loadavg))"
   "$BANBENCH" check --port "$HTTP_PORT" --key "$KEY" --connections 64 --threads "$CLIENT_THREADS" \
     --warmup 1 --duration "$DURATION" | tee -a "$WORK/check.txt" >&2
+  if [[ -n $WRK ]]; then
+    # wrk: a lighter load generator than banbench (C, no Beast), so more of
+    # the two cores is left to banlistd, as redis-benchmark leaves to Redis.
+    BANLIST_KEY=$KEY "$WRK" -t1 -c64 -d"${DURATION}s" --latency -s "$HERE/wrk_check.lua" \
+      "http://127.0.0.1:$HTTP_PORT/" | tee "$WORK/wrk-$r.txt" >&2
+    echo "$(awk '/^Requests\/sec:/ {print $2}' "$WORK/wrk-$r.txt") $(wrk_p99_ms "$WORK/wrk-$r.txt")" \
+      >>"$WORK/wrk.txt"
+  fi
   RB_N=$(( DURATION * 60000 ))
   redis-benchmark -p "$REDIS_PORT" -c 64 -P 1 -n "$RB_N" --csv sismember bench:set "$NEG" \
     | tail -n 1 | tee -a "$WORK/sismember.csv" >&2
@@ -166,6 +182,11 @@ SIS_RPS=$(tr -d '"' <"$WORK/sismember.csv" | cut -d, -f2 | median)
 SIS_P99=$(tr -d '"' <"$WORK/sismember.csv" | cut -d, -f7 | median)
 HEX_RPS=$(tr -d '"' <"$WORK/hexists.csv" | cut -d, -f2 | median)
 RATIO=$(echo "scale=2; $CHECK_RPS / $SIS_RPS" | bc)
+if [[ -n $WRK ]]; then
+  WRK_RPS=$(cut -d' ' -f1 "$WORK/wrk.txt" | median)
+  WRK_P99=$(cut -d' ' -f2 "$WORK/wrk.txt" | median)
+  WRK_RATIO=$(echo "scale=2; $WRK_RPS / $SIS_RPS" | bc)
+fi
 
 # --- batch check ---------------------------------------------------------
 for r in $(seq "$ROUNDS"); do
@@ -223,9 +244,10 @@ banbench --threads $CLIENT_THREADS, $COUNT bans, $ROUNDS rounds x ${DURATION}s (
 | measure | result | target |
 |---|---|---|
 | seed $COUNT bans (banbench seed, ban.lua, appendfsync always) | $SEED_S s, $SEED_RATE bans/s | |
-| GET /v1/check negative, 64 conns | $CHECK_RPS req/s, p99 $CHECK_P99 ms | >= 1.0 x SISMEMBER, p99 <= 5 ms |
+| GET /v1/check negative, 64 conns (wrk -t1) | ${WRK_RPS:-n/a} req/s, p99 ${WRK_P99:-n/a} ms | >= 1.0 x SISMEMBER, p99 <= 5 ms |
+| GET /v1/check negative, 64 conns (banbench) | $CHECK_RPS req/s, p99 $CHECK_P99 ms | |
 | redis-benchmark -c 64 -P 1 SISMEMBER (1M set) | $SIS_RPS req/s, p99 $SIS_P99 ms | |
-| ratio check / SISMEMBER | $RATIO | >= 1.0 |
+| ratio check / SISMEMBER (wrk; banbench) | ${WRK_RATIO:-n/a}; $RATIO | >= 1.0 |
 | redis-benchmark -c 64 -P 1 HEXISTS bl:banned:ffff | $HEX_RPS req/s | (a real bucket) |
 | GET /v1/check positive (confirmed in Redis), 64 conns | $HIT_RPS req/s, p99 $HIT_P99 ms | |
 | POST /v1/check 10,000 fps, 2 conns | $BATCH_FPS fps/s, p99 $BATCH_P99 ms | |
