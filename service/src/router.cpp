@@ -1,5 +1,7 @@
 #include "router.hpp"
 
+#include <algorithm>
+
 namespace banlist::service {
 namespace {
 
@@ -53,17 +55,30 @@ bool router::match_pattern(std::string_view pattern, std::string_view path,
 
 std::expected<route_match, route_miss> router::match(http::verb method,
                                                      std::string_view path) const {
-  bool path_known = false;
+  // The first route of this method whose pattern matches; only a miss
+  // looks at the other methods' routes (for 405 against 404).
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     const route& r = routes_[i];
-    std::vector<std::pair<std::string, std::string>> params;
-    if (!match_pattern(r.pattern, path, &params))
+    if (r.method != method)
       continue;
-    if (r.method == method)
+    std::vector<std::pair<std::string, std::string>> params;
+    if (match_pattern(r.pattern, path, &params))
       return route_match{&r, i, std::move(params)};
-    path_known = true;
   }
+  const bool path_known = std::ranges::any_of(
+      routes_, [&](const route& r) { return match_pattern(r.pattern, path, nullptr); });
   return std::unexpected(path_known ? route_miss::method_not_allowed : route_miss::not_found);
+}
+
+bool router::streams_body(http::verb method, std::string_view path) const {
+  // Few routes stream; most requests are ruled out by those alone.
+  const bool candidate = std::ranges::any_of(routes_, [&](const route& r) {
+    return r.streamed_body && r.method == method && match_pattern(r.pattern, path, nullptr);
+  });
+  if (!candidate)
+    return false;
+  auto m = match(method, path);  // an earlier route may take the path first
+  return m && m->matched->streamed_body;
 }
 
 std::string router::allowed_methods(std::string_view path) const {

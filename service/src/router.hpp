@@ -53,6 +53,10 @@ class router {
   // (method_not_allowed when the path exists with other methods).
   std::expected<route_match, route_miss> match(http::verb method, std::string_view path) const;
 
+  // Whether `method` and `path` go to a route added with add_streamed
+  // (cheaper than match() for the many requests that do not).
+  bool streams_body(http::verb method, std::string_view path) const;
+
   // Every route, in the order added (the route table docs/openapi.yaml must cover).
   const std::vector<route>& routes() const noexcept { return routes_; }
 

@@ -70,3 +70,25 @@ TEST_CASE("role order is admin > moderator > partner", "[http][router]") {
   CHECK_FALSE(role_allows(role::moderator, role::admin));
   CHECK_FALSE(role_allows(role::partner, role::moderator));
 }
+
+TEST_CASE("router tells which requests go to a streamed-body route", "[http][router]") {
+  router r;
+  r.add(http::verb::get, "/v1/bans/{fp}", role::moderator, nothing);
+  r.add_streamed(http::verb::get, "/v1/bans/export", role::moderator, nothing);  // shadowed
+  r.add_streamed(http::verb::post, "/v1/bans/import", role::moderator, nothing);
+  r.add(http::verb::post, "/v1/bans/{fp}", role::moderator, nothing);
+  CHECK(r.streams_body(http::verb::post, "/v1/bans/import"));
+  CHECK_FALSE(r.streams_body(http::verb::get, "/v1/bans/import"));  // the capture route
+  CHECK_FALSE(r.streams_body(http::verb::post, "/v1/bans/other"));
+  CHECK_FALSE(r.streams_body(http::verb::put, "/v1/bans/import"));
+  // The route match() picks decides: an earlier capture takes "export".
+  auto m = r.match(http::verb::get, "/v1/bans/export");
+  REQUIRE(m);
+  CHECK(m->matched->pattern == "/v1/bans/{fp}");
+  CHECK_FALSE(r.streams_body(http::verb::get, "/v1/bans/export"));
+  // Routes of other methods do not shadow: the first route of the method does.
+  auto post = r.match(http::verb::post, "/v1/bans/import");
+  REQUIRE(post);
+  CHECK(post->matched->streamed_body);
+  CHECK(post->index == 2);
+}
