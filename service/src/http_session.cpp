@@ -222,11 +222,6 @@ asio::awaitable<void> http_session<Stream>::run() {
           handoff->kind == subscription_handoff::transport::websocket ? 101 : 200,
           std::chrono::steady_clock::now() - started);
       if constexpr (serves_subscriptions<Stream>) {
-        // The non-blocking mode was for write_wire; the subscription gets
-        // the socket as Asio hands one out (its own calls are asynchronous,
-        // but a blocking one would otherwise see would_block).
-        beast::error_code ignored;
-        beast::get_lowest_layer(stream_).socket().non_blocking(false, ignored);
         start_subscription(std::move(stream_), state_, std::move(req), std::move(*handoff),
                            request_id);
       }
