@@ -117,6 +117,7 @@ void subscription_feed::push_live(std::shared_ptr<const published_batch> batch) 
       return;
     }
     // Replaying: the log holds all of it; replay() reads it from there.
+    dropped_while_replaying_ = true;
   }
   live_bytes_ += size;
   live_.push_back(std::move(batch));
@@ -258,12 +259,19 @@ asio::awaitable<subscription_feed::step> subscription_feed::send_batch(
 asio::awaitable<subscription_feed::step> subscription_feed::replay(subscription_sink& sink,
                                                                    store& s) {
   replaying_ = true;
+  dropped_while_replaying_ = false;
   while (!peer_gone_ && !pending_reset_) {
     auto page = co_await read_log(s, cursor_, kReplayPage);
     if (!page)
       co_return step::store_failed;
-    if (page->empty())
-      break;
+    if (page->empty()) {
+      // Batches dropped during that read may be newer than what it saw; if
+      // none follows them, nothing else would bring the subscriber there.
+      if (!dropped_while_replaying_)
+        break;
+      dropped_while_replaying_ = false;
+      continue;
+    }
     if (page->front().seq != cursor_ + 1)
       co_return step::resync;  // the log was trimmed past the cursor
     sdk::delta_batch batch;

@@ -162,6 +162,9 @@ class subscription_feed {
   std::deque<std::shared_ptr<const published_batch>> live_;
   std::size_t live_bytes_ = 0;
   bool replaying_ = true;
+  // A full live queue was dropped while replaying: what it held may be newer
+  // than the replay's last read, so the replay reads the log again.
+  bool dropped_while_replaying_ = false;
   bool peer_gone_ = false;
   std::optional<sdk::reset_reason> pending_reset_;
   std::uint64_t cursor_ = 0;
