@@ -13,7 +13,9 @@
 // without its sent part, and one starting after the cursor means changes are
 // missing (published before registration, or dropped) and are read from the
 // log first. While replaying, a full live queue is simply dropped (the log
-// has everything in it); once live, a full queue is a slow consumer.
+// has everything in it), and the replay then reads the log once more before
+// it ends, since the dropped batches may be newer than its last read; once
+// live, a full queue is a slow consumer.
 //
 // Waking: an idle run() parks its own completion handler (parked_) and
 // whatever gives it work (a reset, the peer leaving, the heartbeat timer, a
