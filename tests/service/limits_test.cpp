@@ -119,13 +119,18 @@ void check_closed_after(raw_connection& conn, milliseconds at_least) {
   CHECK(waited < std::chrono::seconds(5));
 }
 
+// The fixture's configuration with these two deadlines.
+auto with_deadlines(milliseconds idle, milliseconds read) {
+  return [=](service::service_config& c) {
+    c.idle_timeout = idle;
+    c.read_timeout = read;
+  };
+}
+
 }  // namespace
 
 TEST_CASE("a keep-alive connection idle past the idle timeout is closed", "[http][redis][limits]") {
-  service_fixture f([](service::service_config& c) {
-    c.idle_timeout = milliseconds(400);
-    c.read_timeout = std::chrono::seconds(10);
-  });
+  service_fixture f(with_deadlines(milliseconds(400), std::chrono::seconds(10)));
   raw_connection conn(f.port());
   // Requests closer together than the idle timeout keep it open well past
   // that timeout: each wait for a request gets its own deadline.
@@ -142,10 +147,7 @@ TEST_CASE("a keep-alive connection idle past the idle timeout is closed", "[http
 
 TEST_CASE("a new connection that sends nothing is closed at the read deadline",
           "[http][redis][limits]") {
-  service_fixture f([](service::service_config& c) {
-    c.idle_timeout = std::chrono::seconds(30);
-    c.read_timeout = milliseconds(300);
-  });
+  service_fixture f(with_deadlines(std::chrono::seconds(30), milliseconds(300)));
   raw_connection conn(f.port());
   check_closed_after(conn, milliseconds(200));
 }
@@ -154,10 +156,7 @@ TEST_CASE("a request begun on an idle keep-alive connection must end within the 
           "[http][redis][limits]") {
   // The idle deadline between requests is far; once a request's first
   // bytes arrive, its end is due within the (shorter) read deadline.
-  service_fixture f([](service::service_config& c) {
-    c.idle_timeout = std::chrono::seconds(30);
-    c.read_timeout = milliseconds(400);
-  });
+  service_fixture f(with_deadlines(std::chrono::seconds(30), milliseconds(400)));
   // One request answered, a pause longer than a read deadline (the
   // watchdog then sleeps toward the idle deadline), then a request begun
   // and never finished.
