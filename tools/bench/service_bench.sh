@@ -130,7 +130,20 @@ for b in $(seq 0 255); do
   bucket_sum=$((bucket_sum + ${used:-0}))
 done
 KEY_COSTS+="bl:banned:* buckets $((bucket_sum * 256 / COUNT)) B/ban (256 of 65,536 measured); "
-for k in bans public log audit; do
+# The listing order's buckets, 128 seqs each: the first 256 measured.
+order_sum=0
+for b in $(seq 0 255); do
+  used=$(rcli memory usage "bl:bans:$b" samples 0)
+  order_sum=$((order_sum + ${used:-0}))
+done
+KEY_COSTS+="bl:bans:* order buckets $((order_sum / (256 * 128))) B/ban (256 measured); "
+pubidx_sum=0
+for k in $(rcli --scan --pattern 'bl:pubidx:*'); do
+  used=$(rcli memory usage "$k" samples 0)
+  pubidx_sum=$((pubidx_sum + ${used:-0}))
+done
+KEY_COSTS+="bl:pubidx:* $((pubidx_sum / COUNT)) B/ban; "
+for k in log audit; do
   bytes=$(rcli memory usage "bl:$k" samples 0)
   KEY_COSTS+="bl:$k $((bytes / COUNT)) B/ban; "
 done
@@ -138,7 +151,7 @@ AOF_BYTES=$(du -sb "$WORK/redis/appendonlydir" 2>/dev/null | cut -f1 || echo 0)
 
 # --- the 1M-member set for redis-benchmark SISMEMBER --------------------
 log "building bench:set ($COUNT members) for SISMEMBER"
-rcli zrange bl:bans 0 -1 | awk '{ line = line " " $1 } NR % 1000 == 0 { print "SADD bench:set" line; line = "" }
+for b in $(seq 0 $((COUNT / 128))); do echo "HVALS bl:bans:$b"; done | rcli | awk '{ line = line " " $1 } NR % 1000 == 0 { print "SADD bench:set" line; line = "" }
   END { if (line != "") print "SADD bench:set" line }' | rcli >/dev/null
 log "bench:set has $(rcli scard bench:set) members"
 

@@ -21,8 +21,12 @@ namespace {
 // entry hashtable and stores in half the bytes (docs/redis-layout.md).
 constexpr std::uint32_t kBannedBuckets = 65536;
 constexpr std::size_t kBucketsPerRead = 128;  // HGETALLs per pipeline (~19k entries at 10M)
-constexpr std::size_t kMigrateCount = 1000;   // layout 1 entries moved per script run
-constexpr std::size_t kListMaxScan = 10000;   // records examined per list() call
+constexpr std::size_t kMigrateCount = 1000;   // older layouts' entries moved per script run
+constexpr std::size_t kListMaxScan = 10000;   // seqs examined per list() call
+// The listing order's buckets: bl:bans:{seq / 128} (ban.lua, lift.lua and
+// migrate_order.lua use the same 128), and how many one read_order() reads.
+constexpr std::uint64_t kOrderBucketSeqs = 128;
+constexpr std::size_t kOrderMaxBuckets = 256;
 
 store_error unexpected_reply(std::string_view what) {
   return to_store_error(failure_kind::unexpected_reply, what);
@@ -75,6 +79,7 @@ redis_store::redis_store(asio::any_io_executor executor, redis_endpoint endpoint
   scripts_[static_cast<std::size_t>(script_id::bulletin_withdraw)].source =
       scripts::bulletin_withdraw;
   scripts_[static_cast<std::size_t>(script_id::migrate_banned)].source = scripts::migrate_banned;
+  scripts_[static_cast<std::size_t>(script_id::migrate_order)].source = scripts::migrate_order;
   scripts_[static_cast<std::size_t>(script_id::expire)].source = scripts::expire;
   scripts_[static_cast<std::size_t>(script_id::report_file)].source = scripts::report_file;
   scripts_[static_cast<std::size_t>(script_id::report_reject)].source = scripts::report_reject;
@@ -286,6 +291,10 @@ asio::awaitable<store_result<list_identity>> redis_store::init_list_impl(std::ui
   auto migrated = co_await migrate_banned();
   if (!migrated)
     co_return std::unexpected(std::move(migrated.error()));
+  // Likewise layout 2's listing index and public set.
+  auto ordered = co_await migrate_order();
+  if (!ordered)
+    co_return std::unexpected(std::move(ordered.error()));
   co_return list_identity{*epoch, *stored_seed};
 }
 
@@ -421,14 +430,12 @@ asio::awaitable<store_result<ban_page>> redis_store::list_impl(ban_query query) 
   const std::size_t limit = std::clamp<std::size_t>(query.limit, 1, 1000);
   const std::size_t batch = std::max<std::size_t>(limit, 100);
   std::uint64_t cursor = query.after_seq;
-  std::size_t scanned = 0;
+  std::uint64_t scanned = 0;
   while (true) {
-    auto entries = co_await read_index(key("bans"), cursor, batch);
-    if (!entries)
-      co_return std::unexpected(std::move(entries.error()));
-    for (auto& [seq, record] : *entries) {
-      cursor = seq;
-      ++scanned;
+    auto order = co_await read_order(cursor, batch);
+    if (!order)
+      co_return std::unexpected(std::move(order.error()));
+    for (auto& [seq, record] : order->entries) {
       if (!record)
         continue;  // lifted and gone between the two reads
       if (record->status != ban_status::banned)
@@ -441,12 +448,14 @@ asio::awaitable<store_result<ban_page>> redis_store::list_impl(ban_query query) 
         continue;
       page.records.push_back(std::move(*record));
       if (page.records.size() == limit) {
-        page.next_cursor = cursor;
+        page.next_cursor = seq;
         co_return page;
       }
     }
-    if (entries->size() < batch)
-      co_return page;  // reached the end
+    if (order->at_end)
+      co_return page;
+    scanned += order->next_after - cursor;
+    cursor = order->next_after;
     if (scanned >= kListMaxScan) {
       // Sparse filter: hand back what we have and where to go on.
       page.next_cursor = cursor;
@@ -455,8 +464,9 @@ asio::awaitable<store_result<ban_page>> redis_store::list_impl(ban_query query) 
   }
 }
 
-asio::awaitable<store_result<std::vector<std::pair<std::uint64_t, std::optional<ban_record>>>>>
-redis_store::read_index(std::string index, std::uint64_t after, std::size_t n) {
+asio::awaitable<store_result<redis_store::seq_records>> redis_store::read_index(std::string index,
+                                                                                std::uint64_t after,
+                                                                                std::size_t n) {
   std::vector<std::string> range_cmd{"ZRANGEBYSCORE",
                                      std::move(index),
                                      "(" + seq_string(after),
@@ -471,9 +481,7 @@ redis_store::read_index(std::string index, std::uint64_t after, std::size_t n) {
   const auto* items = range->array();
   if (!items || items->size() % 2 != 0)
     co_return std::unexpected(unexpected_reply("index range"));
-  std::vector<std::pair<std::uint64_t, std::optional<ban_record>>> out;
-  std::vector<fingerprint> fps;
-  std::vector<std::vector<std::string>> reads;
+  std::vector<std::pair<std::uint64_t, fingerprint>> entries;
   for (std::size_t i = 0; i < items->size(); i += 2) {
     const auto* member = (*items)[i].string();
     const auto* score = (*items)[i + 1].string();
@@ -481,9 +489,18 @@ redis_store::read_index(std::string index, std::uint64_t after, std::size_t n) {
     auto seq = score ? parse_u64(*score) : std::nullopt;
     if (!fp || !seq)
       co_return std::unexpected(unexpected_reply("index entry"));
-    out.emplace_back(*seq, std::nullopt);
-    fps.push_back(*fp);
-    reads.push_back({"HGETALL", key("ban:" + *member)});
+    entries.emplace_back(*seq, *fp);
+  }
+  co_return co_await read_records(std::move(entries));
+}
+
+asio::awaitable<store_result<redis_store::seq_records>> redis_store::read_records(
+    std::vector<std::pair<std::uint64_t, fingerprint>> entries) {
+  seq_records out;
+  std::vector<std::vector<std::string>> reads;
+  for (const auto& [seq, fp] : entries) {
+    out.emplace_back(seq, std::nullopt);
+    reads.push_back({"HGETALL", key("ban:" + fp.to_hex())});
   }
   if (reads.empty())
     co_return out;
@@ -499,12 +516,75 @@ redis_store::read_index(std::string index, std::uint64_t after, std::size_t n) {
       co_return std::unexpected(fields.error());
     if (fields->empty())
       continue;
-    auto record = decode_ban_record(fps[i], *fields);
+    auto record = decode_ban_record(entries[i].second, *fields);
     if (!record)
       co_return std::unexpected(record.error());
     out[i].second = std::move(*record);
   }
   co_return out;
+}
+
+asio::awaitable<store_result<redis_store::order_page>> redis_store::read_order(std::uint64_t after,
+                                                                               std::size_t n) {
+  // The head seq first: every ban up to it is in its bucket by then (one
+  // script put both there), so the buckets up to the head's are the whole
+  // order as of that read.
+  auto head = co_await head_seq_impl();
+  if (!head)
+    co_return std::unexpected(std::move(head.error()));
+  order_page page;
+  page.next_after = after;
+  const std::uint64_t last_bucket = *head / kOrderBucketSeqs;
+  std::uint64_t bucket = (after + 1) / kOrderBucketSeqs;
+  std::vector<std::pair<std::uint64_t, fingerprint>> found;
+  std::size_t buckets_read = 0;
+  while (bucket <= last_bucket && found.size() < n && buckets_read < kOrderMaxBuckets) {
+    // Enough buckets for `n` if they are full, at least two.
+    const std::uint64_t want =
+        std::max<std::uint64_t>(2, (n - found.size()) / kOrderBucketSeqs + 1);
+    const std::uint64_t stop =
+        std::min({last_bucket, bucket + want - 1, bucket + (kOrderMaxBuckets - buckets_read) - 1});
+    std::vector<redis_connection::command> reads;
+    for (std::uint64_t b = bucket; b <= stop; ++b)
+      reads.push_back({"HGETALL", key("bans:" + std::to_string(b))});
+    auto replies = co_await commands_->execute_pipeline(std::move(reads), options_.command_timeout);
+    if (!replies)
+      co_return std::unexpected(std::move(replies.error()));
+    for (auto& reply : *replies) {
+      auto checked = reject_error_reply(std::move(reply));
+      if (!checked)
+        co_return std::unexpected(checked.error());
+      auto fields = to_field_map(*checked);
+      if (!fields)
+        co_return std::unexpected(fields.error());
+      std::vector<std::pair<std::uint64_t, fingerprint>> in_bucket;
+      for (const auto& [seq_text, fp_text] : *fields) {
+        auto seq = parse_u64(seq_text);
+        auto fp = fingerprint::from_hex(fp_text);
+        if (!seq || !fp)
+          co_return std::unexpected(unexpected_reply("order bucket entry"));
+        if (*seq > after)
+          in_bucket.emplace_back(*seq, *fp);
+      }
+      std::sort(in_bucket.begin(), in_bucket.end());
+      found.insert(found.end(), in_bucket.begin(), in_bucket.end());
+    }
+    buckets_read += stop - bucket + 1;
+    page.next_after = (stop + 1) * kOrderBucketSeqs - 1;  // the last seq of bucket `stop`
+    bucket = stop + 1;
+  }
+  page.at_end = bucket > last_bucket;
+  if (found.size() >= n) {
+    // Buckets ascend and each is sorted: the first n are the n lowest.
+    found.resize(n);
+    page.next_after = found.back().first;
+    page.at_end = false;
+  }
+  auto records = co_await read_records(std::move(found));
+  if (!records)
+    co_return std::unexpected(std::move(records.error()));
+  page.entries = std::move(*records);
+  co_return page;
 }
 
 asio::awaitable<store_result<std::vector<check_answer>>> redis_store::check_impl(
@@ -667,6 +747,21 @@ asio::awaitable<store_result<void>> redis_store::migrate_banned() {
     // A finished cursor with entries left: a layout 1 writer added some
     // meanwhile; go round again.
     cursor = *(*items)[0].string();
+  }
+}
+
+asio::awaitable<store_result<void>> redis_store::migrate_order() {
+  while (true) {
+    std::vector<std::string> keys{key("bans"), key("public")};
+    std::vector<std::string> args{std::to_string(kMigrateCount)};
+    auto reply = co_await run_script(script_id::migrate_order, std::move(keys), std::move(args));
+    if (!reply)
+      co_return std::unexpected(std::move(reply.error()));
+    const auto* left = reply->integer();
+    if (!left)
+      co_return std::unexpected(unexpected_reply("migrate_order"));
+    if (*left == 0)
+      co_return store_result<void>{};
   }
 }
 

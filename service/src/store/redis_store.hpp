@@ -32,6 +32,7 @@ class redis_store final : public store {
     bulletin_put,
     bulletin_withdraw,
     migrate_banned,
+    migrate_order,
     expire,  // issue 7: reports and expiry
     report_file,
     report_reject,
@@ -250,6 +251,9 @@ class redis_store final : public store {
       std::span<const std::uint32_t> buckets);
   // Moves layout 1's single bl:banned hash into the buckets (init_list).
   boost::asio::awaitable<store_result<void>> migrate_banned();
+  // Moves layout 2's bl:bans sorted set into the order buckets and drops
+  // its bl:public sorted set (init_list).
+  boost::asio::awaitable<store_result<void>> migrate_order();
   boost::asio::awaitable<store_result<change_log_state>> log_state_impl();
   boost::asio::awaitable<store_result<std::uint64_t>> trim_log_impl(std::uint64_t oldest);
   boost::asio::awaitable<store_result<void>> record_snapshot_impl(std::string instance_id,
@@ -329,12 +333,26 @@ class redis_store final : public store {
   using script_call = std::pair<std::vector<std::string>, std::vector<std::string>>;
   boost::asio::awaitable<store_result<std::vector<store_result<redis_value>>>> run_script_many(
       script_id id, std::vector<script_call> calls);
+  using seq_records = std::vector<std::pair<std::uint64_t, std::optional<ban_record>>>;
   // Records of `index` (a sorted set of fingerprints, score = seq) with
   // score > after, at most `n`, read with one pipelined HGETALL: each
   // entry is (score, record or nullopt when the record is gone).
-  boost::asio::awaitable<
-      store_result<std::vector<std::pair<std::uint64_t, std::optional<ban_record>>>>>
-  read_index(std::string index, std::uint64_t after, std::size_t n);
+  boost::asio::awaitable<store_result<seq_records>> read_index(std::string index,
+                                                               std::uint64_t after, std::size_t n);
+  // The records of (seq, fp) pairs, one pipelined HGETALL, in the same order.
+  boost::asio::awaitable<store_result<seq_records>> read_records(
+      std::vector<std::pair<std::uint64_t, fingerprint>> entries);
+  // Banned records in ban order (the bl:bans:{n} buckets) with seq > after:
+  // at most `n`, from at most kOrderMaxBuckets buckets. `next_after` is the
+  // seq to go on from (the last one returned when `n` were, else the end of
+  // the last bucket read); `at_end` says the buckets up to the head seq
+  // were all read.
+  struct order_page {
+    seq_records entries;
+    std::uint64_t next_after = 0;
+    bool at_end = false;
+  };
+  boost::asio::awaitable<store_result<order_page>> read_order(std::uint64_t after, std::size_t n);
 
   struct script {
     std::string_view source;

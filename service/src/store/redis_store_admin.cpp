@@ -114,21 +114,34 @@ asio::awaitable<store_result<std::optional<ban_history>>> redis_store::history_i
 
 asio::awaitable<store_result<export_page>> redis_store::export_records_impl(export_query query) {
   const std::size_t n = std::clamp<std::size_t>(query.limit, 1, 10000);
-  const bool banned = query.status == ban_status::banned;
-  auto entries = co_await read_index(key(banned ? "bans" : "lifted"), query.after_seq, n);
-  if (!entries)
-    co_return std::unexpected(std::move(entries.error()));
+  // Banned records in ban order (the bl:bans:{n} buckets), lifted ones by
+  // lift seq (the bl:lifted sorted set).
+  order_page order;
+  if (query.status == ban_status::banned) {
+    auto read = co_await read_order(query.after_seq, n);
+    if (!read)
+      co_return std::unexpected(std::move(read.error()));
+    order = std::move(*read);
+  } else {
+    auto read = co_await read_index(key("lifted"), query.after_seq, n);
+    if (!read)
+      co_return std::unexpected(std::move(read.error()));
+    order.entries = std::move(*read);
+    order.at_end = order.entries.size() < n;
+    if (!order.at_end)
+      order.next_after = order.entries.back().first;
+  }
   export_page page;
-  page.records.reserve(entries->size());
-  for (auto& [seq, record] : *entries) {
+  page.records.reserve(order.entries.size());
+  for (auto& [seq, record] : order.entries) {
     // A record that changed status between the range read and HGETALL
     // belongs to the other index now: it is exported from there (or not at
     // all if that walk has passed it; an export is not a point-in-time view).
     if (record && record->status == query.status)
       page.records.push_back(std::move(*record));
   }
-  if (entries->size() == n)
-    page.next_cursor = entries->back().first;
+  if (!order.at_end)
+    page.next_cursor = order.next_after;
   co_return page;
 }
 
@@ -184,7 +197,7 @@ asio::awaitable<store_result<audit_page>> redis_store::audit_filtered_impl(audit
 
 asio::awaitable<store_result<std::vector<std::uint64_t>>> redis_store::banned_by_type_impl() {
   // One pass over the buckets; not a point-in-time count when bans land
-  // meanwhile (the total, ZCARD of bl:bans, is exact).
+  // meanwhile (the total, bl:bans:count, is exact).
   std::vector<std::uint64_t> counts(256, 0);
   std::function<bool(std::span<const banned_entry>)> count =
       [&counts](std::span<const banned_entry> page) {

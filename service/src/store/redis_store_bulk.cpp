@@ -127,16 +127,22 @@ asio::awaitable<store_result<std::vector<store_result<lift_outcome>>>> redis_sto
 }
 
 asio::awaitable<store_result<list_counts>> redis_store::counts_impl() {
-  std::vector<redis_connection::command> cmds{{"ZCARD", key("bans")}, {"ZCARD", key("public")}};
+  // The scripts keep the banned count; the notice board's index of every
+  // public ban is the public count.
+  std::vector<redis_connection::command> cmds{{"GET", key("bans:count")},
+                                              {"ZCARD", key("pubidx:all")}};
   auto replies = co_await commands_->execute_pipeline(std::move(cmds), options_.command_timeout);
   if (!replies)
     co_return std::unexpected(std::move(replies.error()));
-  const auto* banned = (*replies)[0].integer();
+  std::optional<std::uint64_t> banned;
+  if (const auto* text = (*replies)[0].string())
+    banned = parse_u64(*text);
+  else if ((*replies)[0].is_nil())
+    banned = 0;  // nothing banned yet
   const auto* is_public = (*replies)[1].integer();
   if (!banned || !is_public)
     co_return std::unexpected(to_store_error(failure_kind::unexpected_reply, "counts"));
-  co_return list_counts{static_cast<std::uint64_t>(*banned),
-                        static_cast<std::uint64_t>(*is_public)};
+  co_return list_counts{*banned, static_cast<std::uint64_t>(*is_public)};
 }
 
 asio::awaitable<store_result<void>> redis_store::record_audit_impl(std::string action,

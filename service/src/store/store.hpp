@@ -176,8 +176,8 @@ struct list_identity {
 
 // Sizes of the list (issue 7: circuit breaker, GET /v1/status).
 struct list_counts {
-  std::uint64_t banned = 0;     // ZCARD bl:bans
-  std::uint64_t is_public = 0;  // ZCARD bl:public
+  std::uint64_t banned = 0;     // bl:bans:count
+  std::uint64_t is_public = 0;  // ZCARD bl:pubidx:all
 };
 
 struct created_key {
@@ -488,7 +488,7 @@ class store {
   // Every ban and lift of `fp`, or nullopt when it was never banned.
   virtual boost::asio::awaitable<store_result<std::optional<ban_history>>> history(
       fingerprint fp) = 0;
-  // One page of banned (bl:bans) or lifted (bl:lifted) records.
+  // One page of banned (bl:bans:{n}, ban order) or lifted (bl:lifted) records.
   virtual boost::asio::awaitable<store_result<export_page>> export_records(export_query query) = 0;
   // Audit entries, newest first, filtered; examines at most 10,000 entries
   // per call (then next_before says where to go on).

@@ -16,6 +16,7 @@
 #include "banned_layout.hpp"
 #include "redis_server.hpp"
 #include "run_async.hpp"
+#include "store/record_codec.hpp"
 #include "store/redis_connection.hpp"
 #include "store/secrets.hpp"
 #include "store/store.hpp"
@@ -572,6 +573,145 @@ TEST_CASE("banned buckets: init_list migrates layout 1's single hash", "[redis][
     // A second start finds nothing to move and changes nothing.
     must(co_await s->init_list(1));
     CHECK(must(co_await s->load_banned_entries()).entries.size() == legacy.size());
+    c->close();
+  });
+}
+
+namespace {
+
+std::int64_t integer_of(const redis_value& v) {
+  return v.integer() ? *v.integer() : -1;
+}
+
+// Every page of list(), `limit` at a time, as (seq, fp) in the order given.
+asio::awaitable<std::vector<std::pair<std::uint64_t, fingerprint>>> list_all(
+    std::shared_ptr<store> s, std::size_t limit) {
+  std::vector<std::pair<std::uint64_t, fingerprint>> out;
+  ban_query query;
+  query.limit = limit;
+  for (int pages = 0; pages < 10000; ++pages) {
+    auto page = must(co_await s->list(query));
+    for (const auto& r : page.records)
+      out.emplace_back(r.seq, r.fp);
+    if (!page.next_cursor)
+      co_return out;
+    query.after_seq = *page.next_cursor;
+  }
+  FAIL("list_all: the cursor never ended");
+  co_return out;
+}
+
+// Every field of the order buckets bl:bans:0 .. bl:bans:{last}: seq -> fp hex.
+asio::awaitable<std::map<std::uint64_t, std::string>> order_buckets(
+    std::shared_ptr<redis_connection> c, std::uint64_t last) {
+  std::map<std::uint64_t, std::string> out;
+  for (std::uint64_t b = 0; b <= last; ++b) {
+    auto fields = co_await raw_command(c, "HGETALL", "bl:bans:" + std::to_string(b));
+    REQUIRE(fields.array());
+    const auto& items = *fields.array();
+    for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
+      const auto seq = service::parse_u64(*items[i].string());
+      REQUIRE(seq);
+      CHECK(*seq / 128 == b);  // in its own bucket
+      out[*seq] = *items[i + 1].string();
+    }
+  }
+  co_return out;
+}
+
+}  // namespace
+
+TEST_CASE("listing order: bans and lifts keep the buckets and the count", "[redis][store]") {
+  test::redis_server redis;
+  test::run_async([&](auto) -> asio::awaitable<void> {
+    auto s = co_await open(redis);
+    auto c = co_await raw(redis);
+    // Ban i gets seq i + 1: 400 bans fill buckets 0-3 (128 seqs each).
+    // Lifting seqs 131..383 leaves bucket 1 three entries and bucket 2 none.
+    for (std::uint64_t i = 0; i < 400; ++i)
+      must(co_await s->ban(make_ban(i), moderator()));
+    for (std::uint64_t i = 130; i < 383; ++i)
+      must(co_await s->lift(fp_of(i), "appeal", moderator()));
+    // A re-ban after a lift is a new ban at the end of the order.
+    must(co_await s->ban(make_ban(200), moderator()));
+
+    std::map<std::uint64_t, std::string> expected;  // seq -> fp
+    for (std::uint64_t i = 0; i < 400; ++i) {
+      if (i < 130 || i >= 383)
+        expected[i + 1] = fp_of(i).to_hex();
+    }
+    expected[654] = fp_of(200).to_hex();  // 400 bans + 253 lifts, then this one
+    const auto buckets = co_await order_buckets(c, 8);
+    CHECK(buckets == expected);
+    const auto bucket_2 = co_await raw_command(c, "EXISTS", "bl:bans:2");
+    CHECK(integer_of(bucket_2) == 0);
+    const auto counts = must(co_await s->counts());
+    CHECK(counts.banned == expected.size());
+
+    // Every listing page size walks the same order: each banned fp once, by
+    // seq, across the emptied bucket.
+    for (std::size_t limit : {1u, 7u, 128u, 1000u}) {
+      auto listed = co_await list_all(s, limit);
+      REQUIRE(listed.size() == expected.size());
+      auto it = expected.begin();
+      for (const auto& [seq, fp] : listed) {
+        CHECK(seq == it->first);
+        CHECK(fp.to_hex() == it->second);
+        ++it;
+      }
+    }
+    c->close();
+  });
+}
+
+TEST_CASE("listing order: init_list migrates layout 2's sorted sets", "[redis][store]") {
+  test::redis_server redis;
+  test::run_async([&](auto) -> asio::awaitable<void> {
+    auto s = co_await open(redis);
+    auto c = co_await raw(redis);
+    // More bans than one migration run moves (1,000).
+    const std::uint64_t n = 1100;
+    for (std::uint64_t i = 0; i < n; ++i)
+      must(co_await s->ban(make_ban(i), moderator()));
+    const auto before = co_await order_buckets(c, n / 128);
+    REQUIRE(before.size() == n);
+
+    // Put the list back into layout 2: the listing order as one sorted set
+    // (fp by seq), public bans in bl:public, no buckets and no count.
+    std::vector<std::string> zadd{"ZADD", "bl:bans"};
+    for (const auto& [seq, fp] : before) {
+      zadd.push_back(std::to_string(seq));
+      zadd.push_back(fp);
+    }
+    co_await raw_command_v(c, zadd);
+    co_await raw_command(c, "ZADD", "bl:public", "1700000000000", fp_of(0).to_hex());
+    for (std::uint64_t b = 0; b <= n / 128; ++b)
+      co_await raw_command(c, "DEL", "bl:bans:" + std::to_string(b));
+    co_await raw_command(c, "DEL", "bl:bans:count");
+    const auto emptied = co_await order_buckets(c, n / 128);
+    REQUIRE(emptied.empty());
+
+    must(co_await s->init_list(1));
+    const auto migrated = co_await order_buckets(c, n / 128);
+    CHECK(migrated == before);
+    const auto layout_2 = co_await raw_command(c, "EXISTS", "bl:bans", "bl:public");
+    CHECK(integer_of(layout_2) == 0);
+    const auto counts = must(co_await s->counts());
+    CHECK(counts.banned == n);
+    CHECK(counts.is_public == n / 2);  // make_ban: every other one
+    const auto listed = co_await list_all(s, 100);
+    CHECK(listed.size() == n);
+
+    // A lift after the migration takes the entry out and counts down once.
+    must(co_await s->lift(fp_of(5), "appeal", moderator()));
+    const auto lifted = must(co_await s->counts());
+    CHECK(lifted.banned == n - 1);
+    // A second start finds nothing to move and changes nothing.
+    must(co_await s->init_list(1));
+    const auto again = must(co_await s->counts());
+    CHECK(again.banned == n - 1);
+    const auto after_lift = co_await order_buckets(c, n / 128);
+    CHECK(after_lift.size() == n - 1);
     c->close();
   });
 }

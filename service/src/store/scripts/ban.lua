@@ -11,7 +11,12 @@
 --       2 seq  3 log  4 banned (base name: fp -> codes lives in the bucket
 --         hash KEYS[4] .. ':' .. the fp's first four hex digits, and
 --         KEYS[4] .. ':nonempty' has bit n set while bucket n holds any)
---       5 public  6 bans  7 digest  8 audit
+--       5 public (layout 2's public zset; unused since layout 3, where
+--         bl:pubidx:all is the one list of public bans)
+--       6 bans (base name: the listing order lives in the bucket hashes
+--         KEYS[6] .. ':' .. floor(seq / 128), field seq -> fp, and
+--         KEYS[6] .. ':count' counts the banned fingerprints)
+--       7 digest  8 audit
 --       9 public_version  10 pubidx (base name of the notice page indexes)
 --       11 expiry (sorted set fp by expires_at; issue 7 expiry)
 --       12 lifted (lifted records by lift seq)
@@ -130,7 +135,6 @@ for b = 0, n - 1 do
       redis.call('SETBIT', KEYS[4] .. ':nonempty', tonumber(bucket, 16), 1)
     end
     if is_public == '1' then
-      redis.call('ZADD', KEYS[5], now, fp)
       -- Notice page indexes, score = seq (unique, so a seq is an exact
       -- cursor): all public bans, by type, by reason, by type and reason.
       redis.call('ZADD', KEYS[10] .. ':all', seq, fp)
@@ -139,7 +143,9 @@ for b = 0, n - 1 do
       redis.call('ZADD', KEYS[10] .. ':tr:' .. id_type .. ':' .. reason, seq, fp)
       public_changed = true
     end
-    redis.call('ZADD', KEYS[6], seq, fp)
+    -- Listing order (GET /v1/bans, export): 128 seqs per bucket, so the
+    -- buckets stay small listpack hashes and a page is a bucket read.
+    redis.call('HSET', KEYS[6] .. ':' .. string.format('%.0f', math.floor(seq_n / 128)), seq, fp)
 
     redis.call('XADD', KEYS[3], seq .. '-1',
       'op', 'ban', 'fp', fp, 'type', id_type, 'reason', reason, 'at', now, 'digest', digest)
@@ -153,6 +159,7 @@ for b = 0, n - 1 do
 end
 
 if created > 0 then
+  redis.call('INCRBY', KEYS[6] .. ':count', created)
   redis.call('SET', KEYS[7], bit.tohex(lanes[1], 8) .. bit.tohex(lanes[2], 8) ..
     bit.tohex(lanes[3], 8) .. bit.tohex(lanes[4], 8))
   if public_changed then

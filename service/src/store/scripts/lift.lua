@@ -2,7 +2,8 @@
 -- entry, sets, digest and audit entry.
 --
 -- KEYS: 1 ban:{fp}  2 seq  3 log  4 banned (base name of the buckets, as in
---       ban.lua)  5 public  6 bans  7 digest  8 audit
+--       ban.lua)  5 public (layout 2 only)  6 bans (base name of the order
+--       buckets and the count, as in ban.lua)  7 digest  8 audit
 --       9 public_version  10 pubidx (base name of the notice page indexes)
 --       11 expiry (sorted set fp by expires_at; issue 7 expiry)
 --       12 lifted (sorted set of lifted records, score = lift seq)
@@ -11,7 +12,7 @@
 --       6 case id ("" = none)  7 note ("" = none)
 -- Returns {1, seq, lifted_at_ms} or {0} when the fingerprint is not banned.
 
-local record = redis.call('HMGET', KEYS[1], 'status', 'type')
+local record = redis.call('HMGET', KEYS[1], 'status', 'type', 'seq')
 if record[1] ~= 'banned' then
   return {0}
 end
@@ -59,6 +60,7 @@ end
 -- The one hash of layout 1, in case a banlistd of that layout wrote to it
 -- after this list was migrated (a no-op otherwise; migrate_banned.lua).
 redis.call('HDEL', KEYS[4], fp)
+-- Layout 2's public zset, likewise (init_list drops it; a no-op after that).
 redis.call('ZREM', KEYS[5], fp)
 -- A lifted ban leaves the notice page (docs/public.md).
 local shown = redis.call('HMGET', KEYS[1], 'public', 'reason')
@@ -68,6 +70,16 @@ if shown[1] == '1' then
   redis.call('ZREM', KEYS[10] .. ':r:' .. shown[2], fp)
   redis.call('ZREM', KEYS[10] .. ':tr:' .. record[2] .. ':' .. shown[2], fp)
   redis.call('INCR', KEYS[9])
+end
+-- Out of the listing order. The count goes down only with an entry that
+-- was there: a ban an older banlistd added to layout 2's zset (removed
+-- here too) was never counted.
+local ban_seq = tonumber(record[3])
+if ban_seq then
+  local order_key = KEYS[6] .. ':' .. string.format('%.0f', math.floor(ban_seq / 128))
+  if redis.call('HDEL', order_key, record[3]) == 1 then
+    redis.call('DECR', KEYS[6] .. ':count')
+  end
 end
 redis.call('ZREM', KEYS[6], fp)
 
