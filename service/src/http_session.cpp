@@ -4,6 +4,7 @@
 #include <netinet/tcp.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <limits>
 #include <random>
@@ -71,6 +72,11 @@ constexpr bool serves_subscriptions = std::is_same_v<Stream, beast::tcp_stream> 
 // default). A fast reader is unaffected: the window in flight is not
 // counted.
 constexpr int kUnsentLimit = 128 * 1024;
+
+// A response body up to this size is copied behind the head so one send
+// takes one buffer; a larger one is sent from where it is, gathered with the
+// head: copying a 600 KB batch answer cost more than the gather saves.
+constexpr std::size_t kCopyBodyUpTo = 16 * 1024;
 
 // Parses what `buffer` already holds into `parser`, up to the end of the
 // header (`through_body` false) or of the message. Beast's asynchronous
@@ -477,8 +483,13 @@ asio::awaitable<void> http_session<Stream>::send(http_response res, bool keep_al
   } else if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
     res.prepare_payload();
     wire_.clear();
-    append_wire(res, wire_);
-    co_await write_wire(timeout, ec);
+    if (res.body().size() <= kCopyBodyUpTo) {
+      append_wire(res, wire_);
+      co_await write_wire({}, timeout, ec);
+    } else {
+      append_head(res, wire_);
+      co_await write_wire(res.body(), timeout, ec);
+    }
   } else {
     res.prepare_payload();
     co_await write_with_progress_deadline(stream_, res, timeout, ec);
@@ -494,17 +505,25 @@ asio::awaitable<void> http_session<Stream>::send(http_response res, bool keep_al
 // out asynchronously with the progress deadline of
 // write_with_progress_deadline.
 template <class Stream>
-asio::awaitable<void> http_session<Stream>::write_wire(std::chrono::milliseconds timeout,
+asio::awaitable<void> http_session<Stream>::write_wire(std::string_view body,
+                                                       std::chrono::milliseconds timeout,
                                                        beast::error_code& ec) {
   if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-    std::size_t sent = stream_.socket().write_some(asio::buffer(wire_), ec);
+    // What is left after `sent` bytes: the rest of wire_, then the body.
+    const auto rest = [&](std::size_t sent) {
+      const std::size_t head = std::min(sent, wire_.size());
+      return std::array<asio::const_buffer, 2>{
+          asio::buffer(wire_.data() + head, wire_.size() - head),
+          asio::buffer(body.data() + (sent - head), body.size() - (sent - head))};
+    };
+    const std::size_t total = wire_.size() + body.size();
+    std::size_t sent = stream_.socket().write_some(rest(0), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again)
       ec = {};
-    while (!ec && sent < wire_.size()) {
+    while (!ec && sent < total) {
       expire_after(stream_, timeout);
-      sent +=
-          co_await stream_.async_write_some(asio::buffer(wire_.data() + sent, wire_.size() - sent),
-                                            asio::redirect_error(asio::use_awaitable, ec));
+      sent += co_await stream_.async_write_some(rest(sent),
+                                                asio::redirect_error(asio::use_awaitable, ec));
     }
   }
 }

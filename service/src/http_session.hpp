@@ -57,8 +57,8 @@ class http_session : public closable_session,
   // With `file` holding an open file, the body is that file (the string
   // body is ignored): GET /v1/snapshot.
   boost::asio::awaitable<void> send(http_response res, bool keep_alive, file_reply file = {});
-  // Writes wire_ (plain TCP only).
-  boost::asio::awaitable<void> write_wire(std::chrono::milliseconds timeout,
+  // Writes wire_, then `body` (plain TCP only).
+  boost::asio::awaitable<void> write_wire(std::string_view body, std::chrono::milliseconds timeout,
                                           boost::beast::error_code& ec);
   boost::asio::awaitable<void> send_error(unsigned version, boost::beast::http::status status,
                                           std::string_view code, std::string_view message);

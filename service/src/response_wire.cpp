@@ -4,7 +4,7 @@
 
 namespace banlist::service {
 
-void append_wire(const boost::beast::http::response<boost::beast::http::string_body>& res,
+void append_head(const boost::beast::http::response<boost::beast::http::string_body>& res,
                  std::string& out) {
   const auto text = [](boost::beast::string_view s) {
     return std::string_view(s.data(), s.size());
@@ -23,6 +23,11 @@ void append_wire(const boost::beast::http::response<boost::beast::http::string_b
     out += "\r\n";
   }
   out += "\r\n";
+}
+
+void append_wire(const boost::beast::http::response<boost::beast::http::string_body>& res,
+                 std::string& out) {
+  append_head(res, out);
   out += res.body();
 }
 
