@@ -173,6 +173,18 @@ TEST_CASE("batch check mixes values, fingerprints and per-item errors", "[http][
   CHECK((!results.at(2)["banned"].get(banned) && banned));
   CHECK((!results.at(3)["error"]["code"].get(code) && code == "invalid_identifier"));
   CHECK((!results.at(4)["error"]["code"].get(code) && code == "invalid_fingerprint"));
+  // Each answer names its fingerprint and a seq; a miss carries nothing else.
+  std::uint64_t top_seq = 0, seq = 0;
+  REQUIRE_FALSE(r.json()["seq"].get(top_seq));
+  std::string_view answered_fp, reason;
+  CHECK((!results.at(0)["fp"].get(answered_fp) && answered_fp == fp));
+  CHECK((!results.at(0)["reason"].get(reason) && reason == "phishing"));
+  CHECK((!results.at(1)["fp"].get(answered_fp) &&
+         answered_fp == fp_of(identifier_type::email, "good@example.com")));
+  CHECK((!results.at(1)["seq"].get(seq) && seq == top_seq));
+  simdjson::dom::object miss;
+  REQUIRE_FALSE(results.at(1).get(miss));
+  CHECK(miss.size() == 3);  // fp, banned, seq
 }
 
 TEST_CASE("bad input is a 400 that names the problem and changes nothing", "[http][redis]") {
