@@ -313,6 +313,20 @@ void redis_connection::fail_connection(failure_kind kind, const std::string& det
 }
 
 asio::awaitable<void> redis_connection::run(std::shared_ptr<redis_connection> self) {
+  // The loop's frame dies with its io_context if that is destroyed before
+  // close() (a test's short-lived context; banlistd closes its store
+  // first). A command still pending then holds its caller's frame, which
+  // may hold this connection's owner, which holds the command: nothing
+  // would ever free them. Dropping the pending handlers with the frame (as
+  // the context drops its own queued handlers) breaks that cycle. Declared
+  // after `self`, so the connection is alive while they go.
+  struct drop_pending_on_abandon {
+    redis_connection& connection;
+    ~drop_pending_on_abandon() {
+      auto abandoned = std::move(connection.pending_);
+      connection.pending_.clear();
+    }
+  } drop_pending{*self};
   auto backoff = self->config_.reconnect_min;
   while (!self->closed_) {
     auto connected = co_await self->connect_once();
