@@ -13,7 +13,9 @@
 // Thread-safety: all state lives on an internal strand. execute() and
 // execute_pipeline() may be awaited from any executor; the awaiting
 // coroutine resumes on its own executor. The connection runs until close()
-// (the reconnect loop keeps it alive until then).
+// (the reconnect loop keeps it alive until then). If its io_context is
+// destroyed first, pending commands are dropped with it, never completed,
+// as the context drops its own queued handlers.
 #pragma once
 
 #include <array>
