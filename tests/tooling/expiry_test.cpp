@@ -237,8 +237,8 @@ TEST_CASE("two instances lift 500 bans expiring at once exactly once each",
         // banned count and the listing order empty too.
         return redis_int(a.redis().endpoint(), {"BITCOUNT", "bl:banned:nonempty"}) == 0 &&
                redis_int(a.redis().endpoint(), {"GET", "bl:bans:count"}) == 0 &&
-               redis_int(a.redis().endpoint(), {"EXISTS", "bl:bans:0", "bl:bans:1", "bl:bans:2",
-                                                "bl:bans:3"}) == 0;
+               redis_int(a.redis().endpoint(),
+                         {"EXISTS", "bl:bans:0", "bl:bans:1", "bl:bans:2", "bl:bans:3"}) == 0;
       },
       20s));
   std::this_thread::sleep_for(300ms);  // both instances sweep again: nothing more may happen
