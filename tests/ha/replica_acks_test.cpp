@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "ha_cluster.hpp"
+#include "record_layout.hpp"
 #include "run_async.hpp"
 #include "service_fixture.hpp"
 #include "store/store.hpp"
@@ -95,7 +96,7 @@ TEST_CASE("WAIT short of replicas is outcome unknown, the retry with a replica s
 
   // With the replica attached, WAIT 1 is met: acknowledged.
   CHECK(ban_through(primary, 1, 1) == "ok:1:created");
-  CHECK(redis_cli(replica, "HGET bl:ban:" + record_for(1).fp.to_hex() + " status") == "banned");
+  CHECK(redis_cli(replica, record_value_cli(record_for(1).fp.to_hex(), "status")) == "banned");
 
   // Asking for more replicas than exist: applied on the primary, not acked.
   const auto started = std::chrono::steady_clock::now();

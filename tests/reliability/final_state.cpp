@@ -12,6 +12,7 @@
 #include "banlist/sdk/snapshot.hpp"
 #include "banned_layout.hpp"
 #include "http_client.hpp"
+#include "record_layout.hpp"
 #include "run_async.hpp"
 #include "store/record_codec.hpp"
 #include "store/redis_connection.hpp"
@@ -114,15 +115,15 @@ redis_view redis_state(const service::redis_endpoint& endpoint) {
       problem("bl:digest does not match the banned set");
 
     for (const auto& fp : view.banned) {
-      auto rec = co_await raw(c, "HMGET", "bl:ban:" + fp.to_hex(), "status", "seq");
-      const auto* fields = rec ? rec->array() : nullptr;
-      if (!fields || fields->size() != 2 || !(*fields)[0].string() || !(*fields)[1].string()) {
+      auto status = co_await c->execute(record_value_command(fp.to_hex(), "status"), 10s);
+      auto seq = co_await c->execute(record_value_command(fp.to_hex(), "seq"), 10s);
+      if (!status || !seq || !status->string() || !seq->string()) {
         problem("banned " + fp.to_hex() + " has no record");
         continue;
       }
-      if (*(*fields)[0].string() != "banned")
-        problem("banned " + fp.to_hex() + " has record status " + *(*fields)[0].string());
-      if (service::parse_u64(*(*fields)[1].string()) != last_ban_seq[fp])
+      if (*status->string() != "banned")
+        problem("banned " + fp.to_hex() + " has record status " + *status->string());
+      if (service::parse_u64(*seq->string()) != last_ban_seq[fp])
         problem("record seq of " + fp.to_hex() + " is not its last ban's");
     }
     c->close();

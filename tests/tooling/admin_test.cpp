@@ -6,6 +6,7 @@
 #include <string>
 
 #include "admin_support.hpp"
+#include "record_layout.hpp"
 
 namespace banlist::test {
 namespace {
@@ -59,7 +60,8 @@ TEST_CASE("lift keeps reason, case and note, history lists every ban and lift",
   CHECK(redis_cli(f, "LLEN bl:hist:" + fp) == "1");
   CHECK(redis_cli(f, "ZSCORE bl:lifted " + fp).empty());  // re-banned: not in the lifted index
   REQUIRE(c.del("/v1/bans/" + fp + "?reason=mistake", mod).status == 200);
-  CHECK(redis_cli(f, "HEXISTS bl:ban:" + fp + " lift_case_id") == "0");
+  CHECK(redis_cli(f, record_value_cli(fp, "status")) == "lifted");
+  CHECK(redis_cli(f, record_value_cli(fp, "lift_case_id")).empty());
   ban(c, mod, "h1@example.com", R"(,"case_id":"B-3")");
 
   auto h = c.get("/v1/bans/" + fp + "/history", mod);

@@ -12,6 +12,7 @@
 #include "config.hpp"
 #include "final_state.hpp"
 #include "json.hpp"
+#include "record_layout.hpp"
 #include "redis_peek.hpp"
 #include "service_fixture.hpp"
 #include "time_text.hpp"
@@ -133,7 +134,7 @@ TEST_CASE("an expiring ban is lifted on time as a normal lift delta", "[tooling]
   // one sweep interval plus slack after it.
   std::int64_t lifted_ms = 0;
   {
-    auto raw = redis_cmd(f.redis().endpoint(), {"HGET", "bl:ban:" + fp, "lifted_at"});
+    auto raw = redis_cmd(f.redis().endpoint(), record_value_command(fp, "lifted_at"));
     REQUIRE(raw.string());
     lifted_ms = service::parse_i64(*raw.string()).value_or(0);
   }

@@ -22,6 +22,89 @@ std::string get_or_empty(const field_map& fields, const std::string& name) {
   return v ? *v : std::string{};
 }
 
+// Reads the MessagePack that cmsgpack writes for a packed record: one array
+// of integers and strings. Anything else (maps, floats, binaries, nesting)
+// is not a record.
+class packed_reader {
+ public:
+  explicit packed_reader(std::string_view in) noexcept : in_(in) {}
+
+  std::optional<std::size_t> array_size() noexcept {
+    const auto tag = byte();
+    if (!tag)
+      return std::nullopt;
+    if ((*tag & 0xf0) == 0x90)
+      return *tag & 0x0f;
+    if (*tag == 0xdc)
+      return big_endian(2);
+    if (*tag == 0xdd)
+      return big_endian(4);
+    return std::nullopt;
+  }
+
+  // The next value, which must be an integer.
+  std::optional<std::int64_t> integer() noexcept {
+    const auto tag = byte();
+    if (!tag)
+      return std::nullopt;
+    if (*tag <= 0x7f)
+      return *tag;
+    if (*tag >= 0xe0)
+      return static_cast<std::int8_t>(*tag);
+    if (*tag >= 0xcc && *tag <= 0xcf) {  // unsigned 8, 16, 32, 64 bits
+      const auto v = big_endian(std::size_t{1} << (*tag - 0xcc));
+      if (!v || *v > static_cast<std::uint64_t>(INT64_MAX))
+        return std::nullopt;
+      return static_cast<std::int64_t>(*v);
+    }
+    if (*tag >= 0xd0 && *tag <= 0xd3) {  // signed 8, 16, 32, 64 bits
+      const std::size_t n = std::size_t{1} << (*tag - 0xd0);
+      const auto v = big_endian(n);
+      if (!v)
+        return std::nullopt;
+      const unsigned shift = static_cast<unsigned>(64 - 8 * n);
+      return static_cast<std::int64_t>(*v << shift) >> shift;  // sign-extend
+    }
+    return std::nullopt;
+  }
+
+  // The next value, which must be a string.
+  std::optional<std::string_view> string() noexcept {
+    const auto tag = byte();
+    if (!tag)
+      return std::nullopt;
+    std::optional<std::uint64_t> size;
+    if ((*tag & 0xe0) == 0xa0)
+      size = *tag & 0x1f;
+    else if (*tag >= 0xd9 && *tag <= 0xdb)  // 8, 16, 32-bit length
+      size = big_endian(std::size_t{1} << (*tag - 0xd9));
+    if (!size || *size > in_.size() - at_)
+      return std::nullopt;
+    const auto out = in_.substr(at_, *size);
+    at_ += *size;
+    return out;
+  }
+
+ private:
+  std::optional<std::uint8_t> byte() noexcept {
+    if (at_ == in_.size())
+      return std::nullopt;
+    return static_cast<std::uint8_t>(in_[at_++]);
+  }
+
+  std::optional<std::uint64_t> big_endian(std::size_t bytes) noexcept {
+    if (in_.size() - at_ < bytes)
+      return std::nullopt;
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < bytes; ++i)
+      v = (v << 8) | static_cast<std::uint8_t>(in_[at_++]);
+    return v;
+  }
+
+  std::string_view in_;
+  std::size_t at_ = 0;
+};
+
 // Splits a stream entry into its id and field map.
 store_result<std::pair<std::string, field_map>> split_entry(const redis_value& entry) {
   const auto* parts = entry.array();
@@ -101,6 +184,8 @@ store_result<ban_record> decode_ban_record(const fingerprint& fp, const field_ma
   r.type = *parsed_type;
   r.value = get_or_empty(fields, "value");
   r.masked = get_or_empty(fields, "masked");
+  if (r.masked.empty())
+    r.masked = sdk::mask(r.type, r.value);
   r.reason = get_or_empty(fields, "reason");
   r.note = get_or_empty(fields, "note");
   r.case_id = get_or_empty(fields, "case_id");
@@ -137,6 +222,82 @@ store_result<ban_record> decode_ban_record(const fingerprint& fp, const field_ma
   } else {
     return std::unexpected(bad("ban record: status"));
   }
+  return r;
+}
+
+store_result<ban_record> decode_packed_record(const fingerprint& fp, std::string_view packed) {
+  // The places of record.lua's R table, 1-based there: version, type,
+  // value, masked, reason, note, case_id, source, public, banned_at,
+  // banned_by, seq, expires_at, report_id, status (15 values, a banned
+  // record), then lifted_at, lifted_by, lift_reason, lift_seq,
+  // lift_case_id, lift_note (21, a lifted one).
+  constexpr std::size_t kBannedSize = 15;
+  constexpr std::size_t kLiftedSize = 21;
+  packed_reader in(packed);
+  const auto size = in.array_size();
+  if (!size || (*size != kBannedSize && *size != kLiftedSize))
+    return std::unexpected(bad("packed record: size"));
+  const auto version = in.integer();
+  if (version != 1)
+    return std::unexpected(bad("packed record: version"));
+  const auto type_name = in.string();
+  const auto value = in.string();
+  const auto masked = in.string();
+  const auto reason = in.string();
+  const auto note = in.string();
+  const auto case_id = in.string();
+  const auto source = in.string();
+  const auto is_public = in.integer();
+  const auto banned_at = in.integer();
+  const auto banned_by = in.string();
+  const auto seq = in.integer();
+  const auto expires_at = in.integer();
+  const auto report_id = in.string();
+  const auto status = in.integer();
+  if (!type_name || !value || !masked || !reason || !note || !case_id || !source || !is_public ||
+      !banned_at || !banned_by || !seq || *seq < 0 || !expires_at || !report_id || !status)
+    return std::unexpected(bad("packed record: values"));
+  const auto type = sdk::parse_identifier_type(*type_name);
+  if (!type)
+    return std::unexpected(bad("packed record: type"));
+  ban_record r;
+  r.fp = fp;
+  r.type = *type;
+  r.value = *value;
+  r.masked = masked->empty() ? sdk::mask(r.type, r.value) : std::string(*masked);
+  r.reason = *reason;
+  r.note = *note;
+  r.case_id = *case_id;
+  r.source = *source;
+  r.is_public = *is_public == 1;
+  r.banned_at_ms = *banned_at;
+  r.banned_by = *banned_by;
+  r.seq = static_cast<std::uint64_t>(*seq);
+  if (*expires_at != 0)
+    r.expires_at = *expires_at;
+  r.report_id = *report_id;
+  if (*status == 0 && *size == kBannedSize) {
+    r.status = ban_status::banned;
+    return r;
+  }
+  if (*status != 1 || *size != kLiftedSize)
+    return std::unexpected(bad("packed record: status"));
+  r.status = ban_status::lifted;
+  const auto lifted_at = in.integer();
+  const auto lifted_by = in.string();
+  const auto lift_reason = in.string();
+  const auto lift_seq = in.integer();
+  const auto lift_case_id = in.string();
+  const auto lift_note = in.string();
+  if (!lifted_at || !lifted_by || !lift_reason || !lift_seq || *lift_seq < 0 || !lift_case_id ||
+      !lift_note)
+    return std::unexpected(bad("packed record: lift values"));
+  r.lifted_at_ms = *lifted_at;
+  r.lifted_by = *lifted_by;
+  r.lift_reason = *lift_reason;
+  r.lift_seq = static_cast<std::uint64_t>(*lift_seq);
+  r.lift_case_id = *lift_case_id;
+  r.lift_note = *lift_note;
   return r;
 }
 

@@ -1,6 +1,7 @@
-// record_codec: turns Redis replies (HGETALL field lists, stream entries)
-// into domain records. Anything malformed becomes store_errc::protocol_error,
-// never a half-filled record. Pure functions; thread-safe.
+// record_codec: turns Redis replies (packed records, HGETALL field lists,
+// stream entries) into domain records. Anything malformed becomes
+// store_errc::protocol_error, never a half-filled record. Pure functions;
+// thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +22,12 @@ using field_map = std::unordered_map<std::string, std::string>;
 // entry fields).
 store_result<field_map> to_field_map(const redis_value& value);
 
+// A record as field/value strings: the archived episodes of bl:hist:{fp}
+// (and layout 3's record hashes). `masked` is computed when absent.
 store_result<ban_record> decode_ban_record(const fingerprint& fp, const field_map& fields);
+// A packed record of layout 4 (record.lua: a MessagePack array of values in
+// fixed places), as HGET of its bucket returns it.
+store_result<ban_record> decode_packed_record(const fingerprint& fp, std::string_view packed);
 store_result<api_key> decode_api_key(const field_map& fields);
 
 // A bl:log entry: [id, [field, value, ...]].

@@ -222,10 +222,13 @@ std::expected<redis_process, std::string> redis_process::start(redis_process_opt
          << "appendfsync " << options.appendfsync << "\n"
          << "aof-load-truncated yes\n"
          << "save \"\"\n"
-         // The banned set's 65,536 bucket hashes hold ~150 entries each at
-         // 10M bans; above 128 (the default) Redis turns a listpack into a
-         // hashtable, twice the memory and slower to read whole.
-         << "hash-max-listpack-entries 512\n";
+         // The banned set's and the records' 65,536 bucket hashes hold ~150
+         // entries each at 10M bans; above 128 entries (the default) or a
+         // value above 64 bytes (a packed record is ~120) Redis turns a
+         // listpack into a hashtable: more memory, slower to read whole.
+         // 1 KiB covers all but records with notes near their 2,000 limit.
+         << "hash-max-listpack-entries 512\n"
+         << "hash-max-listpack-value 1024\n";
     for (const auto& line : options.extra_config)
       conf << line << "\n";
     if (!conf)

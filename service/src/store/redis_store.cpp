@@ -27,6 +27,20 @@ constexpr std::size_t kListMaxScan = 10000;   // seqs examined per list() call
 // migrate_order.lua use the same 128), and how many one read_order() reads.
 constexpr std::uint64_t kOrderBucketSeqs = 128;
 constexpr std::size_t kOrderMaxBuckets = 256;
+// The layout a new list starts at and an older one is migrated to, in
+// bl:layout (docs/redis-layout.md): 4 = records packed into buckets.
+constexpr std::string_view kLayout = "4";
+
+// A SCAN MATCH pattern that matches `text` literally.
+std::string glob_escape(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\')
+      out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
 
 store_error unexpected_reply(std::string_view what) {
   return to_store_error(failure_kind::unexpected_reply, what);
@@ -80,6 +94,7 @@ redis_store::redis_store(asio::any_io_executor executor, redis_endpoint endpoint
       scripts::bulletin_withdraw;
   scripts_[static_cast<std::size_t>(script_id::migrate_banned)].source = scripts::migrate_banned;
   scripts_[static_cast<std::size_t>(script_id::migrate_order)].source = scripts::migrate_order;
+  scripts_[static_cast<std::size_t>(script_id::migrate_records)].source = scripts::migrate_records;
   scripts_[static_cast<std::size_t>(script_id::expire)].source = scripts::expire;
   scripts_[static_cast<std::size_t>(script_id::report_file)].source = scripts::report_file;
   scripts_[static_cast<std::size_t>(script_id::report_reject)].source = scripts::report_reject;
@@ -153,7 +168,7 @@ std::string redis_store::key(std::string_view suffix) const {
 }
 
 std::vector<std::string> redis_store::ban_keys() const {
-  return {key("ban:"),   key("seq"),    key("log"),   key("banned"),         key("public"),
+  return {key("rec"),    key("seq"),    key("log"),   key("banned"),         key("public"),
           key("bans"),   key("digest"), key("audit"), key("public_version"), key("pubidx"),
           key("expiry"),  // issue 7: expiry index (KEYS[11])
           key("lifted"),  // issue 7: lifted records by lift seq (KEYS[12])
@@ -161,12 +176,32 @@ std::vector<std::string> redis_store::ban_keys() const {
 }
 
 std::vector<std::string> redis_store::lift_keys(const fingerprint& fp) const {
-  // lift.lua takes the record and history keys themselves; the rest are
-  // ban.lua's.
+  // lift.lua takes the history key itself; the rest are ban.lua's.
   auto keys = ban_keys();
-  keys[0].append(fp.to_hex());
   keys[12].append(fp.to_hex());
   return keys;
+}
+
+std::vector<std::string> redis_store::record_read(const fingerprint& fp) const {
+  std::string field(16, '\0');
+  for (int i = 0; i < 8; ++i) {
+    field[static_cast<std::size_t>(i)] = static_cast<char>(fp.high >> (56 - 8 * i));
+    field[static_cast<std::size_t>(8 + i)] = static_cast<char>(fp.low >> (56 - 8 * i));
+  }
+  return {"HGET", key("rec:" + fp.to_hex().substr(0, 4)), std::move(field)};
+}
+
+store_result<std::optional<ban_record>> redis_store::decode_record_reply(const fingerprint& fp,
+                                                                         const redis_value& reply) {
+  if (reply.is_nil())
+    return std::optional<ban_record>{};
+  const auto* packed = reply.string();
+  if (!packed)
+    return std::unexpected(unexpected_reply("record"));
+  auto record = decode_packed_record(fp, *packed);
+  if (!record)
+    return std::unexpected(record.error());
+  return std::optional<ban_record>(std::move(*record));
 }
 
 asio::awaitable<store_result<redis_value>> redis_store::command(std::vector<std::string> args) {
@@ -272,13 +307,15 @@ std::optional<store_error> redis_store::replication_shortfall(const mutation_rep
 }
 
 asio::awaitable<store_result<list_identity>> redis_store::init_list_impl(std::uint64_t seed) {
-  std::vector<std::string> keys{key("seed"), key("epoch")};
-  std::vector<std::string> args{std::to_string(seed), std::to_string(random_nonzero_u64())};
+  std::vector<std::string> keys{key("seed"), key("epoch"), key("layout")};
+  std::vector<std::string> args{std::to_string(seed), std::to_string(random_nonzero_u64()),
+                                std::string(kLayout)};
   auto reply = co_await run_script(script_id::init_list, std::move(keys), std::move(args));
   if (!reply)
     co_return std::unexpected(std::move(reply.error()));
   const auto* items = reply->array();
-  if (!items || items->size() != 2 || !(*items)[0].string() || !(*items)[1].string()) {
+  if (!items || items->size() != 3 || !(*items)[0].string() || !(*items)[1].string() ||
+      !(*items)[2].string()) {
     co_return std::unexpected(unexpected_reply("init_list"));
   }
   const auto stored_seed = parse_u64(*(*items)[0].string());
@@ -295,6 +332,10 @@ asio::awaitable<store_result<list_identity>> redis_store::init_list_impl(std::ui
   auto ordered = co_await migrate_order();
   if (!ordered)
     co_return std::unexpected(std::move(ordered.error()));
+  // And layout 3's record hashes, once (the layout marker says when done).
+  auto packed = co_await migrate_records(*(*items)[2].string());
+  if (!packed)
+    co_return std::unexpected(std::move(packed.error()));
   co_return list_identity{*epoch, *stored_seed};
 }
 
@@ -362,12 +403,12 @@ store_result<std::vector<store_result<ban_outcome>>> redis_store::decode_ban_rep
       out.push_back(ban_outcome{std::move(record), true});
       continue;
     }
-    auto fields = to_field_map(r);
-    if (!fields) {
-      out.push_back(std::unexpected(fields.error()));
+    const auto* packed = r.string();
+    if (!packed) {
+      out.push_back(std::unexpected(unexpected_reply("ban reply record")));
       continue;
     }
-    auto record = decode_ban_record(proposed[i].fp, *fields);
+    auto record = decode_packed_record(proposed[i].fp, *packed);
     if (!record) {
       out.push_back(std::unexpected(record.error()));
       continue;
@@ -410,19 +451,10 @@ store_result<lift_outcome> redis_store::decode_lift_reply(const fingerprint& fp,
 }
 
 asio::awaitable<store_result<std::optional<ban_record>>> redis_store::get_impl(fingerprint fp) {
-  std::vector<std::string> args1{"HGETALL", key("ban:" + fp.to_hex())};
-  auto reply = co_await command(std::move(args1));
+  auto reply = co_await command(record_read(fp));
   if (!reply)
     co_return std::unexpected(std::move(reply.error()));
-  auto fields = to_field_map(*reply);
-  if (!fields)
-    co_return std::unexpected(fields.error());
-  if (fields->empty())
-    co_return std::optional<ban_record>{};
-  auto record = decode_ban_record(fp, *fields);
-  if (!record)
-    co_return std::unexpected(record.error());
-  co_return std::optional<ban_record>(std::move(*record));
+  co_return decode_record_reply(fp, *reply);
 }
 
 asio::awaitable<store_result<ban_page>> redis_store::list_impl(ban_query query) {
@@ -500,7 +532,7 @@ asio::awaitable<store_result<redis_store::seq_records>> redis_store::read_record
   std::vector<std::vector<std::string>> reads;
   for (const auto& [seq, fp] : entries) {
     out.emplace_back(seq, std::nullopt);
-    reads.push_back({"HGETALL", key("ban:" + fp.to_hex())});
+    reads.push_back(record_read(fp));
   }
   if (reads.empty())
     co_return out;
@@ -511,12 +543,7 @@ asio::awaitable<store_result<redis_store::seq_records>> redis_store::read_record
     auto checked = reject_error_reply(std::move((*records)[i]));
     if (!checked)
       co_return std::unexpected(checked.error());
-    auto fields = to_field_map(*checked);
-    if (!fields)
-      co_return std::unexpected(fields.error());
-    if (fields->empty())
-      continue;
-    auto record = decode_ban_record(entries[i].second, *fields);
+    auto record = decode_record_reply(entries[i].second, *checked);
     if (!record)
       co_return std::unexpected(record.error());
     out[i].second = std::move(*record);
@@ -620,7 +647,7 @@ asio::awaitable<store_result<std::vector<check_answer>>> redis_store::check_on(
   std::vector<std::vector<std::string>> reads;
   reads.reserve(fps.size());
   for (const auto& fp : fps) {
-    reads.push_back({"HMGET", key("ban:" + fp.to_hex()), "status", "reason", "banned_at", "seq"});
+    reads.push_back(record_read(fp));
   }
   // One write, one round trip for the whole batch.
   auto replies = co_await connection->execute_pipeline(std::move(reads), options_.command_timeout);
@@ -631,20 +658,16 @@ asio::awaitable<store_result<std::vector<check_answer>>> redis_store::check_on(
     auto reply = reject_error_reply(std::move((*replies)[i]));
     if (!reply)
       co_return std::unexpected(reply.error());
-    const auto* fields = reply->array();
-    if (!fields || fields->size() != 4)
-      co_return std::unexpected(unexpected_reply("HMGET"));
-    const auto* status = (*fields)[0].string();
-    if (!status || *status != "banned")
+    auto record = decode_record_reply(fps[i], *reply);
+    if (!record)
+      co_return std::unexpected(record.error());
+    if (!*record || (*record)->status != ban_status::banned)
       continue;
     auto& a = answers[i];
     a.banned = true;
-    if (const auto* reason = (*fields)[1].string())
-      a.reason = *reason;
-    if (const auto* at = (*fields)[2].string())
-      a.since_ms = parse_i64(*at).value_or(0);
-    if (const auto* seq = (*fields)[3].string())
-      a.seq = parse_u64(*seq).value_or(0);
+    a.reason = std::move((*record)->reason);
+    a.since_ms = (*record)->banned_at_ms;
+    a.seq = (*record)->seq;
   }
   co_return answers;
 }
@@ -763,6 +786,46 @@ asio::awaitable<store_result<void>> redis_store::migrate_order() {
     if (*left == 0)
       co_return store_result<void>{};
   }
+}
+
+asio::awaitable<store_result<void>> redis_store::migrate_records(std::string_view layout) {
+  if (layout == kLayout)
+    co_return store_result<void>{};
+  // SCAN returns every key that exists for the whole scan; no writer makes
+  // new layout 3 records (an older banlistd still running is not
+  // supported across this upgrade, docs/operations.md), so one pass moves
+  // them all.
+  const std::string pattern = glob_escape(key("ban:")) + "*";
+  std::string cursor = "0";
+  do {
+    std::vector<std::string> scan{
+        "SCAN", cursor, "MATCH", pattern, "COUNT", std::to_string(kMigrateCount), "TYPE", "hash"};
+    auto page = co_await command(std::move(scan));
+    if (!page)
+      co_return std::unexpected(std::move(page.error()));
+    const auto* parts = page->array();
+    if (!parts || parts->size() != 2 || !(*parts)[0].string() || !(*parts)[1].array())
+      co_return std::unexpected(unexpected_reply("SCAN"));
+    cursor = *(*parts)[0].string();
+    std::vector<std::string> old_keys;
+    for (const auto& k : *(*parts)[1].array()) {
+      if (!k.string())
+        co_return std::unexpected(unexpected_reply("SCAN key"));
+      old_keys.push_back(*k.string());
+    }
+    if (old_keys.empty())
+      continue;
+    std::vector<std::string> keys{key("rec")};
+    auto moved =
+        co_await run_script(script_id::migrate_records, std::move(keys), std::move(old_keys));
+    if (!moved)
+      co_return std::unexpected(std::move(moved.error()));
+  } while (cursor != "0");
+  std::vector<std::string> mark{"SET", key("layout"), std::string(kLayout)};
+  auto marked = co_await command(std::move(mark));
+  if (!marked)
+    co_return std::unexpected(std::move(marked.error()));
+  co_return store_result<void>{};
 }
 
 asio::awaitable<store_result<std::uint64_t>> redis_store::scan_banned_impl(

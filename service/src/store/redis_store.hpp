@@ -33,6 +33,7 @@ class redis_store final : public store {
     bulletin_withdraw,
     migrate_banned,
     migrate_order,
+    migrate_records,
     expire,  // issue 7: reports and expiry
     report_file,
     report_reject,
@@ -254,6 +255,9 @@ class redis_store final : public store {
   // Moves layout 2's bl:bans sorted set into the order buckets and drops
   // its bl:public sorted set (init_list).
   boost::asio::awaitable<store_result<void>> migrate_order();
+  // Moves layout 3's record hashes into packed records (init_list), unless
+  // the layout marker says it is done.
+  boost::asio::awaitable<store_result<void>> migrate_records(std::string_view layout);
   boost::asio::awaitable<store_result<change_log_state>> log_state_impl();
   boost::asio::awaitable<store_result<std::uint64_t>> trim_log_impl(std::uint64_t oldest);
   boost::asio::awaitable<store_result<void>> record_snapshot_impl(std::string instance_id,
@@ -362,6 +366,12 @@ class redis_store final : public store {
   std::string key(std::string_view suffix) const;
   std::vector<std::string> ban_keys() const;
   std::vector<std::string> lift_keys(const fingerprint& fp) const;
+  // HGET of fp's packed record: the bucket `rec:{first four hex digits}`,
+  // field the fingerprint's 16 bytes, high half first (record.lua).
+  std::vector<std::string> record_read(const fingerprint& fp) const;
+  // Its reply: nullopt when there is no record.
+  static store_result<std::optional<ban_record>> decode_record_reply(const fingerprint& fp,
+                                                                     const redis_value& reply);
 
   // EVALSHA, falling back to EVAL when Redis lost the script (NOSCRIPT).
   // Error replies become store_error.

@@ -32,7 +32,7 @@ std::int64_t now_ms() {
 
 // An archived episode (ban.lua: a JSON array of field/value strings) as a
 // field map, completed with what every episode of the fingerprint shares.
-store_result<field_map> archived_fields(std::string_view json, const field_map& current) {
+store_result<field_map> archived_fields(std::string_view json, const ban_record& current) {
   simdjson::dom::parser parser;
   simdjson::dom::array items;
   if (parser.parse(json.data(), json.size()).get(items))
@@ -54,10 +54,9 @@ store_result<field_map> archived_fields(std::string_view json, const field_map& 
   }
   if (have_name)
     return std::unexpected(unexpected_reply("history entry length"));
-  for (const char* shared : {"type", "value", "masked"}) {
-    if (auto it = current.find(shared); it != current.end())
-      fields.emplace(shared, it->second);
-  }
+  fields.emplace("type", sdk::to_string(current.type));
+  fields.emplace("value", current.value);
+  fields.emplace("masked", current.masked);
   fields["status"] = "lifted";  // only lifted episodes are archived
   return fields;
 }
@@ -72,7 +71,7 @@ std::optional<std::int64_t> id_ms(std::string_view id) {
 asio::awaitable<store_result<std::optional<ban_history>>> redis_store::history_impl(
     fingerprint fp) {
   const std::string hex = fp.to_hex();
-  std::vector<redis_connection::command> cmds{{"HGETALL", key("ban:" + hex)},
+  std::vector<redis_connection::command> cmds{record_read(fp),
                                               {"LRANGE", key("hist:" + hex), "0", "-1"}};
   auto replies = co_await commands_->execute_pipeline(std::move(cmds), options_.command_timeout);
   if (!replies)
@@ -83,10 +82,10 @@ asio::awaitable<store_result<std::optional<ban_history>>> redis_store::history_i
   auto list_reply = reject_error_reply(std::move((*replies)[1]));
   if (!list_reply)
     co_return std::unexpected(list_reply.error());
-  auto current = to_field_map(*record_reply);
+  auto current = decode_record_reply(fp, *record_reply);
   if (!current)
     co_return std::unexpected(current.error());
-  if (current->empty())
+  if (!*current)
     co_return std::optional<ban_history>{};
   const auto* archived = list_reply->array();
   if (!archived)
@@ -97,7 +96,7 @@ asio::awaitable<store_result<std::optional<ban_history>>> redis_store::history_i
     const auto* text = entry.string();
     if (!text)
       co_return std::unexpected(unexpected_reply("history entry"));
-    auto fields = archived_fields(*text, *current);
+    auto fields = archived_fields(*text, **current);
     if (!fields)
       co_return std::unexpected(fields.error());
     auto episode = decode_ban_record(fp, *fields);
@@ -105,10 +104,7 @@ asio::awaitable<store_result<std::optional<ban_history>>> redis_store::history_i
       co_return std::unexpected(episode.error());
     history.episodes.push_back(std::move(*episode));
   }
-  auto record = decode_ban_record(fp, *current);
-  if (!record)
-    co_return std::unexpected(record.error());
-  history.episodes.push_back(std::move(*record));
+  history.episodes.push_back(std::move(**current));
   co_return std::optional<ban_history>(std::move(history));
 }
 

@@ -111,7 +111,7 @@ asio::awaitable<store_result<public_page>> redis_store::list_public_impl(public_
   const std::size_t limit = std::clamp<std::size_t>(query.limit, 1, 1000);
   std::vector<std::string> keys{index_key(key("pubidx"), query), key("public_version")};
   std::vector<std::string> args{
-      key("ban:"), query.before_seq == 0 ? "+inf" : "(" + std::to_string(query.before_seq),
+      key("rec"), query.before_seq == 0 ? "+inf" : "(" + std::to_string(query.before_seq),
       std::to_string(limit + 1)};
   auto reply = co_await run_script(script_id::public_page, std::move(keys), std::move(args));
   if (!reply)
@@ -159,8 +159,7 @@ redis_store::public_entries_impl(std::vector<fingerprint> fps) {
   std::vector<std::vector<std::string>> reads;
   reads.reserve(fps.size());
   for (const auto& fp : fps) {
-    reads.push_back({"HMGET", key("ban:" + fp.to_hex()), "type", "masked", "reason", "case_id",
-                     "source", "banned_at", "status", "public", "seq"});
+    reads.push_back(record_read(fp));
   }
   auto replies = co_await commands_->execute_pipeline(std::move(reads), options_.command_timeout);
   if (!replies)
@@ -169,21 +168,14 @@ redis_store::public_entries_impl(std::vector<fingerprint> fps) {
     auto checked = reject_error_reply(std::move((*replies)[i]));
     if (!checked)
       co_return std::unexpected(checked.error());
-    const auto* row = checked->array();
-    if (!row || row->size() != 9)
-      co_return std::unexpected(bad_reply("public entry"));
-    auto text = [&](std::size_t c) -> std::string {
-      const auto* s = (*row)[c].string();
-      return s ? *s : std::string();
-    };
-    if (text(6) != "banned" || text(7) != "1")
+    auto record = decode_record_reply(fps[i], *checked);
+    if (!record)
+      co_return std::unexpected(record.error());
+    const auto& r = *record;
+    if (!r || r->status != ban_status::banned || !r->is_public)
       continue;  // not banned, or banned but not public: not disclosed
-    auto type = sdk::parse_identifier_type(text(0));
-    auto at = parse_i64(text(5));
-    auto seq = parse_u64(text(8));
-    if (!type || !at || !seq)
-      co_return std::unexpected(bad_reply("public entry fields"));
-    out[i] = public_entry{fps[i], *type, text(1), text(2), text(3), text(4), *at, *seq};
+    out[i] = public_entry{fps[i],     r->type,   r->masked,       r->reason,
+                          r->case_id, r->source, r->banned_at_ms, r->seq};
   }
   co_return out;
 }

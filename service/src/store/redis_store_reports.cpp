@@ -117,8 +117,8 @@ store_result<std::int64_t> reply_status(const redis_value& reply, const redis_ar
 asio::awaitable<store_result<filed_report>> redis_store::file_report_impl(report proposed,
                                                                           actor who) {
   const std::string fp = proposed.fp.to_hex();
-  std::vector<std::string> keys{key("ban:" + fp), key("reports_open"), key("report_seq"),
-                                key("report:"),   key("report_ev:"),   key("reports:open"),
+  std::vector<std::string> keys{key("rec"),     key("reports_open"), key("report_seq"),
+                                key("report:"), key("report_ev:"),   key("reports:open"),
                                 key("audit")};
   std::vector<std::string> args{fp,
                                 std::string(sdk::to_string(proposed.type)),
@@ -280,10 +280,10 @@ asio::awaitable<store_result<report_decision>> redis_store::accept_report_impl(s
   }
   if (*status != 1 || items->size() != 4 || !(*items)[1].integer())
     co_return std::unexpected(unexpected_reply("report_accept reply"));
-  auto ban_fields = to_field_map((*items)[2]);
-  if (!ban_fields)
-    co_return std::unexpected(ban_fields.error());
-  auto ban_record_now = decode_ban_record(ban.fp, *ban_fields);
+  const auto* packed = (*items)[2].string();
+  if (!packed)
+    co_return std::unexpected(unexpected_reply("report_accept reply"));
+  auto ban_record_now = decode_packed_record(ban.fp, *packed);
   if (!ban_record_now)
     co_return std::unexpected(ban_record_now.error());
   auto record = report_from(id, (*items)[3]);

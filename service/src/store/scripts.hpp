@@ -18,6 +18,8 @@ extern const std::string_view bulletin_withdraw;
 // Layout 1 -> 2: bl:banned into its buckets (run at start by init_list).
 extern const std::string_view migrate_banned;
 extern const std::string_view migrate_order;
+// Layout 3 -> 4: record hashes into packed records in buckets.
+extern const std::string_view migrate_records;
 // Issue 7: partner reports and expiry. `expire` is expire_guard.lua + lift.lua;
 // `report_accept` wraps ban.lua in a function and calls it.
 extern const std::string_view expire;

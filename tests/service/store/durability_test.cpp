@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include "banned_layout.hpp"
+#include "record_layout.hpp"
 #include "redis_server.hpp"
 #include "run_async.hpp"
 #include "store/record_codec.hpp"
@@ -152,16 +153,17 @@ TEST_CASE("kill -9 during 1,000 concurrent bans loses no acknowledged ban and ha
     }
 
     // Every record has a log entry with its seq and vice versa.
-    auto keys = co_await raw(c, "KEYS", "bl:ban:*");
-    REQUIRE(keys.has_value());
-    CHECK(keys->array()->size() == head);
+    auto records = co_await raw(c, "EVAL", test::kRecordCountScript, "0", "bl:rec");
+    REQUIRE(records.has_value());
+    REQUIRE(records->integer());
+    CHECK(*records->integer() == static_cast<std::int64_t>(head));
     std::map<std::uint64_t, fingerprint> by_seq;
     for (const auto& entry : *log->array()) {
       auto ch = decode_change(entry).value();
       by_seq[ch.seq] = ch.fp;
     }
     for (const auto& fp : banned) {
-      auto rec = co_await raw(c, "HGET", "bl:ban:" + fp.to_hex(), "seq");
+      auto rec = co_await c->execute(test::record_value_command(fp.to_hex(), "seq"), 10s);
       REQUIRE(rec.has_value());
       REQUIRE(rec->string());
       const auto seq = parse_u64(*rec->string()).value();

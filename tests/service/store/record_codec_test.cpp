@@ -1,5 +1,6 @@
-// record_codec: a change-log entry decodes into exactly the change it holds,
-// and anything malformed is a protocol error, never a half-filled change.
+// record_codec: a change-log entry and a packed ban record decode into
+// exactly what they hold, and anything malformed is a protocol error, never
+// a half-filled change or record.
 #include <catch2/catch.hpp>
 
 #include "store/record_codec.hpp"
@@ -102,6 +103,184 @@ TEST_CASE("record codec: a malformed log entry is a protocol error", "[store][co
       items.push_back(text(f));
     items[1] = redis_value{std::int64_t{3}};  // a non-string value
     refused(redis_value{redis_array{text("1-1"), redis_value{std::move(items)}}});
+  }
+}
+
+namespace {
+
+// MessagePack as cmsgpack writes it for record.lua, built by hand so the
+// decoder is judged against the format, not against itself.
+struct packer {
+  std::string out;
+
+  void byte(unsigned v) { out.push_back(static_cast<char>(v)); }
+  void big_endian(std::uint64_t v, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i)
+      byte(static_cast<unsigned>((v >> (8 * i)) & 0xff));
+  }
+  packer& array(std::size_t n) {
+    if (n < 16) {
+      byte(0x90 | static_cast<unsigned>(n));
+    } else {
+      byte(0xdc);
+      big_endian(n, 2);
+    }
+    return *this;
+  }
+  packer& str(std::string_view s) {
+    if (s.size() < 32) {
+      byte(0xa0 | static_cast<unsigned>(s.size()));
+    } else if (s.size() < 256) {
+      byte(0xd9);
+      big_endian(s.size(), 1);
+    } else {
+      byte(0xda);
+      big_endian(s.size(), 2);
+    }
+    out.append(s);
+    return *this;
+  }
+  packer& num(std::int64_t v) {
+    if (v >= 0 && v < 128) {
+      byte(static_cast<unsigned>(v));
+    } else if (v >= 0 && v < 256) {
+      byte(0xcc);
+      big_endian(static_cast<std::uint64_t>(v), 1);
+    } else if (v >= 0 && v < 65536) {
+      byte(0xcd);
+      big_endian(static_cast<std::uint64_t>(v), 2);
+    } else if (v >= 0 && v <= 0xffffffffLL) {
+      byte(0xce);
+      big_endian(static_cast<std::uint64_t>(v), 4);
+    } else if (v >= 0) {
+      byte(0xcf);
+      big_endian(static_cast<std::uint64_t>(v), 8);
+    } else if (v >= -32) {
+      byte(static_cast<unsigned>(v) & 0xff);
+    } else {
+      byte(0xd3);
+      big_endian(static_cast<std::uint64_t>(v), 8);
+    }
+    return *this;
+  }
+};
+
+const std::string kNote(300, 'n');  // str16
+
+// The 15 values of a banned record (record.lua's R), the public one with
+// its masked form stored.
+packer banned_values(packer p, std::size_t size, bool is_public) {
+  p.array(size).num(1).str("phone").str("+8613812345678").str(is_public ? "138****5678" : "");
+  p.str("fraud").str(kNote).str(std::string(40, 'c')).str("hotline").num(is_public ? 1 : 0);
+  p.num(1700000000123).str("k-mod").num(70000).num(0).str("").num(0);
+  return p;
+}
+
+std::string lifted_record() {
+  auto p = banned_values(packer{}, 21, false);
+  // status is the last of the 15: rewrite it as lifted.
+  p.out.back() = 0x01;
+  p.num(1700000009999).str("k-admin").str("appeal").num(70001).str("L-1").str("");
+  return p.out;
+}
+
+}  // namespace
+
+TEST_CASE("record codec: a packed record decodes whole", "[store][codec]") {
+  const auto fp = *fingerprint::from_hex(kFp);
+  SECTION("banned, not public: masked from the value") {
+    auto r = service::decode_packed_record(fp, banned_values(packer{}, 15, false).out);
+    REQUIRE(r.has_value());
+    CHECK(r->fp == fp);
+    CHECK(r->type == sdk::identifier_type::phone);
+    CHECK(r->value == "+8613812345678");
+    CHECK(r->masked == sdk::mask(sdk::identifier_type::phone, "+8613812345678"));
+    CHECK_FALSE(r->masked.empty());
+    CHECK(r->reason == "fraud");
+    CHECK(r->note == kNote);
+    CHECK(r->case_id == std::string(40, 'c'));
+    CHECK(r->source == "hotline");
+    CHECK_FALSE(r->is_public);
+    CHECK(r->banned_at_ms == 1700000000123);
+    CHECK(r->banned_by == "k-mod");
+    CHECK(r->seq == 70000);
+    CHECK_FALSE(r->expires_at.has_value());
+    CHECK(r->report_id.empty());
+    CHECK(r->status == service::ban_status::banned);
+  }
+  SECTION("banned, public: masked as stored") {
+    auto r = service::decode_packed_record(fp, banned_values(packer{}, 15, true).out);
+    REQUIRE(r.has_value());
+    CHECK(r->is_public);
+    CHECK(r->masked == "138****5678");
+  }
+  SECTION("lifted") {
+    auto r = service::decode_packed_record(fp, lifted_record());
+    REQUIRE(r.has_value());
+    CHECK(r->status == service::ban_status::lifted);
+    CHECK(r->lifted_at_ms == 1700000009999);
+    CHECK(r->lifted_by == "k-admin");
+    CHECK(r->lift_reason == "appeal");
+    CHECK(r->lift_seq == 70001);
+    CHECK(r->lift_case_id == "L-1");
+    CHECK(r->lift_note.empty());
+    CHECK(r->seq == 70000);
+  }
+}
+
+TEST_CASE("record codec: a malformed packed record is refused", "[store][codec]") {
+  const auto fp = *fingerprint::from_hex(kFp);
+  auto refused = [&](std::string_view packed) {
+    auto r = service::decode_packed_record(fp, packed);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == service::store_errc::protocol_error);
+  };
+  SECTION("every truncation") {
+    for (const auto& whole : {banned_values(packer{}, 15, true).out, lifted_record()}) {
+      for (std::size_t n = 0; n < whole.size(); ++n) {
+        INFO("prefix of " << n << " bytes");
+        refused(std::string_view(whole).substr(0, n));
+      }
+    }
+  }
+  SECTION("wrong sizes and versions") {
+    refused(banned_values(packer{}, 14, false).out);
+    refused(banned_values(packer{}, 16, false).out);
+    auto v2 = banned_values(packer{}, 15, false).out;
+    v2[1] = 0x02;  // version 2
+    refused(v2);
+  }
+  SECTION("a lifted status without the lift values, and an unknown status") {
+    auto half = banned_values(packer{}, 15, false).out;
+    half.back() = 0x01;
+    refused(half);
+    auto unknown = banned_values(packer{}, 15, false).out;
+    unknown.back() = 0x02;
+    refused(unknown);
+  }
+  SECTION("wrong kinds") {
+    packer map;
+    map.byte(0x81);  // a map of one
+    map.str("type").str("phone");
+    refused(map.out);
+    auto text_for_number = banned_values(packer{}, 15, false).out;
+    text_for_number[1] = static_cast<char>(0xa1);  // version as a 1-char string
+    refused(text_for_number);
+    packer negative_seq;
+    negative_seq.array(15).num(1).str("phone").str("+8613812345678").str("").str("fraud");
+    negative_seq.str("").str("").str("").num(0).num(1700000000123).str("k").num(-5);
+    negative_seq.num(0).str("").num(0);
+    refused(negative_seq.out);
+    packer bad_type;
+    bad_type.array(15).num(1).str("fax").str("1").str("").str("fraud").str("").str("").str("");
+    bad_type.num(0).num(1).str("k").num(1).num(0).str("").num(0);
+    refused(bad_type.out);
+    packer float_time = banned_values(packer{}, 15, false);
+    auto f = float_time.out;
+    const auto at = f.find(static_cast<char>(0xcf));  // banned_at, the one 64-bit number
+    REQUIRE(at != std::string::npos);
+    f[at] = static_cast<char>(0xcb);  // the same 8 bytes as a double
+    refused(f);
   }
 }
 

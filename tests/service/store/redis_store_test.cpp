@@ -17,6 +17,7 @@
 #include <catch2/catch.hpp>
 
 #include "banned_layout.hpp"
+#include "record_layout.hpp"
 #include "redis_server.hpp"
 #include "run_async.hpp"
 #include "store/record_codec.hpp"
@@ -742,6 +743,147 @@ TEST_CASE("listing order: init_list migrates layout 2's sorted sets", "[redis][s
     CHECK(again.banned == n - 1);
     const auto after_lift = co_await order_buckets(c, n / 128);
     CHECK(after_lift.size() == n - 1);
+    c->close();
+  });
+}
+
+namespace {
+
+// Every value of a record, so two reads of it compare whole.
+std::string describe(const ban_record& r) {
+  std::string d = r.fp.to_hex() + "|" + std::string(sdk::to_string(r.type)) + "|" + r.value + "|" +
+                  r.masked + "|" + r.reason + "|" + r.note + "|" + r.case_id + "|" + r.source +
+                  "|" + (r.is_public ? "public" : "private") + "|" +
+                  std::to_string(r.banned_at_ms) + "|" + r.banned_by + "|" + std::to_string(r.seq) +
+                  "|" + (r.expires_at ? std::to_string(*r.expires_at) : std::string("-")) + "|" +
+                  r.report_id + "|" + (r.status == ban_status::banned ? "banned" : "lifted");
+  if (r.status == ban_status::lifted) {
+    d += "|" + std::to_string(r.lifted_at_ms) + "|" + r.lifted_by + "|" + r.lift_reason + "|" +
+         std::to_string(r.lift_seq) + "|" + r.lift_case_id + "|" + r.lift_note;
+  }
+  return d;
+}
+
+// HSET of r as layout 3 kept it: one hash per fingerprint, a field per
+// value, optional ones only when set.
+std::vector<std::string> layout_3_hset(const ban_record& r) {
+  std::vector<std::string> h{"HSET",      "bl:ban:" + r.fp.to_hex(),
+                             "type",      std::string(sdk::to_string(r.type)),
+                             "value",     r.value,
+                             "masked",    r.masked,
+                             "reason",    r.reason,
+                             "note",      r.note,
+                             "case_id",   r.case_id,
+                             "source",    r.source,
+                             "public",    r.is_public ? "1" : "0",
+                             "banned_at", std::to_string(r.banned_at_ms),
+                             "banned_by", r.banned_by,
+                             "seq",       std::to_string(r.seq),
+                             "status",    r.status == ban_status::banned ? "banned" : "lifted"};
+  auto add = [&](std::string name, std::string value) {
+    h.push_back(std::move(name));
+    h.push_back(std::move(value));
+  };
+  if (r.expires_at)
+    add("expires_at", std::to_string(*r.expires_at));
+  if (r.status == ban_status::lifted) {
+    add("lifted_at", std::to_string(r.lifted_at_ms));
+    add("lifted_by", r.lifted_by);
+    add("lift_reason", r.lift_reason);
+    add("lift_seq", std::to_string(r.lift_seq));
+    if (!r.lift_case_id.empty())
+      add("lift_case_id", r.lift_case_id);
+    if (!r.lift_note.empty())
+      add("lift_note", r.lift_note);
+  }
+  return h;
+}
+
+}  // namespace
+
+TEST_CASE("records: packed in buckets, and init_list migrates layout 3's hashes",
+          "[redis][store]") {
+  test::redis_server redis;
+  test::run_async([&](auto) -> asio::awaitable<void> {
+    auto s = co_await open(redis);
+    auto c = co_await raw(redis);
+    // A new list starts at layout 4 (banlistd runs init_list at every start).
+    must(co_await s->init_list(1));
+    const auto layout = co_await raw_command(c, "GET", "bl:layout");
+    CHECK(layout.string());
+    CHECK((layout.string() ? *layout.string() : "") == "4");
+
+    // More records than one SCAN page (1,000): banned, public or not, some
+    // with an expiry, some lifted with and without a case and note.
+    const std::uint64_t n = 1100;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      auto b = make_ban(i);
+      if (i % 7 == 0)
+        b.expires_at = 4000000000 + static_cast<std::int64_t>(i);
+      must(co_await s->ban(std::move(b), moderator()));
+    }
+    for (std::uint64_t i = 0; i < n; i += 5) {
+      lift_request lift{fp_of(i), "appeal", i % 10 == 0 ? "L-" + std::to_string(i) : "",
+                        i % 10 == 0 ? "note " + std::to_string(i) : ""};
+      must(co_await s->lift_with(std::move(lift), moderator()));
+    }
+    std::map<std::uint64_t, std::string> before;
+    std::vector<ban_record> records;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      auto got = must(co_await s->get(fp_of(i)));
+      REQUIRE(got.has_value());
+      before[i] = describe(*got);
+      records.push_back(std::move(*got));
+    }
+    // No key per record: 1,100 records live in at most 1,100 buckets, each
+    // named by its fingerprint's first four hex digits.
+    const auto record_keys = co_await raw_command(c, "KEYS", "bl:ban:*");
+    CHECK(record_keys.array()->empty());
+    const auto counted = co_await raw_command(c, "EVAL", test::kRecordCountScript, "0", "bl:rec");
+    CHECK(integer_of(counted) == static_cast<std::int64_t>(n));
+
+    // Put the list back into layout 3: record hashes, no buckets, no marker.
+    for (const auto& r : records) {
+      co_await raw_command_v(c, layout_3_hset(r));
+      co_await raw_command(c, "DEL", "bl:rec:" + r.fp.to_hex().substr(0, 4));
+    }
+    co_await raw_command(c, "DEL", "bl:layout");
+    const auto emptied = co_await raw_command(c, "EVAL", test::kRecordCountScript, "0", "bl:rec");
+    REQUIRE(integer_of(emptied) == 0);
+
+    must(co_await s->init_list(1));
+    for (std::uint64_t i = 0; i < n; ++i) {
+      auto got = must(co_await s->get(fp_of(i)));
+      REQUIRE(got.has_value());
+      CHECK(describe(*got) == before[i]);
+    }
+    const auto left = co_await raw_command(c, "KEYS", "bl:ban:*");
+    CHECK(left.array()->empty());
+    const auto marked = co_await raw_command(c, "GET", "bl:layout");
+    CHECK((marked.string() ? *marked.string() : "") == "4");
+
+    // Lifts and re-bans after the migration: a migrated lifted record
+    // becomes the first episode of its history.
+    must(co_await s->lift(fp_of(1), "appeal", moderator()));
+    auto lifted = must(co_await s->get(fp_of(1)));
+    REQUIRE(lifted.has_value());
+    CHECK(lifted->status == ban_status::lifted);
+    auto reban = must(co_await s->ban(make_ban(10), moderator()));
+    CHECK(reban.created);
+    auto history = must(co_await s->history(fp_of(10)));
+    REQUIRE(history.has_value());
+    REQUIRE(history->episodes.size() == 2);
+    CHECK(describe(history->episodes[0]) == before[10]);
+    CHECK(history->episodes[1].status == ban_status::banned);
+    CHECK(history->episodes[1].seq == reban.record.seq);
+
+    // A second start moves nothing: the marker is there, and a stray layout
+    // 3 hash (an older banlistd still writing, which is not supported) is
+    // left alone.
+    co_await raw_command_v(c, layout_3_hset(records[20]));
+    must(co_await s->init_list(1));
+    const auto stray = co_await raw_command(c, "EXISTS", "bl:ban:" + fp_of(20).to_hex());
+    CHECK(integer_of(stray) == 1);
     c->close();
   });
 }

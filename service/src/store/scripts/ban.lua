@@ -7,7 +7,7 @@
 -- then paid once per batch instead of once per ban. A single ban is a batch
 -- of one.
 --
--- KEYS: 1 ban: (record key prefix; the record of fp is KEYS[1] .. fp)
+-- KEYS: 1 rec (base name of the record buckets, record.lua)
 --       2 seq  3 log  4 banned (base name: fp -> codes lives in the bucket
 --         hash KEYS[4] .. ':' .. the fp's first four hex digits, and
 --         KEYS[4] .. ':nonempty' has bit n set while bucket n holds any)
@@ -32,7 +32,8 @@
 --         the banned buckets map fp -> these, so snapshots need no record
 --         reads)
 -- Returns {banned_at_ms, r1, r2, ...}: ri is the new seq (an integer) when
--- ban i was applied, or the stored record (HGETALL) when it already was.
+-- ban i was applied, or the stored record (packed, record.lua) when it
+-- already was.
 -- The caller has everything else a new record holds. Arguments after the
 -- n bans are ignored, so a script that embeds this one (report_accept.lua)
 -- can append its own.
@@ -69,20 +70,11 @@ local public_changed = false
 for b = 0, n - 1 do
   local a = kFirst + b * kStride
   local fp, id_type, reason, is_public = ARGV[a], ARGV[a + 1], ARGV[a + 4], ARGV[a + 8]
-  local record_key = KEYS[1] .. fp
   -- One read of the record serves both the status test and the archive
-  -- below, so a new fingerprint (most of a bulk import) costs no other
-  -- read and no DEL.
-  local old = redis.call('HGETALL', record_key)
-  local status = nil
-  for i = 1, #old, 2 do
-    if old[i] == 'status' then
-      status = old[i + 1]
-      break
-    end
-  end
-  if status == 'banned' then
-    result[#result + 1] = old
+  -- below, so a new fingerprint (most of a bulk import) costs no other read.
+  local old, old_packed = record_read(KEYS[1], fp)
+  if old and old[R.status] == kBanned then
+    result[#result + 1] = old_packed
   else
     local seq_n = redis.call('INCR', KEYS[2])
     local seq = string.format('%.0f', seq_n)
@@ -96,34 +88,26 @@ for b = 0, n - 1 do
     -- (type, value, masked) and status (archived episodes are all lifted).
     -- A fingerprint banned once costs nothing here: its history is its
     -- record.
-    if #old > 0 then
-      local kept = {}
-      for i = 1, #old, 2 do
-        local f = old[i]
-        if f ~= 'type' and f ~= 'value' and f ~= 'masked' and f ~= 'status' then
-          kept[#kept + 1] = f
-          kept[#kept + 1] = old[i + 1]
-        end
-      end
-      redis.call('RPUSH', KEYS[13] .. fp, cjson.encode(kept))
+    if old then
+      redis.call('RPUSH', KEYS[13] .. fp, cjson.encode(record_archive_fields(old)))
       redis.call('ZREM', KEYS[12], fp)
       redis.call('ZREM', KEYS[11], fp)  -- lift.lua removed it already; be sure
-      redis.call('DEL', record_key)
     end
-    redis.call('HSET', record_key,
-      'type', id_type, 'value', ARGV[a + 2], 'masked', ARGV[a + 3], 'reason', reason,
-      'note', ARGV[a + 5], 'case_id', ARGV[a + 6], 'source', ARGV[a + 7], 'public', is_public,
-      'banned_at', now, 'banned_by', actor, 'seq', seq, 'status', 'banned')
-    if ARGV[a + 9] ~= '' then
-      redis.call('HSET', record_key, 'expires_at', ARGV[a + 9])
+    local expires_at = ARGV[a + 9]
+    local public_n, masked = 0, ''
+    if is_public == '1' then
+      public_n, masked = 1, ARGV[a + 3]
     end
+    record_write(KEYS[1], fp, {kRecordVersion, id_type, ARGV[a + 2], masked, reason,
+      ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], public_n, now_ms, actor, seq_n,
+      tonumber(expires_at) or 0, '', kBanned})
 
     -- [expiry index, issue 7] A ban with expires_at is in KEYS[11] (score =
     -- expires_at, unix s) until it is lifted; the sweepers read it and
     -- expire.lua re-checks the record before lifting. A new record is never
     -- in it (a lift removes it; the archive step above makes sure).
-    if ARGV[a + 9] ~= '' then
-      redis.call('ZADD', KEYS[11], ARGV[a + 9], fp)
+    if expires_at ~= '' then
+      redis.call('ZADD', KEYS[11], expires_at, fp)
     end
     -- [end expiry index]
 

@@ -10,14 +10,14 @@
 -- Every instance sweeps the same index; this check and the lift run in one
 -- script, so however many instances race, a ban is lifted at most once.
 do
-  local due = redis.call('HMGET', KEYS[1], 'status', 'expires_at')
-  if due[1] ~= 'banned' or not due[2] then
+  local due = record_read(KEYS[1], ARGV[1])
+  if not due or due[R.status] ~= kBanned or due[R.expires_at] == 0 then
     redis.call('ZREM', KEYS[11], ARGV[1])
     return {-1}
   end
   local clock = redis.call('TIME')
-  if tonumber(due[2]) > tonumber(clock[1]) then
-    redis.call('ZADD', KEYS[11], due[2], ARGV[1])
+  if due[R.expires_at] > tonumber(clock[1]) then
+    redis.call('ZADD', KEYS[11], record_int(due[R.expires_at]), ARGV[1])
     return {-1}
   end
 end

@@ -1,7 +1,7 @@
 -- lift: lifts the ban on one fingerprint, atomically with its seq, log
 -- entry, sets, digest and audit entry.
 --
--- KEYS: 1 ban:{fp}  2 seq  3 log  4 banned (base name of the buckets, as in
+-- KEYS: 1 rec (base name of the record buckets, record.lua)  2 seq  3 log  4 banned (base name of the buckets, as in
 --       ban.lua)  5 public (layout 2 only)  6 bans (base name of the order
 --       buckets and the count, as in ban.lua)  7 digest  8 audit
 --       9 public_version  10 pubidx (base name of the notice page indexes)
@@ -12,10 +12,12 @@
 --       6 case id ("" = none)  7 note ("" = none)
 -- Returns {1, seq, lifted_at_ms} or {0} when the fingerprint is not banned.
 
-local record = redis.call('HMGET', KEYS[1], 'status', 'type', 'seq')
-if record[1] ~= 'banned' then
+local fp = ARGV[1]
+local record = record_read(KEYS[1], fp)
+if not record or record[R.status] ~= kBanned then
   return {0}
 end
+local id_type = record[R.type]
 
 local function xor_hex(a, b)
   local lanes = {}
@@ -27,22 +29,20 @@ local function xor_hex(a, b)
   return table.concat(lanes)
 end
 
-local fp = ARGV[1]
 local t = redis.call('TIME')
 local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local now = string.format('%.0f', now_ms)
 local seq_n = redis.call('INCR', KEYS[2])
 local seq = string.format('%.0f', seq_n)
 
-redis.call('HSET', KEYS[1], 'status', 'lifted', 'lifted_at', now, 'lifted_by', ARGV[3],
-  'lift_reason', ARGV[2], 'lift_seq', seq)
--- Stored only when given, so a plain lift costs no extra fields.
-if ARGV[6] ~= nil and ARGV[6] ~= '' then
-  redis.call('HSET', KEYS[1], 'lift_case_id', ARGV[6])
-end
-if ARGV[7] ~= nil and ARGV[7] ~= '' then
-  redis.call('HSET', KEYS[1], 'lift_note', ARGV[7])
-end
+record[R.status] = kLifted
+record[R.lifted_at] = now_ms
+record[R.lifted_by] = ARGV[3]
+record[R.lift_reason] = ARGV[2]
+record[R.lift_seq] = seq_n
+record[R.lift_case_id] = ARGV[6] or ''
+record[R.lift_note] = ARGV[7] or ''
+record_write(KEYS[1], fp, record)
 -- Lifted records are kept; this index lets GET /v1/bans/export?status=lifted
 -- page through them by lift seq (ban.lua removes a re-banned one).
 redis.call('ZADD', KEYS[12], seq_n, fp)
@@ -63,23 +63,21 @@ redis.call('HDEL', KEYS[4], fp)
 -- Layout 2's public zset, likewise (init_list drops it; a no-op after that).
 redis.call('ZREM', KEYS[5], fp)
 -- A lifted ban leaves the notice page (docs/public.md).
-local shown = redis.call('HMGET', KEYS[1], 'public', 'reason')
-if shown[1] == '1' then
+if record[R.public] == 1 then
+  local reason = record[R.reason]
   redis.call('ZREM', KEYS[10] .. ':all', fp)
-  redis.call('ZREM', KEYS[10] .. ':t:' .. record[2], fp)
-  redis.call('ZREM', KEYS[10] .. ':r:' .. shown[2], fp)
-  redis.call('ZREM', KEYS[10] .. ':tr:' .. record[2] .. ':' .. shown[2], fp)
+  redis.call('ZREM', KEYS[10] .. ':t:' .. id_type, fp)
+  redis.call('ZREM', KEYS[10] .. ':r:' .. reason, fp)
+  redis.call('ZREM', KEYS[10] .. ':tr:' .. id_type .. ':' .. reason, fp)
   redis.call('INCR', KEYS[9])
 end
 -- Out of the listing order. The count goes down only with an entry that
 -- was there: a ban an older banlistd added to layout 2's zset (removed
 -- here too) was never counted.
-local ban_seq = tonumber(record[3])
-if ban_seq then
-  local order_key = KEYS[6] .. ':' .. string.format('%.0f', math.floor(ban_seq / 128))
-  if redis.call('HDEL', order_key, record[3]) == 1 then
-    redis.call('DECR', KEYS[6] .. ':count')
-  end
+local ban_seq = record[R.seq]
+local order_key = KEYS[6] .. ':' .. record_int(math.floor(ban_seq / 128))
+if redis.call('HDEL', order_key, record_int(ban_seq)) == 1 then
+  redis.call('DECR', KEYS[6] .. ':count')
 end
 redis.call('ZREM', KEYS[6], fp)
 
@@ -88,7 +86,7 @@ redis.call('ZREM', KEYS[11], fp)
 -- [end expiry index]
 
 redis.call('XADD', KEYS[3], seq .. '-1',
-  'op', 'lift', 'fp', fp, 'type', record[2], 'reason', ARGV[2], 'at', now, 'digest', digest)
+  'op', 'lift', 'fp', fp, 'type', id_type, 'reason', ARGV[2], 'at', now, 'digest', digest)
 redis.call('XADD', KEYS[8], 'MAXLEN', '~', '1000000', '*',
   'at', now, 'key', ARGV[3], 'addr', ARGV[4], 'req', ARGV[5],
   'action', 'lift', 'target', fp, 'detail', 'seq=' .. seq)

@@ -4,13 +4,14 @@
 -- so the ban is made by exactly the ban script, in the same atomic run as
 -- the report's decision.
 --
--- KEYS: ban.lua's keys (KEYS[1] is the record key prefix), then (the last five) report:{id}  reports_open
+-- KEYS: ban.lua's keys (KEYS[1] is the base name of the record buckets), then
+--       (the last five) report:{id}  reports_open
 --       reports:open  reports:accepted  audit
 -- ARGV: ban.lua's arguments (a batch of one: the proposed ban), then (the last four)
 --       report id  actor key id  actor address  request id
 -- The report's own keys and arguments are read from the end, so ban.lua may
 -- grow keys or arguments without breaking this script.
--- Returns {1, created (1/0), ban HGETALL, report HGETALL} when accepted
+-- Returns {1, created (1/0), ban record (packed), report HGETALL} when accepted
 -- now (created 0: the account was banned meanwhile, and the report is linked
 -- to that existing ban), {2, report HGETALL} when already decided, {0} when
 -- there is no such report.
@@ -38,14 +39,14 @@ local banned = banlist_ban()
 if banned.err then
   return banned
 end
-local record_key = KEYS[1] .. fp
 local created = 0
+local fields, record = record_read(KEYS[1], fp)
 if type(banned[2]) == 'number' then
   created = 1
-  redis.call('HSET', record_key, 'report_id', report_id)
+  fields[R.report_id] = report_id
+  record = record_write(KEYS[1], fp, fields)
 end
-local record = redis.call('HGETALL', record_key)
-local seq = redis.call('HGET', record_key, 'seq')
+local seq = record_int(fields[R.seq])
 
 local t = redis.call('TIME')
 local now = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))

@@ -2,7 +2,8 @@
 -- while a report on that fingerprint is open, another filing adds the
 -- reporter to it instead of creating a second one.
 --
--- KEYS: 1 ban:{fp}  2 reports_open (hash fp -> open report id)
+-- KEYS: 1 rec (base name of the record buckets, record.lua)
+--       2 reports_open (hash fp -> open report id)
 --       3 report_seq  4 report base ("bl:report:", + id)
 --       5 evidence base ("bl:report_ev:", + id)  6 reports:open  7 audit
 -- ARGV: 1 fp  2 type  3 value  4 masked  5 reason  6 evidence
@@ -12,7 +13,8 @@
 -- open one ({1, ...} also when this partner had already filed it: nothing
 -- changes then).
 
-if redis.call('HGET', KEYS[1], 'status') == 'banned' then
+local banned = record_read(KEYS[1], ARGV[1])
+if banned and banned[R.status] == kBanned then
   return {2}
 end
 

@@ -1,0 +1,77 @@
+-- record: the packed ban record of layout 4 (docs/redis-layout.md), put in
+-- front of every script that reads or writes one.
+--
+-- A record lives in the bucket hash `{base}:{first four hex digits of fp}`
+-- under the fingerprint's 16 raw bytes, as one MessagePack array of its
+-- values in fixed places (R below): no field names, the record one
+-- listpack entry among ~150 in its bucket instead of a key of its own.
+-- A banned record has the first 15 values; a lift appends the rest.
+-- Numbers are integers (0 = absent), strings '' when absent. `masked` is
+-- kept only for a public ban: the public pages read it without the value;
+-- every other reader masks the value it already holds.
+
+local R = {
+  version = 1, type = 2, value = 3, masked = 4, reason = 5, note = 6, case_id = 7,
+  source = 8, public = 9, banned_at = 10, banned_by = 11, seq = 12, expires_at = 13,
+  report_id = 14, status = 15,
+  lifted_at = 16, lifted_by = 17, lift_reason = 18, lift_seq = 19, lift_case_id = 20,
+  lift_note = 21,
+}
+local kRecordVersion = 1
+local kBanned, kLifted = 0, 1
+
+-- The bucket key and field of fp's record.
+local function record_slot(base, fp)
+  local raw = {}
+  for i = 1, 31, 2 do
+    raw[#raw + 1] = string.char(tonumber(string.sub(fp, i, i + 1), 16))
+  end
+  return base .. ':' .. string.sub(fp, 1, 4), table.concat(raw)
+end
+
+-- The record of fp as a table, and as stored; nil when there is none.
+local function record_read(base, fp)
+  local key, field = record_slot(base, fp)
+  local packed = redis.call('HGET', key, field)
+  if not packed then
+    return nil, nil
+  end
+  return cmsgpack.unpack(packed), packed
+end
+
+-- Stores r as fp's record; returns the packed form.
+local function record_write(base, fp, r)
+  local key, field = record_slot(base, fp)
+  local packed = cmsgpack.pack(r)
+  redis.call('HSET', key, field, packed)
+  return packed
+end
+
+local function record_int(n)
+  return string.format('%.0f', n)
+end
+
+-- The record as the field/value strings of a layout 3 hash, without type,
+-- value, masked and status: what the history list archives of an episode
+-- (GET /v1/bans/{fp}/history reads them back the same way as ever).
+local function record_archive_fields(r)
+  local f = {'reason', r[R.reason], 'note', r[R.note], 'case_id', r[R.case_id],
+    'source', r[R.source], 'public', record_int(r[R.public]),
+    'banned_at', record_int(r[R.banned_at]), 'banned_by', r[R.banned_by],
+    'seq', record_int(r[R.seq])}
+  local function put(name, value)
+    f[#f + 1] = name
+    f[#f + 1] = value
+  end
+  if r[R.expires_at] ~= 0 then put('expires_at', record_int(r[R.expires_at])) end
+  if r[R.report_id] ~= '' then put('report_id', r[R.report_id]) end
+  if r[R.status] == kLifted then
+    put('lifted_at', record_int(r[R.lifted_at]))
+    put('lifted_by', r[R.lifted_by])
+    put('lift_reason', r[R.lift_reason])
+    put('lift_seq', record_int(r[R.lift_seq]))
+    if r[R.lift_case_id] ~= '' then put('lift_case_id', r[R.lift_case_id]) end
+    if r[R.lift_note] ~= '' then put('lift_note', r[R.lift_note]) end
+  end
+  return f
+end
