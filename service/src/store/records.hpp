@@ -20,8 +20,9 @@ struct actor {
 
 enum class ban_status : std::uint8_t { banned, lifted };
 
-// One account's record, bl:ban:{fp}. `value` is the normalized identifier:
-// it is shown to moderators only, never to partners, public pages or logs.
+// One account's record (packed in bl:rec:{bucket}, docs/redis-layout.md).
+// `value` is the normalized identifier: it is shown to moderators only,
+// never to partners, public pages or logs.
 struct ban_record {
   fingerprint fp;
   sdk::identifier_type type = sdk::identifier_type::phone;
