@@ -118,11 +118,15 @@ MEM1=$(rcli info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
 REDIS_BYTES_PER_BAN=$(( (MEM1 - MEM0) / COUNT ))
 # What each key type costs, per ban (MEMORY USAGE, SAMPLES 0 = exact).
 KEY_COSTS=""
-sample_sum=0
-for fp in $(head -n 1000 "$WORK/fps.txt"); do
-  sample_sum=$((sample_sum + $(rcli memory usage "bl:ban:$fp")))
+# The records' 65,536 bucket hashes (packed records): the first 256
+# measured, per record they hold.
+rec_sum=0; rec_n=0
+for b in $(seq 0 255); do
+  used=$(rcli memory usage "bl:rec:$(printf '%04x' "$b")" samples 0)
+  rec_sum=$((rec_sum + ${used:-0}))
+  rec_n=$((rec_n + $(rcli hlen "bl:rec:$(printf '%04x' "$b")")))
 done
-KEY_COSTS+="bl:ban:{fp} hash $((sample_sum / 1000)) B/ban (mean of 1000); "
+KEY_COSTS+="bl:rec:* record buckets $((rec_sum / (rec_n > 0 ? rec_n : 1))) B/ban (256 of 65,536 measured); "
 # The banned set's 65,536 buckets: the first 256 measured, times 256.
 bucket_sum=0
 for b in $(seq 0 255); do
@@ -137,12 +141,6 @@ for b in $(seq 0 255); do
   order_sum=$((order_sum + ${used:-0}))
 done
 KEY_COSTS+="bl:bans:* order buckets $((order_sum / (256 * 128))) B/ban (256 measured); "
-pubidx_sum=0
-for k in $(rcli --scan --pattern 'bl:pubidx:*'); do
-  used=$(rcli memory usage "$k" samples 0)
-  pubidx_sum=$((pubidx_sum + ${used:-0}))
-done
-KEY_COSTS+="bl:pubidx:* $((pubidx_sum / COUNT)) B/ban; "
 for k in log audit; do
   bytes=$(rcli memory usage "bl:$k" samples 0)
   KEY_COSTS+="bl:$k $((bytes / COUNT)) B/ban; "

@@ -28,8 +28,9 @@ constexpr std::size_t kListMaxScan = 10000;   // seqs examined per list() call
 constexpr std::uint64_t kOrderBucketSeqs = 128;
 constexpr std::size_t kOrderMaxBuckets = 256;
 // The layout a new list starts at and an older one is migrated to, in
-// bl:layout (docs/redis-layout.md): 4 = records packed into buckets.
-constexpr std::string_view kLayout = "4";
+// bl:layout (docs/redis-layout.md): 4 = records packed into buckets, 5 =
+// the notice board walks the listing order (no indexes of its own).
+constexpr std::string_view kLayout = "5";
 
 // A SCAN MATCH pattern that matches `text` literally.
 std::string glob_escape(std::string_view text) {
@@ -95,6 +96,7 @@ redis_store::redis_store(asio::any_io_executor executor, redis_endpoint endpoint
   scripts_[static_cast<std::size_t>(script_id::migrate_banned)].source = scripts::migrate_banned;
   scripts_[static_cast<std::size_t>(script_id::migrate_order)].source = scripts::migrate_order;
   scripts_[static_cast<std::size_t>(script_id::migrate_records)].source = scripts::migrate_records;
+  scripts_[static_cast<std::size_t>(script_id::migrate_public)].source = scripts::migrate_public;
   scripts_[static_cast<std::size_t>(script_id::expire)].source = scripts::expire;
   scripts_[static_cast<std::size_t>(script_id::report_file)].source = scripts::report_file;
   scripts_[static_cast<std::size_t>(script_id::report_reject)].source = scripts::report_reject;
@@ -332,10 +334,10 @@ asio::awaitable<store_result<list_identity>> redis_store::init_list_impl(std::ui
   auto ordered = co_await migrate_order();
   if (!ordered)
     co_return std::unexpected(std::move(ordered.error()));
-  // And layout 3's record hashes, once (the layout marker says when done).
-  auto packed = co_await migrate_records(*(*items)[2].string());
-  if (!packed)
-    co_return std::unexpected(std::move(packed.error()));
+  // And what later layouts changed, once (the layout marker says when done).
+  auto migrated_layout = co_await migrate_layout(*(*items)[2].string());
+  if (!migrated_layout)
+    co_return std::unexpected(std::move(migrated_layout.error()));
   co_return list_identity{*epoch, *stored_seed};
 }
 
@@ -587,7 +589,11 @@ asio::awaitable<store_result<redis_store::order_page>> redis_store::read_order(s
       std::vector<std::pair<std::uint64_t, fingerprint>> in_bucket;
       for (const auto& [seq_text, fp_text] : *fields) {
         auto seq = parse_u64(seq_text);
-        auto fp = fingerprint::from_hex(fp_text);
+        // The fingerprint, then (layout 5) its two wire codes and the
+        // public flag, which the notice page filters on.
+        auto fp = fp_text.size() == 32 || fp_text.size() == 35
+                      ? fingerprint::from_hex(std::string_view(fp_text).substr(0, 32))
+                      : std::nullopt;
         if (!seq || !fp)
           co_return std::unexpected(unexpected_reply("order bucket entry"));
         if (*seq > after)
@@ -788,16 +794,17 @@ asio::awaitable<store_result<void>> redis_store::migrate_order() {
   }
 }
 
-asio::awaitable<store_result<void>> redis_store::migrate_records(std::string_view layout) {
+asio::awaitable<store_result<void>> redis_store::migrate_layout(std::string_view layout) {
   if (layout == kLayout)
     co_return store_result<void>{};
   // SCAN returns every key that exists for the whole scan; no writer makes
-  // new layout 3 records (an older banlistd still running is not
-  // supported across this upgrade, docs/operations.md), so one pass moves
-  // them all.
-  const std::string pattern = glob_escape(key("ban:")) + "*";
+  // new keys of an older layout (an older banlistd still running is not
+  // supported across these upgrades, docs/operations.md), so one pass
+  // moves them all.
+  const bool records_packed = layout == "4";
   std::string cursor = "0";
-  do {
+  const std::string pattern = glob_escape(key("ban:")) + "*";
+  while (!records_packed) {
     std::vector<std::string> scan{
         "SCAN", cursor, "MATCH", pattern, "COUNT", std::to_string(kMigrateCount), "TYPE", "hash"};
     auto page = co_await command(std::move(scan));
@@ -813,18 +820,58 @@ asio::awaitable<store_result<void>> redis_store::migrate_records(std::string_vie
         co_return std::unexpected(unexpected_reply("SCAN key"));
       old_keys.push_back(*k.string());
     }
-    if (old_keys.empty())
-      continue;
-    std::vector<std::string> keys{key("rec")};
-    auto moved =
-        co_await run_script(script_id::migrate_records, std::move(keys), std::move(old_keys));
-    if (!moved)
-      co_return std::unexpected(std::move(moved.error()));
-  } while (cursor != "0");
+    if (!old_keys.empty()) {
+      std::vector<std::string> keys{key("rec")};
+      auto moved =
+          co_await run_script(script_id::migrate_records, std::move(keys), std::move(old_keys));
+      if (!moved)
+        co_return std::unexpected(std::move(moved.error()));
+    }
+    if (cursor == "0")
+      break;
+  }
+  // Layout 4 -> 5: the public count from the `all` index, then the
+  // indexes go (the board reads the listing order now).
+  std::vector<std::string> count_keys{key("pubidx:all"), key("public:count")};
+  std::vector<std::string> no_args;
+  auto counted =
+      co_await run_script(script_id::migrate_public, std::move(count_keys), std::move(no_args));
+  if (!counted)
+    co_return std::unexpected(std::move(counted.error()));
+  auto unlinked = co_await unlink_matching(glob_escape(key("pubidx:")) + "*");
+  if (!unlinked)
+    co_return std::unexpected(std::move(unlinked.error()));
   std::vector<std::string> mark{"SET", key("layout"), std::string(kLayout)};
   auto marked = co_await command(std::move(mark));
   if (!marked)
     co_return std::unexpected(std::move(marked.error()));
+  co_return store_result<void>{};
+}
+
+asio::awaitable<store_result<void>> redis_store::unlink_matching(std::string pattern) {
+  std::string cursor = "0";
+  do {
+    std::vector<std::string> scan{"SCAN",  cursor,  "MATCH",
+                                  pattern, "COUNT", std::to_string(kMigrateCount)};
+    auto page = co_await command(std::move(scan));
+    if (!page)
+      co_return std::unexpected(std::move(page.error()));
+    const auto* parts = page->array();
+    if (!parts || parts->size() != 2 || !(*parts)[0].string() || !(*parts)[1].array())
+      co_return std::unexpected(unexpected_reply("SCAN"));
+    cursor = *(*parts)[0].string();
+    std::vector<std::string> unlink{"UNLINK"};
+    for (const auto& k : *(*parts)[1].array()) {
+      if (!k.string())
+        co_return std::unexpected(unexpected_reply("SCAN key"));
+      unlink.push_back(*k.string());
+    }
+    if (unlink.size() > 1) {
+      auto gone = co_await command(std::move(unlink));
+      if (!gone)
+        co_return std::unexpected(std::move(gone.error()));
+    }
+  } while (cursor != "0");
   co_return store_result<void>{};
 }
 

@@ -34,6 +34,7 @@ class redis_store final : public store {
     migrate_banned,
     migrate_order,
     migrate_records,
+    migrate_public,
     expire,  // issue 7: reports and expiry
     report_file,
     report_reject,
@@ -255,9 +256,12 @@ class redis_store final : public store {
   // Moves layout 2's bl:bans sorted set into the order buckets and drops
   // its bl:public sorted set (init_list).
   boost::asio::awaitable<store_result<void>> migrate_order();
-  // Moves layout 3's record hashes into packed records (init_list), unless
-  // the layout marker says it is done.
-  boost::asio::awaitable<store_result<void>> migrate_records(std::string_view layout);
+  // Brings a list at an older layout (the bl:layout marker; "0" = 3 or
+  // older) to kLayout (init_list): layout 3's record hashes into packed
+  // records, layout 4's notice board indexes into a count.
+  boost::asio::awaitable<store_result<void>> migrate_layout(std::string_view layout);
+  // UNLINKs every key matching `pattern` (SCAN, a page at a time).
+  boost::asio::awaitable<store_result<void>> unlink_matching(std::string pattern);
   boost::asio::awaitable<store_result<change_log_state>> log_state_impl();
   boost::asio::awaitable<store_result<std::uint64_t>> trim_log_impl(std::uint64_t oldest);
   boost::asio::awaitable<store_result<void>> record_snapshot_impl(std::string instance_id,

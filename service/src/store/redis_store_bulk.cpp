@@ -127,22 +127,24 @@ asio::awaitable<store_result<std::vector<store_result<lift_outcome>>>> redis_sto
 }
 
 asio::awaitable<store_result<list_counts>> redis_store::counts_impl() {
-  // The scripts keep the banned count; the notice board's index of every
-  // public ban is the public count.
+  // The scripts keep both counts.
   std::vector<redis_connection::command> cmds{{"GET", key("bans:count")},
-                                              {"ZCARD", key("pubidx:all")}};
+                                              {"GET", key("public:count")}};
   auto replies = co_await commands_->execute_pipeline(std::move(cmds), options_.command_timeout);
   if (!replies)
     co_return std::unexpected(std::move(replies.error()));
-  std::optional<std::uint64_t> banned;
-  if (const auto* text = (*replies)[0].string())
-    banned = parse_u64(*text);
-  else if ((*replies)[0].is_nil())
-    banned = 0;  // nothing banned yet
-  const auto* is_public = (*replies)[1].integer();
+  auto count = [](const redis_value& reply) -> std::optional<std::uint64_t> {
+    if (const auto* text = reply.string())
+      return parse_u64(*text);
+    if (reply.is_nil())
+      return 0;  // nothing counted yet
+    return std::nullopt;
+  };
+  const auto banned = count((*replies)[0]);
+  const auto is_public = count((*replies)[1]);
   if (!banned || !is_public)
     co_return std::unexpected(to_store_error(failure_kind::unexpected_reply, "counts"));
-  co_return list_counts{*banned, static_cast<std::uint64_t>(*is_public)};
+  co_return list_counts{*banned, *is_public};
 }
 
 asio::awaitable<store_result<void>> redis_store::record_audit_impl(std::string action,

@@ -5,6 +5,7 @@
 #include <utility>  // before Boost 1.74 Asio: awaitable.hpp uses std::exchange
 
 #include "banlist/sdk/identifier.hpp"
+#include "banlist/sdk/reason.hpp"
 #include "store/record_codec.hpp"
 #include "store/redis_store.hpp"
 #include "store/resp.hpp"
@@ -13,6 +14,13 @@ namespace banlist::service {
 namespace asio = boost::asio;
 
 namespace {
+
+// The notice page walks the listing order (public_page.lua): seqs examined
+// per script run (32 buckets: a run blocks Redis for ~1 ms at most) and
+// runs per page before a sparse filter's page is handed back short, with
+// its cursor.
+constexpr std::uint64_t kPublicPageSeqsPerRun = 4096;
+constexpr std::size_t kPublicPageRuns = 16;
 
 store_error bad_reply(std::string_view what) {
   return to_store_error(failure_kind::unexpected_reply, what);
@@ -72,25 +80,6 @@ store_result<bulletin> decode_bulletin(const field_map& f) {
   return b;
 }
 
-std::string index_key(std::string_view base, const public_query& q) {
-  std::string k(base);
-  if (q.type && q.reason) {
-    k += ":tr:";
-    k += sdk::to_string(*q.type);
-    k += ':';
-    k += *q.reason;
-  } else if (q.type) {
-    k += ":t:";
-    k += sdk::to_string(*q.type);
-  } else if (q.reason) {
-    k += ":r:";
-    k += *q.reason;
-  } else {
-    k += ":all";
-  }
-  return k;
-}
-
 }  // namespace
 
 asio::awaitable<store_result<std::uint64_t>> redis_store::public_version_impl() {
@@ -109,45 +98,68 @@ asio::awaitable<store_result<std::uint64_t>> redis_store::public_version_impl() 
 
 asio::awaitable<store_result<public_page>> redis_store::list_public_impl(public_query query) {
   const std::size_t limit = std::clamp<std::size_t>(query.limit, 1, 1000);
-  std::vector<std::string> keys{index_key(key("pubidx"), query), key("public_version")};
-  std::vector<std::string> args{
-      key("rec"), query.before_seq == 0 ? "+inf" : "(" + std::to_string(query.before_seq),
-      std::to_string(limit + 1)};
-  auto reply = co_await run_script(script_id::public_page, std::move(keys), std::move(args));
-  if (!reply)
-    co_return std::unexpected(std::move(reply.error()));
-  const auto* items = reply->array();
-  if (!items || items->empty() || !(*items)[0].string())
-    co_return std::unexpected(bad_reply("public_page reply"));
+  // One extra entry says whether another page follows.
+  const std::size_t wanted = limit + 1;
+  const std::string type_filter =
+      query.type ? std::string(sdk::to_string(*query.type)) + ' ' +
+                       static_cast<char>(static_cast<std::uint8_t>(*query.type))
+                 : std::string();
+  const std::string reason_filter =
+      query.reason ? *query.reason + ' ' +
+                         static_cast<char>(static_cast<std::uint8_t>(
+                             sdk::parse_reason(*query.reason).value_or(sdk::ban_reason::other)))
+                   : std::string();
   public_page page;
-  const auto version = parse_u64(*(*items)[0].string());
-  if (!version)
-    co_return std::unexpected(bad_reply("public_page version"));
-  page.version = *version;
-  for (std::size_t i = 1; i < items->size(); ++i) {
-    const auto* row = (*items)[i].array();
-    if (!row || row->size() != 8)
-      co_return std::unexpected(bad_reply("public_page row"));
-    std::array<const std::string*, 8> cell{};
-    for (std::size_t c = 0; c < 8; ++c) {
-      cell[c] = (*row)[c].string();
-      if (!cell[c])
-        co_return std::unexpected(bad_reply("public_page cell"));
+  std::uint64_t before = query.before_seq;
+  for (std::size_t run = 0; run < kPublicPageRuns; ++run) {
+    std::vector<std::string> keys{key("bans"), key("public_version"), key("seq")};
+    std::vector<std::string> args{
+        key("rec"),  std::to_string(before), std::to_string(wanted - page.entries.size()),
+        type_filter, reason_filter,          std::to_string(kPublicPageSeqsPerRun)};
+    auto reply = co_await run_script(script_id::public_page, std::move(keys), std::move(args));
+    if (!reply)
+      co_return std::unexpected(std::move(reply.error()));
+    const auto* items = reply->array();
+    if (!items || items->size() < 2 || !(*items)[0].string() || !(*items)[1].integer() ||
+        *(*items)[1].integer() < 0)
+      co_return std::unexpected(bad_reply("public_page reply"));
+    const auto version = parse_u64(*(*items)[0].string());
+    if (!version)
+      co_return std::unexpected(bad_reply("public_page version"));
+    // The first run's version: what the page shows is at least that new, so
+    // a cache keyed by it never serves older content under a newer version.
+    if (run == 0)
+      page.version = *version;
+    for (std::size_t i = 2; i < items->size(); ++i) {
+      const auto* row = (*items)[i].array();
+      if (!row || row->size() != 8)
+        co_return std::unexpected(bad_reply("public_page row"));
+      std::array<const std::string*, 8> cell{};
+      for (std::size_t c = 0; c < 8; ++c) {
+        cell[c] = (*row)[c].string();
+        if (!cell[c])
+          co_return std::unexpected(bad_reply("public_page cell"));
+      }
+      auto fp = fingerprint::from_hex(*cell[0]);
+      auto seq = parse_u64(*cell[1]);
+      auto type = sdk::parse_identifier_type(*cell[2]);
+      auto at = parse_i64(*cell[7]);
+      if (!fp || !seq || !type || !at)
+        co_return std::unexpected(bad_reply("public_page entry"));
+      page.entries.push_back(
+          public_entry{*fp, *type, *cell[3], *cell[4], *cell[5], *cell[6], *at, *seq});
     }
-    auto fp = fingerprint::from_hex(*cell[0]);
-    auto seq = parse_u64(*cell[1]);
-    auto type = sdk::parse_identifier_type(*cell[2]);
-    auto at = parse_i64(*cell[7]);
-    if (!fp || !seq || !type || !at)
-      co_return std::unexpected(bad_reply("public_page entry"));
-    if (page.entries.size() == limit) {
-      // The extra row only says that another page follows.
+    if (page.entries.size() > limit) {
+      page.entries.resize(limit);
       page.next_cursor = page.entries.back().seq;
-      break;
+      co_return page;
     }
-    page.entries.push_back(
-        public_entry{*fp, *type, *cell[3], *cell[4], *cell[5], *cell[6], *at, *seq});
+    before = static_cast<std::uint64_t>(*(*items)[1].integer());
+    if (before == 0)
+      co_return page;  // the walk reached the first seq
   }
+  // A sparse filter: hand back what was found and where to go on.
+  page.next_cursor = before;
   co_return page;
 }
 

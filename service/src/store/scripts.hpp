@@ -20,6 +20,8 @@ extern const std::string_view migrate_banned;
 extern const std::string_view migrate_order;
 // Layout 3 -> 4: record hashes into packed records in buckets.
 extern const std::string_view migrate_records;
+// Layout 4 -> 5: the notice board indexes become a count.
+extern const std::string_view migrate_public;
 // Issue 7: partner reports and expiry. `expire` is expire_guard.lua + lift.lua;
 // `report_accept` wraps ban.lua in a function and calls it.
 extern const std::string_view expire;

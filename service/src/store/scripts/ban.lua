@@ -11,13 +11,14 @@
 --       2 seq  3 log  4 banned (base name: fp -> codes lives in the bucket
 --         hash KEYS[4] .. ':' .. the fp's first four hex digits, and
 --         KEYS[4] .. ':nonempty' has bit n set while bucket n holds any)
---       5 public (layout 2's public zset; unused since layout 3, where
---         bl:pubidx:all is the one list of public bans)
+--       5 public (base name: KEYS[5] .. ':count' counts the public bans;
+--         KEYS[5] itself was layout 2's public zset)
 --       6 bans (base name: the listing order lives in the bucket hashes
---         KEYS[6] .. ':' .. floor(seq / 128), field seq -> fp, and
+--         KEYS[6] .. ':' .. floor(seq / 128), field seq -> fp hex, the two
+--         wire codes and the public flag ('1'/'0'), and
 --         KEYS[6] .. ':count' counts the banned fingerprints)
 --       7 digest  8 audit
---       9 public_version  10 pubidx (base name of the notice page indexes)
+--       9 public_version  10 pubidx (layout 4's notice page indexes; unused)
 --       11 expiry (sorted set fp by expires_at; issue 7 expiry)
 --       12 lifted (lifted records by lift seq)
 --       13 hist: (prefix of the archived episodes list of fp: KEYS[13] .. fp)
@@ -66,7 +67,7 @@ local actor, addr, req, audit_mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 
 local result = {now_ms}
 local first_seq, last_seq, created = nil, nil, 0
-local public_changed = false
+local public_bans = 0
 for b = 0, n - 1 do
   local a = kFirst + b * kStride
   local fp, id_type, reason, is_public = ARGV[a], ARGV[a + 1], ARGV[a + 4], ARGV[a + 8]
@@ -119,17 +120,15 @@ for b = 0, n - 1 do
       redis.call('SETBIT', KEYS[4] .. ':nonempty', tonumber(bucket, 16), 1)
     end
     if is_public == '1' then
-      -- Notice page indexes, score = seq (unique, so a seq is an exact
-      -- cursor): all public bans, by type, by reason, by type and reason.
-      redis.call('ZADD', KEYS[10] .. ':all', seq, fp)
-      redis.call('ZADD', KEYS[10] .. ':t:' .. id_type, seq, fp)
-      redis.call('ZADD', KEYS[10] .. ':r:' .. reason, seq, fp)
-      redis.call('ZADD', KEYS[10] .. ':tr:' .. id_type .. ':' .. reason, seq, fp)
-      public_changed = true
+      public_bans = public_bans + 1
     end
-    -- Listing order (GET /v1/bans, export): 128 seqs per bucket, so the
-    -- buckets stay small listpack hashes and a page is a bucket read.
-    redis.call('HSET', KEYS[6] .. ':' .. string.format('%.0f', math.floor(seq_n / 128)), seq, fp)
+    -- Listing order (GET /v1/bans, export, and the notice page, which reads
+    -- it newest first): 128 seqs per bucket, so the buckets stay small
+    -- listpack hashes and a page is a bucket read. The value is the fp, its
+    -- two wire codes and the public flag, so the notice page filters
+    -- without reading records.
+    redis.call('HSET', KEYS[6] .. ':' .. string.format('%.0f', math.floor(seq_n / 128)), seq,
+      fp .. ARGV[a + 10] .. is_public)
 
     redis.call('XADD', KEYS[3], seq .. '-1',
       'op', 'ban', 'fp', fp, 'type', id_type, 'reason', reason, 'at', now, 'digest', digest)
@@ -146,7 +145,8 @@ if created > 0 then
   redis.call('INCRBY', KEYS[6] .. ':count', created)
   redis.call('SET', KEYS[7], bit.tohex(lanes[1], 8) .. bit.tohex(lanes[2], 8) ..
     bit.tohex(lanes[3], 8) .. bit.tohex(lanes[4], 8))
-  if public_changed then
+  if public_bans > 0 then
+    redis.call('INCRBY', KEYS[5] .. ':count', public_bans)
     redis.call('INCR', KEYS[9])
   end
   if audit_mode == 'batch' then

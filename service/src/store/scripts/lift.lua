@@ -1,10 +1,12 @@
 -- lift: lifts the ban on one fingerprint, atomically with its seq, log
 -- entry, sets, digest and audit entry.
 --
--- KEYS: 1 rec (base name of the record buckets, record.lua)  2 seq  3 log  4 banned (base name of the buckets, as in
---       ban.lua)  5 public (layout 2 only)  6 bans (base name of the order
---       buckets and the count, as in ban.lua)  7 digest  8 audit
---       9 public_version  10 pubidx (base name of the notice page indexes)
+-- KEYS: 1 rec (base name of the record buckets, record.lua)  2 seq  3 log
+--       4 banned (base name of the buckets, as in ban.lua)
+--       5 public (base name of the public count, as in ban.lua)
+--       6 bans (base name of the order buckets and the count, as in ban.lua)
+--       7 digest  8 audit
+--       9 public_version  10 pubidx (unused since layout 5)
 --       11 expiry (sorted set fp by expires_at; issue 7 expiry)
 --       12 lifted (sorted set of lifted records, score = lift seq)
 --       13 hist:{fp} (unused here; ban.lua archives into it)
@@ -62,13 +64,10 @@ end
 redis.call('HDEL', KEYS[4], fp)
 -- Layout 2's public zset, likewise (init_list drops it; a no-op after that).
 redis.call('ZREM', KEYS[5], fp)
--- A lifted ban leaves the notice page (docs/public.md).
+-- A lifted ban leaves the notice page (docs/public.md), which reads the
+-- listing order: the HDEL below takes it out.
 if record[R.public] == 1 then
-  local reason = record[R.reason]
-  redis.call('ZREM', KEYS[10] .. ':all', fp)
-  redis.call('ZREM', KEYS[10] .. ':t:' .. id_type, fp)
-  redis.call('ZREM', KEYS[10] .. ':r:' .. reason, fp)
-  redis.call('ZREM', KEYS[10] .. ':tr:' .. id_type .. ':' .. reason, fp)
+  redis.call('DECR', KEYS[5] .. ':count')
   redis.call('INCR', KEYS[9])
 end
 -- Out of the listing order. The count goes down only with an entry that

@@ -1,26 +1,93 @@
--- public_page: one page of the notice board, newest first, read atomically
--- with the public version (so a cached page is tagged with the version it
--- shows). Read-only. O(page size): a ZRANGE of one index plus one record read
--- per entry.
+-- public_page: one stretch of the notice board, newest first, read
+-- atomically with the public version (so a cached page is tagged with the
+-- version it shows). Read-only.
 --
--- KEYS: 1 index (pubidx:all, :t:{type}, :r:{reason} or :tr:{type}:{reason})
---       2 public_version
--- ARGV: 1 base name of the record buckets ("bl:rec", record.lua)  2 max score ("+inf" or "(seq")
---       3 count (page size + 1, so the caller knows whether more follow)
--- Returns {version, {fp, seq, type, masked, reason, case_id, source,
--- banned_at}, ...}; entries whose record is no longer public and banned
--- are left out (they cannot be in the index: the scripts keep both in step).
+-- The board has no index of its own (layout 5): it walks the listing
+-- order's seq buckets down from the cursor. Each order value carries the
+-- fingerprint's wire codes and public flag, so only the bans shown cost a
+-- record read; a value of an older layout (the fingerprint alone) is
+-- judged from its record. One run examines at most ARGV[6] seqs, so a
+-- sparse filter costs bounded work per run and the caller runs it again
+-- from where it stopped.
+--
+-- KEYS: 1 bans (base name of the order buckets)  2 public_version  3 seq
+-- ARGV: 1 base name of the record buckets ("bl:rec", record.lua)
+--       2 before: entries with a smaller seq (0 = from the newest)
+--       3 count: stop after this many entries
+--       4 type filter: '' or the type's name, a space, its one-byte code
+--       5 reason filter: '' or the reason's name, a space, its one-byte
+--         code (`other`'s for a name outside the vocabulary; every entry
+--         shown is checked against its record's names anyway)
+--       6 most seqs to examine
+-- Returns {version, next, {fp, seq, type, masked, reason, case_id, source,
+-- banned_at}, ...}: next = the seq to pass as `before` to go on, 0 when the
+-- walk reached the first seq.
 
 local version = redis.call('GET', KEYS[2]) or '0'
-local ids = redis.call('ZRANGE', KEYS[1], ARGV[2], '-inf', 'BYSCORE', 'REV', 'LIMIT', 0,
-  tonumber(ARGV[3]), 'WITHSCORES')
-local out = {version}
-for i = 1, #ids, 2 do
-  local fp = ids[i]
-  local r = record_read(ARGV[1], fp)
-  if r and r[R.status] == kBanned and r[R.public] == 1 then
-    out[#out + 1] = {fp, ids[i + 1], r[R.type], r[R.masked], r[R.reason], r[R.case_id],
-      r[R.source], record_int(r[R.banned_at])}
+local head = tonumber(redis.call('GET', KEYS[3]) or '0')
+local before = tonumber(ARGV[2])
+if before == 0 or before > head + 1 then
+  before = head + 1
+end
+local want = tonumber(ARGV[3])
+local lowest = math.max(1, before - tonumber(ARGV[6]))
+
+local function split(filter)
+  if filter == '' then
+    return nil, nil
   end
+  local space = string.find(filter, ' ', 1, true)
+  return string.sub(filter, 1, space - 1), string.sub(filter, space + 1)
+end
+local type_name, type_code = split(ARGV[4])
+local reason_name, reason_code = split(ARGV[5])
+
+-- The record of the ban under this order value when it is on the board,
+-- else nil. A value with codes (layout 5) is judged without a record read
+-- unless it passes; an older one by its record.
+local function shown(value)
+  if #value == 35 then
+    if string.sub(value, 35, 35) ~= '1' or
+        (type_code and string.sub(value, 33, 33) ~= type_code) or
+        (reason_code and string.sub(value, 34, 34) ~= reason_code) then
+      return nil
+    end
+  end
+  local r = record_read(ARGV[1], string.sub(value, 1, 32))
+  if r == nil or r[R.status] ~= kBanned or r[R.public] ~= 1 or
+      (type_name and r[R.type] ~= type_name) or (reason_name and r[R.reason] ~= reason_name) then
+    return nil
+  end
+  return r
+end
+
+local out = {version, 0}
+local found = 0
+local top = before - 1
+while top >= lowest and found < want do
+  local bucket = math.floor(top / 128)
+  local flat = redis.call('HGETALL', KEYS[1] .. ':' .. record_int(bucket))
+  local by_seq = {}
+  for i = 1, #flat, 2 do
+    by_seq[tonumber(flat[i])] = flat[i + 1]
+  end
+  local bottom = math.max(lowest, bucket * 128)
+  for seq = top, bottom, -1 do
+    local value = by_seq[seq]
+    local r = value and shown(value)
+    if r then
+      out[#out + 1] = {string.sub(value, 1, 32), record_int(seq), r[R.type], r[R.masked],
+        r[R.reason], r[R.case_id], r[R.source], record_int(r[R.banned_at])}
+      found = found + 1
+      if found == want then
+        out[2] = seq
+        return out
+      end
+    end
+  end
+  top = bottom - 1
+end
+if top >= 1 then
+  out[2] = top + 1
 end
 return out
