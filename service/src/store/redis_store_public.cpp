@@ -132,22 +132,20 @@ asio::awaitable<store_result<public_page>> redis_store::list_public_impl(public_
       page.version = *version;
     for (std::size_t i = 2; i < items->size(); ++i) {
       const auto* row = (*items)[i].array();
-      if (!row || row->size() != 8)
+      if (!row || row->size() != 3 || !(*row)[0].string() || !(*row)[1].string() ||
+          !(*row)[2].string())
         co_return std::unexpected(bad_reply("public_page row"));
-      std::array<const std::string*, 8> cell{};
-      for (std::size_t c = 0; c < 8; ++c) {
-        cell[c] = (*row)[c].string();
-        if (!cell[c])
-          co_return std::unexpected(bad_reply("public_page cell"));
-      }
-      auto fp = fingerprint::from_hex(*cell[0]);
-      auto seq = parse_u64(*cell[1]);
-      auto type = sdk::parse_identifier_type(*cell[2]);
-      auto at = parse_i64(*cell[7]);
-      if (!fp || !seq || !type || !at)
+      auto fp = fingerprint::from_hex(*(*row)[0].string());
+      auto seq = parse_u64(*(*row)[1].string());
+      if (!fp || !seq)
         co_return std::unexpected(bad_reply("public_page entry"));
-      page.entries.push_back(
-          public_entry{*fp, *type, *cell[3], *cell[4], *cell[5], *cell[6], *at, *seq});
+      // Only the public fields leave here: public_entry has no value.
+      auto record = decode_packed_record(*fp, *(*row)[2].string());
+      if (!record)
+        co_return std::unexpected(record.error());
+      page.entries.push_back(public_entry{*fp, record->type, std::move(record->masked),
+                                          std::move(record->reason), std::move(record->case_id),
+                                          std::move(record->source), record->banned_at_ms, *seq});
     }
     if (page.entries.size() > limit) {
       page.entries.resize(limit);

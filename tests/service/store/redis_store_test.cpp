@@ -997,6 +997,21 @@ TEST_CASE("notice board: walks the listing order, filters sparse bans, keeps the
     auto type_walk = co_await board_walk(s, by_type);
     CHECK(type_walk.first == phishing);
 
+    // Reasons outside the vocabulary share the code `other`: the record's
+    // name decides. make_ban(i) gives "fraud" when i % 3 == 0, else "scam".
+    for (std::uint64_t i = n; i < n + 6; ++i) {
+      auto b = make_ban(i);
+      b.is_public = true;
+      must(co_await s->ban(std::move(b), moderator()));
+    }
+    public_query fraud;
+    fraud.reason = "fraud";
+    fraud.limit = 50;
+    auto fraud_walk = co_await board_walk(s, fraud);
+    CHECK(fraud_walk.first == std::vector<std::uint64_t>{n + 6, n + 3});  // i = n + 5, n + 2
+    for (std::uint64_t i = n; i < n + 6; ++i)
+      must(co_await s->lift(fp_of(i), "appeal", moderator()));
+
     // A lift takes a ban off the board and out of the count.
     must(co_await s->lift(fp_of(n - 2), "appeal", moderator()));
     auto after_lift = must(co_await s->list_public(all));
