@@ -797,50 +797,17 @@ asio::awaitable<store_result<void>> redis_store::migrate_order() {
 asio::awaitable<store_result<void>> redis_store::migrate_layout(std::string_view layout) {
   if (layout == kLayout)
     co_return store_result<void>{};
-  // SCAN returns every key that exists for the whole scan; no writer makes
-  // new keys of an older layout (an older banlistd still running is not
-  // supported across these upgrades, docs/operations.md), so one pass
-  // moves them all.
-  const bool records_packed = layout == "4";
-  std::string cursor = "0";
-  const std::string pattern = glob_escape(key("ban:")) + "*";
-  while (!records_packed) {
-    std::vector<std::string> scan{
-        "SCAN", cursor, "MATCH", pattern, "COUNT", std::to_string(kMigrateCount), "TYPE", "hash"};
-    auto page = co_await command(std::move(scan));
-    if (!page)
-      co_return std::unexpected(std::move(page.error()));
-    const auto* parts = page->array();
-    if (!parts || parts->size() != 2 || !(*parts)[0].string() || !(*parts)[1].array())
-      co_return std::unexpected(unexpected_reply("SCAN"));
-    cursor = *(*parts)[0].string();
-    std::vector<std::string> old_keys;
-    for (const auto& k : *(*parts)[1].array()) {
-      if (!k.string())
-        co_return std::unexpected(unexpected_reply("SCAN key"));
-      old_keys.push_back(*k.string());
-    }
-    if (!old_keys.empty()) {
-      std::vector<std::string> keys{key("rec")};
-      auto moved =
-          co_await run_script(script_id::migrate_records, std::move(keys), std::move(old_keys));
-      if (!moved)
-        co_return std::unexpected(std::move(moved.error()));
-    }
-    if (cursor == "0")
-      break;
+  // An older banlistd still running is not supported across these
+  // upgrades (docs/operations.md): nothing writes keys of an older layout
+  // meanwhile, so one pass over each kind moves them all.
+  if (layout != "4") {
+    auto packed = co_await migrate_records();
+    if (!packed)
+      co_return std::unexpected(std::move(packed.error()));
   }
-  // Layout 4 -> 5: the public count from the `all` index, then the
-  // indexes go (the board reads the listing order now).
-  std::vector<std::string> count_keys{key("pubidx:all"), key("public:count")};
-  std::vector<std::string> no_args;
-  auto counted =
-      co_await run_script(script_id::migrate_public, std::move(count_keys), std::move(no_args));
+  auto counted = co_await migrate_public();
   if (!counted)
     co_return std::unexpected(std::move(counted.error()));
-  auto unlinked = co_await unlink_matching(glob_escape(key("pubidx:")) + "*");
-  if (!unlinked)
-    co_return std::unexpected(std::move(unlinked.error()));
   std::vector<std::string> mark{"SET", key("layout"), std::string(kLayout)};
   auto marked = co_await command(std::move(mark));
   if (!marked)
@@ -848,31 +815,77 @@ asio::awaitable<store_result<void>> redis_store::migrate_layout(std::string_view
   co_return store_result<void>{};
 }
 
-asio::awaitable<store_result<void>> redis_store::unlink_matching(std::string pattern) {
+asio::awaitable<store_result<void>> redis_store::migrate_records() {
+  const std::string pattern = glob_escape(key("ban:")) + "*";
   std::string cursor = "0";
   do {
-    std::vector<std::string> scan{"SCAN",  cursor,  "MATCH",
-                                  pattern, "COUNT", std::to_string(kMigrateCount)};
-    auto page = co_await command(std::move(scan));
+    auto page = co_await scan_page(cursor, pattern, "hash");
     if (!page)
       co_return std::unexpected(std::move(page.error()));
-    const auto* parts = page->array();
-    if (!parts || parts->size() != 2 || !(*parts)[0].string() || !(*parts)[1].array())
-      co_return std::unexpected(unexpected_reply("SCAN"));
-    cursor = *(*parts)[0].string();
-    std::vector<std::string> unlink{"UNLINK"};
-    for (const auto& k : *(*parts)[1].array()) {
-      if (!k.string())
-        co_return std::unexpected(unexpected_reply("SCAN key"));
-      unlink.push_back(*k.string());
-    }
-    if (unlink.size() > 1) {
-      auto gone = co_await command(std::move(unlink));
-      if (!gone)
-        co_return std::unexpected(std::move(gone.error()));
-    }
+    cursor = std::move(page->cursor);
+    if (page->keys.empty())
+      continue;
+    std::vector<std::string> keys{key("rec")};
+    auto moved =
+        co_await run_script(script_id::migrate_records, std::move(keys), std::move(page->keys));
+    if (!moved)
+      co_return std::unexpected(std::move(moved.error()));
   } while (cursor != "0");
   co_return store_result<void>{};
+}
+
+asio::awaitable<store_result<void>> redis_store::migrate_public() {
+  // The count from the `all` index and that index gone, in one script;
+  // then the other indexes, which nothing reads any more.
+  std::vector<std::string> keys{key("pubidx:all"), key("public:count")};
+  std::vector<std::string> no_args;
+  auto counted =
+      co_await run_script(script_id::migrate_public, std::move(keys), std::move(no_args));
+  if (!counted)
+    co_return std::unexpected(std::move(counted.error()));
+  const std::string pattern = glob_escape(key("pubidx:")) + "*";
+  std::string cursor = "0";
+  do {
+    auto page = co_await scan_page(cursor, pattern, "");
+    if (!page)
+      co_return std::unexpected(std::move(page.error()));
+    cursor = std::move(page->cursor);
+    if (page->keys.empty())
+      continue;
+    std::vector<std::string> unlink{"UNLINK"};
+    for (auto& k : page->keys)
+      unlink.push_back(std::move(k));
+    auto gone = co_await command(std::move(unlink));
+    if (!gone)
+      co_return std::unexpected(std::move(gone.error()));
+  } while (cursor != "0");
+  co_return store_result<void>{};
+}
+
+asio::awaitable<store_result<redis_store::key_page>> redis_store::scan_page(std::string cursor,
+                                                                            std::string pattern,
+                                                                            std::string_view type) {
+  std::vector<std::string> scan{"SCAN",  std::move(cursor),
+                                "MATCH", std::move(pattern),
+                                "COUNT", std::to_string(kMigrateCount)};
+  if (!type.empty()) {
+    scan.emplace_back("TYPE");
+    scan.emplace_back(type);
+  }
+  auto reply = co_await command(std::move(scan));
+  if (!reply)
+    co_return std::unexpected(std::move(reply.error()));
+  const auto* parts = reply->array();
+  if (!parts || parts->size() != 2 || !(*parts)[0].string() || !(*parts)[1].array())
+    co_return std::unexpected(unexpected_reply("SCAN"));
+  key_page page;
+  page.cursor = *(*parts)[0].string();
+  for (const auto& k : *(*parts)[1].array()) {
+    if (!k.string())
+      co_return std::unexpected(unexpected_reply("SCAN key"));
+    page.keys.push_back(*k.string());
+  }
+  co_return page;
 }
 
 asio::awaitable<store_result<std::uint64_t>> redis_store::scan_banned_impl(

@@ -257,11 +257,19 @@ class redis_store final : public store {
   // its bl:public sorted set (init_list).
   boost::asio::awaitable<store_result<void>> migrate_order();
   // Brings a list at an older layout (the bl:layout marker; "0" = 3 or
-  // older) to kLayout (init_list): layout 3's record hashes into packed
-  // records, layout 4's notice board indexes into a count.
+  // older) to kLayout and marks it (init_list).
   boost::asio::awaitable<store_result<void>> migrate_layout(std::string_view layout);
-  // UNLINKs every key matching `pattern` (SCAN, a page at a time).
-  boost::asio::awaitable<store_result<void>> unlink_matching(std::string pattern);
+  // Layout 3 -> 4: the record hashes into packed records.
+  boost::asio::awaitable<store_result<void>> migrate_records();
+  // Layout 4 -> 5: the notice board indexes into the public count.
+  boost::asio::awaitable<store_result<void>> migrate_public();
+  // One SCAN page of the keys matching `pattern` (of `type`, unless empty).
+  struct key_page {
+    std::string cursor;  // "0" after the last page
+    std::vector<std::string> keys;
+  };
+  boost::asio::awaitable<store_result<key_page>> scan_page(std::string cursor, std::string pattern,
+                                                           std::string_view type);
   boost::asio::awaitable<store_result<change_log_state>> log_state_impl();
   boost::asio::awaitable<store_result<std::uint64_t>> trim_log_impl(std::uint64_t oldest);
   boost::asio::awaitable<store_result<void>> record_snapshot_impl(std::string instance_id,
