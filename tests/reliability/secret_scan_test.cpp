@@ -175,15 +175,12 @@ TEST_CASE("no key secret or raw identifier in the log or in Redis",
         // "{16 bytes}={packed}"
         REQUIRE(item.size() > 17);
         REQUIRE(item[16] == '=');
-        fingerprint fp;
-        for (int b = 0; b < 8; ++b) {
-          fp.high = (fp.high << 8) | static_cast<std::uint8_t>(item[static_cast<std::size_t>(b)]);
-          fp.low = (fp.low << 8) | static_cast<std::uint8_t>(item[static_cast<std::size_t>(8 + b)]);
-        }
-        auto record = service::decode_packed_record(fp, std::string_view(item).substr(17));
+        const auto fp = service::fingerprint_of_record_field(std::string_view(item).substr(0, 16));
+        REQUIRE(fp);
+        auto record = service::decode_packed_record(*fp, std::string_view(item).substr(17));
         REQUIRE(record);
         ++records;
-        if (fp.to_hex() == fps[1])
+        if (fp->to_hex() == fps[1])
           normalized_found = record->value == normalized[1];
         item.erase(item.find(record->value), record->value.size());
       }

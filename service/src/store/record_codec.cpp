@@ -225,6 +225,26 @@ store_result<ban_record> decode_ban_record(const fingerprint& fp, const field_ma
   return r;
 }
 
+std::string record_field(const fingerprint& fp) {
+  std::string field(16, '\0');
+  for (std::size_t i = 0; i < 8; ++i) {
+    field[i] = static_cast<char>(fp.high >> (56 - 8 * i));
+    field[8 + i] = static_cast<char>(fp.low >> (56 - 8 * i));
+  }
+  return field;
+}
+
+std::optional<fingerprint> fingerprint_of_record_field(std::string_view field) noexcept {
+  if (field.size() != 16)
+    return std::nullopt;
+  fingerprint fp;
+  for (std::size_t i = 0; i < 8; ++i) {
+    fp.high = (fp.high << 8) | static_cast<std::uint8_t>(field[i]);
+    fp.low = (fp.low << 8) | static_cast<std::uint8_t>(field[8 + i]);
+  }
+  return fp;
+}
+
 store_result<ban_record> decode_packed_record(const fingerprint& fp, std::string_view packed) {
   // The places of record.lua's R table, 1-based there: version, type,
   // value, masked, reason, note, case_id, source, public, banned_at,

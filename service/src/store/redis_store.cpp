@@ -185,12 +185,7 @@ std::vector<std::string> redis_store::lift_keys(const fingerprint& fp) const {
 }
 
 std::vector<std::string> redis_store::record_read(const fingerprint& fp) const {
-  std::string field(16, '\0');
-  for (int i = 0; i < 8; ++i) {
-    field[static_cast<std::size_t>(i)] = static_cast<char>(fp.high >> (56 - 8 * i));
-    field[static_cast<std::size_t>(8 + i)] = static_cast<char>(fp.low >> (56 - 8 * i));
-  }
-  return {"HGET", key("rec:" + fp.to_hex().substr(0, 4)), std::move(field)};
+  return {"HGET", key("rec:" + fp.to_hex().substr(0, 4)), record_field(fp)};
 }
 
 store_result<std::optional<ban_record>> redis_store::decode_record_reply(const fingerprint& fp,

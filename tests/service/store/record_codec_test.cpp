@@ -284,4 +284,17 @@ TEST_CASE("record codec: a malformed packed record is refused", "[store][codec]"
   }
 }
 
+TEST_CASE("record codec: the record field is the fingerprint's bytes in hex order",
+          "[store][codec]") {
+  const auto fp = *fingerprint::from_hex(kFp);
+  const std::string field = service::record_field(fp);
+  REQUIRE(field.size() == 16);
+  // Byte i is hex digits 2i and 2i+1, as record.lua's struct.pack writes it.
+  for (std::size_t i = 0; i < 16; ++i)
+    CHECK(static_cast<std::uint8_t>(field[i]) == std::stoul(kFp.substr(2 * i, 2), nullptr, 16));
+  CHECK(service::fingerprint_of_record_field(field) == fp);
+  CHECK_FALSE(service::fingerprint_of_record_field(field.substr(0, 15)));
+  CHECK_FALSE(service::fingerprint_of_record_field(field + "x"));
+}
+
 }  // namespace banlist::test
