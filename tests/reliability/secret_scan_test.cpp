@@ -175,7 +175,7 @@ TEST_CASE("no key secret or raw identifier in the log or in Redis",
         // "{16 bytes}={packed}"
         REQUIRE(item.size() > 17);
         REQUIRE(item[16] == '=');
-        const auto fp = service::fingerprint_of_record_field(std::string_view(item).substr(0, 16));
+        const auto fp = service::fingerprint_of_bytes(std::string_view(item).substr(0, 16));
         REQUIRE(fp);
         auto record = service::decode_packed_record(*fp, std::string_view(item).substr(17));
         REQUIRE(record);

@@ -225,7 +225,7 @@ store_result<ban_record> decode_ban_record(const fingerprint& fp, const field_ma
   return r;
 }
 
-std::string record_field(const fingerprint& fp) {
+std::string fingerprint_bytes(const fingerprint& fp) {
   std::string field(16, '\0');
   for (std::size_t i = 0; i < 8; ++i) {
     field[i] = static_cast<char>(fp.high >> (56 - 8 * i));
@@ -234,7 +234,7 @@ std::string record_field(const fingerprint& fp) {
   return field;
 }
 
-std::optional<fingerprint> fingerprint_of_record_field(std::string_view field) noexcept {
+std::optional<fingerprint> fingerprint_of_bytes(std::string_view field) noexcept {
   if (field.size() != 16)
     return std::nullopt;
   fingerprint fp;
@@ -345,6 +345,44 @@ store_result<api_key> decode_api_key(const field_map& fields) {
   return k;
 }
 
+namespace {
+
+// A change-log entry of layout 6 (change.lua): one field `c`, binary.
+store_result<change> decode_packed_change(std::uint64_t seq, std::string_view packed) {
+  constexpr std::size_t kFixed = 40;  // op, fp, digest, at, type length
+  if (packed.size() < kFixed)
+    return std::unexpected(bad("log entry size"));
+  const auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(packed[i]); };
+  change c;
+  c.seq = seq;
+  if (byte(0) == 1) {
+    c.op = change_op::ban;
+  } else if (byte(0) == 2) {
+    c.op = change_op::lift;
+  } else {
+    return std::unexpected(bad("log entry op"));
+  }
+  const auto fp = fingerprint_of_bytes(packed.substr(1, 16));
+  const auto digest = fingerprint_of_bytes(packed.substr(17, 16));
+  std::int64_t at = 0;
+  for (std::size_t i = 33; i < 39; ++i)
+    at = (at << 8) | byte(i);
+  const std::size_t type_size = byte(39);
+  if (!fp || !digest || packed.size() < kFixed + type_size)
+    return std::unexpected(bad("log entry fields"));
+  const auto type = sdk::parse_identifier_type(packed.substr(kFixed, type_size));
+  if (!type)
+    return std::unexpected(bad("log entry type"));
+  c.fp = *fp;
+  c.digest = *digest;
+  c.type = *type;
+  c.at_ms = at;
+  c.reason = std::string(packed.substr(kFixed + type_size));
+  return c;
+}
+
+}  // namespace
+
 store_result<change> decode_change(const redis_value& entry) {
   // Every applied change passes through here (the follower reads each one
   // back), so the fields are read in place rather than copied into a
@@ -353,9 +391,21 @@ store_result<change> decode_change(const redis_value& entry) {
   if (!parts || parts->size() != 2 || !(*parts)[0].string())
     return std::unexpected(bad("entry"));
   const std::string& id = *(*parts)[0].string();
+  const auto dash = id.find('-');
+  const auto seq = parse_u64(std::string_view(id).substr(0, dash));
+  if (!seq || dash == std::string::npos)
+    return std::unexpected(bad("log entry id"));
   const auto* items = (*parts)[1].array();
   if (!items || items->size() % 2 != 0)
     return std::unexpected(bad("field list"));
+  // Layout 6 writes one binary field; the named text fields of older
+  // layouts stay readable until retention trims them.
+  if (items->size() == 2 && (*items)[0].string() && *(*items)[0].string() == "c") {
+    const auto* packed = (*items)[1].string();
+    if (!packed)
+      return std::unexpected(bad("field list entry"));
+    return decode_packed_change(*seq, *packed);
+  }
   enum { kOp, kFp, kDigest, kType, kAt, kReason, kFields };
   static constexpr std::string_view kNames[kFields] = {"op",   "fp", "digest",
                                                        "type", "at", "reason"};
@@ -375,10 +425,6 @@ store_result<change> decode_change(const redis_value& entry) {
   }
   auto field = [&](int f) { return found[f] ? std::string_view(*found[f]) : std::string_view{}; };
   change c;
-  const auto dash = id.find('-');
-  const auto seq = parse_u64(std::string_view(id).substr(0, dash));
-  if (!seq || dash == std::string::npos)
-    return std::unexpected(bad("log entry id"));
   c.seq = *seq;
   if (field(kOp) == "ban") {
     c.op = change_op::ban;

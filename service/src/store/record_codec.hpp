@@ -25,12 +25,13 @@ store_result<field_map> to_field_map(const redis_value& value);
 // A record as field/value strings: the archived episodes of bl:hist:{fp}
 // (and layout 3's record hashes). `masked` is computed when absent.
 store_result<ban_record> decode_ban_record(const fingerprint& fp, const field_map& fields);
-// The field a packed record is stored under in its bucket: the
-// fingerprint's 16 bytes, high half first, each half big-endian (the order
-// of its hex form; record.lua builds the same with struct.pack '>I4I4I4I4').
-std::string record_field(const fingerprint& fp);
-// The fingerprint of such a field; nullopt unless it is 16 bytes.
-std::optional<fingerprint> fingerprint_of_record_field(std::string_view field) noexcept;
+// A fingerprint's 16 raw bytes, high half first, each half big-endian (the
+// order of its hex form; record.lua builds the same with struct.pack
+// '>I4I4I4I4'): a packed record's field in its bucket, and the fingerprint
+// and digest in a packed change-log entry.
+std::string fingerprint_bytes(const fingerprint& fp);
+// The fingerprint of such bytes; nullopt unless there are 16.
+std::optional<fingerprint> fingerprint_of_bytes(std::string_view field) noexcept;
 // A packed record of layout 4 (record.lua: a MessagePack array of values in
 // fixed places), as HGET of its bucket returns it.
 store_result<ban_record> decode_packed_record(const fingerprint& fp, std::string_view packed);

@@ -29,8 +29,9 @@ constexpr std::uint64_t kOrderBucketSeqs = 128;
 constexpr std::size_t kOrderMaxBuckets = 256;
 // The layout a new list starts at and an older one is migrated to, in
 // bl:layout (docs/redis-layout.md): 4 = records packed into buckets, 5 =
-// the notice board walks the listing order (no indexes of its own).
-constexpr std::string_view kLayout = "5";
+// the notice board walks the listing order (no indexes of its own), 6 =
+// change-log entries packed (change.lua).
+constexpr std::uint64_t kLayout = 6;
 
 // A SCAN MATCH pattern that matches `text` literally.
 std::string glob_escape(std::string_view text) {
@@ -185,7 +186,7 @@ std::vector<std::string> redis_store::lift_keys(const fingerprint& fp) const {
 }
 
 std::vector<std::string> redis_store::record_read(const fingerprint& fp) const {
-  return {"HGET", key("rec:" + fp.to_hex().substr(0, 4)), record_field(fp)};
+  return {"HGET", key("rec:" + fp.to_hex().substr(0, 4)), fingerprint_bytes(fp)};
 }
 
 store_result<std::optional<ban_record>> redis_store::decode_record_reply(const fingerprint& fp,
@@ -306,7 +307,7 @@ std::optional<store_error> redis_store::replication_shortfall(const mutation_rep
 asio::awaitable<store_result<list_identity>> redis_store::init_list_impl(std::uint64_t seed) {
   std::vector<std::string> keys{key("seed"), key("epoch"), key("layout")};
   std::vector<std::string> args{std::to_string(seed), std::to_string(random_nonzero_u64()),
-                                std::string(kLayout)};
+                                std::to_string(kLayout)};
   auto reply = co_await run_script(script_id::init_list, std::move(keys), std::move(args));
   if (!reply)
     co_return std::unexpected(std::move(reply.error()));
@@ -789,21 +790,37 @@ asio::awaitable<store_result<void>> redis_store::migrate_order() {
   }
 }
 
-asio::awaitable<store_result<void>> redis_store::migrate_layout(std::string_view layout) {
-  if (layout == kLayout)
+asio::awaitable<store_result<void>> redis_store::migrate_layout(std::string_view marker) {
+  // '0' (unmarked) is layout 3 or older.
+  const auto layout = parse_u64(marker);
+  if (!layout)
+    co_return std::unexpected(unexpected_reply("layout marker"));
+  if (*layout == kLayout)
     co_return store_result<void>{};
+  // A list a newer banlistd has written may hold what this one cannot read:
+  // refuse it rather than misread it or mark it older.
+  if (*layout > kLayout)
+    co_return std::unexpected(to_store_error(failure_kind::unexpected_reply,
+                                             "this list is at layout " + std::string(marker) +
+                                                 ", written by a newer banlistd; this one "
+                                                 "knows layouts up to " +
+                                                 std::to_string(kLayout)));
   // An older banlistd still running is not supported across these
   // upgrades (docs/operations.md): nothing writes keys of an older layout
   // meanwhile, so one pass over each kind moves them all.
-  if (layout != "4") {
+  if (*layout < 4) {
     auto packed = co_await migrate_records();
     if (!packed)
       co_return std::unexpected(std::move(packed.error()));
   }
-  auto counted = co_await migrate_public();
-  if (!counted)
-    co_return std::unexpected(std::move(counted.error()));
-  std::vector<std::string> mark{"SET", key("layout"), std::string(kLayout)};
+  if (*layout < 5) {
+    auto counted = co_await migrate_public();
+    if (!counted)
+      co_return std::unexpected(std::move(counted.error()));
+  }
+  // 5 -> 6 moves nothing: the log's older entries stay as they are (the
+  // reader takes both forms) until retention trims them.
+  std::vector<std::string> mark{"SET", key("layout"), std::to_string(kLayout)};
   auto marked = co_await command(std::move(mark));
   if (!marked)
     co_return std::unexpected(std::move(marked.error()));

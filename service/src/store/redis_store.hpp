@@ -379,7 +379,7 @@ class redis_store final : public store {
   std::vector<std::string> ban_keys() const;
   std::vector<std::string> lift_keys(const fingerprint& fp) const;
   // HGET of fp's packed record: the bucket `rec:{first four hex digits}`,
-  // field record_field(fp) (record.lua).
+  // field fingerprint_bytes(fp) (record.lua).
   std::vector<std::string> record_read(const fingerprint& fp) const;
   // Its reply: nullopt when there is no record.
   static store_result<std::optional<ban_record>> decode_record_reply(const fingerprint& fp,

@@ -108,6 +108,72 @@ TEST_CASE("record codec: a malformed log entry is a protocol error", "[store][co
 
 namespace {
 
+// A layout 6 entry as change.lua writes it, built byte by byte here: op,
+// fingerprint bytes, digest bytes, 48-bit ms, type length, type, reason.
+std::string packed_change(unsigned op, const std::string& type, const std::string& reason,
+                          std::uint64_t at_ms = 1700000000123) {
+  std::string out(1, static_cast<char>(op));
+  for (const std::string& hex : {kFp, kDigest}) {
+    for (std::size_t i = 0; i < 32; i += 2)
+      out.push_back(static_cast<char>(std::stoul(hex.substr(i, 2), nullptr, 16)));
+  }
+  for (int shift = 40; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((at_ms >> shift) & 0xff));
+  out.push_back(static_cast<char>(type.size()));
+  return out + type + reason;
+}
+
+}  // namespace
+
+TEST_CASE("record codec: a packed log entry decodes whole", "[store][codec]") {
+  auto c = service::decode_change(log_entry("42-1", {"c", packed_change(1, "email", "spam")}));
+  REQUIRE(c.has_value());
+  CHECK(c->seq == 42);
+  CHECK(c->op == service::change_op::ban);
+  CHECK(c->fp == *fingerprint::from_hex(kFp));
+  CHECK(c->digest == *fingerprint::from_hex(kDigest));
+  CHECK(c->type == sdk::identifier_type::email);
+  CHECK(c->reason == "spam");
+  CHECK(c->at_ms == 1700000000123);
+
+  // The largest time 48 bits hold, a lift, and a lift without a reason.
+  auto lift = service::decode_change(
+      log_entry("43-1", {"c", packed_change(2, "bank_card", "", (std::uint64_t{1} << 48) - 1)}));
+  REQUIRE(lift.has_value());
+  CHECK(lift->op == service::change_op::lift);
+  CHECK(lift->type == sdk::identifier_type::bank_card);
+  CHECK(lift->reason.empty());
+  CHECK(lift->at_ms == (std::int64_t{1} << 48) - 1);
+}
+
+TEST_CASE("record codec: a malformed packed log entry is a protocol error", "[store][codec]") {
+  auto refused = [](std::string packed) {
+    auto c = service::decode_change(log_entry("1-1", {"c", std::move(packed)}));
+    REQUIRE_FALSE(c.has_value());
+    CHECK(c.error().code == service::store_errc::protocol_error);
+  };
+  const std::string good = packed_change(1, "phone", "scam");
+  // Every cut short of the type's end: fewer than 40 bytes, or a type
+  // length that runs past the value.
+  for (std::size_t size = 0; size < 40 + 5; ++size)
+    refused(good.substr(0, size));
+  refused(packed_change(0, "phone", "scam"));
+  refused(packed_change(3, "phone", "scam"));
+  refused(packed_change(1, "telephone", "scam"));  // not a type's name
+  refused(packed_change(1, "", "scam"));
+  auto wrong_length = good;
+  wrong_length[39] = 6;  // "phones": the reason's first byte taken for the type
+  refused(wrong_length);
+  // A value that is not a string.
+  redis_array items{text("c"), redis_value{std::int64_t{7}}};
+  auto not_text =
+      service::decode_change(redis_value{redis_array{text("1-1"), redis_value{std::move(items)}}});
+  REQUIRE_FALSE(not_text.has_value());
+  CHECK(not_text.error().code == service::store_errc::protocol_error);
+}
+
+namespace {
+
 // MessagePack as cmsgpack writes it for record.lua, built by hand so the
 // decoder is judged against the format, not against itself.
 struct packer {
@@ -284,17 +350,16 @@ TEST_CASE("record codec: a malformed packed record is refused", "[store][codec]"
   }
 }
 
-TEST_CASE("record codec: the record field is the fingerprint's bytes in hex order",
-          "[store][codec]") {
+TEST_CASE("record codec: a fingerprint's bytes are in hex order", "[store][codec]") {
   const auto fp = *fingerprint::from_hex(kFp);
-  const std::string field = service::record_field(fp);
+  const std::string field = service::fingerprint_bytes(fp);
   REQUIRE(field.size() == 16);
   // Byte i is hex digits 2i and 2i+1, as record.lua's struct.pack writes it.
   for (std::size_t i = 0; i < 16; ++i)
     CHECK(static_cast<std::uint8_t>(field[i]) == std::stoul(kFp.substr(2 * i, 2), nullptr, 16));
-  CHECK(service::fingerprint_of_record_field(field) == fp);
-  CHECK_FALSE(service::fingerprint_of_record_field(field.substr(0, 15)));
-  CHECK_FALSE(service::fingerprint_of_record_field(field + "x"));
+  CHECK(service::fingerprint_of_bytes(field) == fp);
+  CHECK_FALSE(service::fingerprint_of_bytes(field.substr(0, 15)));
+  CHECK_FALSE(service::fingerprint_of_bytes(field + "x"));
 }
 
 }  // namespace banlist::test

@@ -330,6 +330,94 @@ TEST_CASE("read_changes pages, then blocks and wakes on a new ban", "[redis][sto
   });
 }
 
+TEST_CASE("change log: entries are packed, older named ones still read, layout marked",
+          "[redis][store]") {
+  test::redis_server redis;
+  test::run_async([&](auto) -> asio::awaitable<void> {
+    auto s = co_await open(redis);
+    auto c = co_await raw(redis);
+    const auto wall_ms = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+    const auto t0 = wall_ms();
+    must(co_await s->ban(make_ban(1), moderator()));
+    must(co_await s->ban(make_ban(2, sdk::identifier_type::email), moderator()));
+    must(co_await s->lift(fp_of(1), "appeal_granted", moderator()));
+    const auto t1 = wall_ms();
+
+    // Each entry is one binary field: 40 fixed bytes, the type, the reason.
+    auto entries = co_await raw_command(c, "XRANGE", "bl:log", "-", "+");
+    REQUIRE(entries.array());
+    REQUIRE(entries.array()->size() == 3);
+    const std::vector<std::string> types{"phone", "email", "phone"};
+    const std::vector<std::string> reasons{make_ban(1).reason, make_ban(2).reason,
+                                           "appeal_granted"};
+    for (std::size_t i = 0; i < 3; ++i) {
+      const auto& fields = *(*entries.array())[i].array()->at(1).array();
+      REQUIRE(fields.size() == 2);
+      CHECK(*fields[0].string() == "c");
+      CHECK(fields[1].string()->size() == 40 + types[i].size() + reasons[i].size());
+    }
+
+    // Read back through the store: every value, and the digest after each.
+    auto page = must(co_await s->read_changes(0, 10, 0ms));
+    REQUIRE(page.size() == 3);
+    CHECK(page[0].op == change_op::ban);
+    CHECK(page[0].fp == fp_of(1));
+    CHECK(page[0].digest == xor_of({fp_of(1)}));
+    CHECK(page[1].type == sdk::identifier_type::email);
+    CHECK(page[1].reason == make_ban(2).reason);
+    CHECK(page[1].digest == xor_of({fp_of(1), fp_of(2)}));
+    CHECK(page[2].op == change_op::lift);
+    CHECK(page[2].fp == fp_of(1));
+    CHECK(page[2].type == sdk::identifier_type::phone);
+    CHECK(page[2].reason == "appeal_granted");
+    CHECK(page[2].digest == xor_of({fp_of(2)}));
+    for (const auto& ch : page) {
+      CHECK(ch.at_ms >= t0);
+      CHECK(ch.at_ms <= t1);
+    }
+    auto state = must(co_await s->log_state());
+    CHECK(state.digest == page[2].digest);
+
+    // An entry an older banlistd wrote (named text fields) reads the same.
+    const auto old_fp = fp_of(3);
+    const auto old_digest = xor_of({fp_of(2), old_fp});
+    co_await raw_command(c, "XADD", "bl:log", "4-1", "op", "ban", "fp", old_fp.to_hex(), "type",
+                         "domain", "reason", "phishing", "at", "1700000000123", "digest",
+                         old_digest.to_hex());
+    co_await raw_command(c, "SET", "bl:seq", "4");
+    auto old = must(co_await s->read_changes(3, 10, 0ms));
+    REQUIRE(old.size() == 1);
+    CHECK(old[0].seq == 4);
+    CHECK(old[0].fp == old_fp);
+    CHECK(old[0].type == sdk::identifier_type::domain);
+    CHECK(old[0].reason == "phishing");
+    CHECK(old[0].at_ms == 1700000000123);
+    CHECK(old[0].digest == old_digest);
+
+    // A new list is at layout 6 (banlistd runs init_list at every start);
+    // one at layout 5 is marked 6 at the next start (nothing to move); one
+    // a newer banlistd marked is refused and left as it is.
+    auto marker = [](const redis_value& v) { return v.string() ? *v.string() : "(nil)"; };
+    must(co_await s->init_list(1));
+    auto fresh = co_await raw_command(c, "GET", "bl:layout");
+    CHECK(marker(fresh) == "6");
+    co_await raw_command(c, "SET", "bl:layout", "5");
+    must(co_await s->init_list(1));
+    auto upgraded = co_await raw_command(c, "GET", "bl:layout");
+    CHECK(marker(upgraded) == "6");
+    co_await raw_command(c, "SET", "bl:layout", "7");
+    auto newer = co_await s->init_list(1);
+    REQUIRE_FALSE(newer.has_value());
+    CHECK(newer.error().message.find("layout 7") != std::string::npos);
+    auto kept = co_await raw_command(c, "GET", "bl:layout");
+    CHECK(marker(kept) == "7");
+  });
+}
+
 TEST_CASE("a context destroyed with a ban in flight lets go of the store", "[redis][store]") {
   // Redis holds the ban's EVALSHA (CLIENT PAUSE WRITE), so the command is
   // still pending when the body returns and run_async destroys its context.
@@ -817,12 +905,12 @@ TEST_CASE("records: packed in buckets, and init_list migrates layout 3's hashes"
   test::run_async([&](auto) -> asio::awaitable<void> {
     auto s = co_await open(redis);
     auto c = co_await raw(redis);
-    // A new list starts at the current layout, 5 (banlistd runs init_list
+    // A new list starts at the current layout, 6 (banlistd runs init_list
     // at every start).
     must(co_await s->init_list(1));
     const auto layout = co_await raw_command(c, "GET", "bl:layout");
     CHECK(layout.string());
-    CHECK((layout.string() ? *layout.string() : "") == "5");
+    CHECK((layout.string() ? *layout.string() : "") == "6");
 
     // More records than one SCAN page (1,000): banned, public or not, some
     // with an expiry, some lifted with and without a case and note.
@@ -871,7 +959,7 @@ TEST_CASE("records: packed in buckets, and init_list migrates layout 3's hashes"
     const auto left = co_await raw_command(c, "KEYS", "bl:ban:*");
     CHECK(left.array()->empty());
     const auto marked = co_await raw_command(c, "GET", "bl:layout");
-    CHECK((marked.string() ? *marked.string() : "") == "5");
+    CHECK((marked.string() ? *marked.string() : "") == "6");
 
     // Lifts and re-bans after the migration: a migrated lifted record
     // becomes the first episode of its history.
@@ -1045,7 +1133,7 @@ TEST_CASE("notice board: walks the listing order, filters sparse bans, keeps the
     const auto indexes = co_await raw_command(c, "KEYS", "bl:pubidx:*");
     CHECK(indexes.array()->empty());
     const auto layout = co_await raw_command(c, "GET", "bl:layout");
-    CHECK((layout.string() ? *layout.string() : "") == "5");
+    CHECK((layout.string() ? *layout.string() : "") == "6");
     auto migrated = must(co_await s->list_public(all));
     REQUIRE(migrated.entries.size() == 50);
     for (std::size_t k = 0; k < 50; ++k)

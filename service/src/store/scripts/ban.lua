@@ -46,19 +46,10 @@ if not n or n < 1 or n ~= math.floor(n) or #ARGV < kFirst - 1 + n * kStride then
   return redis.error_reply('ERR ban: ARGV[5] must be the number of bans that follow')
 end
 
--- The digest as four 32-bit lanes, XORed in place and printed per change.
+-- The digest as four 32-bit lanes, XORed in place with each new ban's
+-- words; the log entry takes its bytes, bl:digest its hex at the end.
 local digest_hex = redis.call('GET', KEYS[7]) or '00000000000000000000000000000000'
-local lanes = {}
-for i = 0, 3 do
-  lanes[i + 1] = tonumber(string.sub(digest_hex, i * 8 + 1, i * 8 + 8), 16)
-end
-local function xor_fp(fp)
-  for i = 0, 3 do
-    lanes[i + 1] = bit.bxor(lanes[i + 1], tonumber(string.sub(fp, i * 8 + 1, i * 8 + 8), 16))
-  end
-  return bit.tohex(lanes[1], 8) .. bit.tohex(lanes[2], 8) .. bit.tohex(lanes[3], 8) ..
-    bit.tohex(lanes[4], 8)
-end
+local lanes = {fp_words(digest_hex)}
 
 local t = redis.call('TIME')
 local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -73,7 +64,10 @@ for b = 0, n - 1 do
   local fp, id_type, reason, is_public = ARGV[a], ARGV[a + 1], ARGV[a + 4], ARGV[a + 8]
   -- One read of the record serves both the status test and the archive
   -- below, so a new fingerprint (most of a bulk import) costs no other read.
-  local old, old_packed = record_read(KEYS[1], fp)
+  local w1, w2, w3, w4 = fp_words(fp)
+  local fp_raw = words_bytes(w1, w2, w3, w4)
+  local rec_key = KEYS[1] .. ':' .. string.sub(fp, 1, 4)
+  local old, old_packed = record_get(rec_key, fp_raw)
   if old and old[R.status] == kBanned then
     result[#result + 1] = old_packed
   else
@@ -99,7 +93,7 @@ for b = 0, n - 1 do
     if is_public == '1' then
       public_n, masked = 1, ARGV[a + 3]
     end
-    record_write(KEYS[1], fp, {kRecordVersion, id_type, ARGV[a + 2], masked, reason,
+    record_put(rec_key, fp_raw, {kRecordVersion, id_type, ARGV[a + 2], masked, reason,
       ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], public_n, now_ms, actor, seq_n,
       tonumber(expires_at) or 0, '', kBanned})
 
@@ -112,7 +106,8 @@ for b = 0, n - 1 do
     end
     -- [end expiry index]
 
-    local digest = xor_fp(fp)
+    lanes[1], lanes[2] = bit.bxor(lanes[1], w1), bit.bxor(lanes[2], w2)
+    lanes[3], lanes[4] = bit.bxor(lanes[3], w3), bit.bxor(lanes[4], w4)
     local bucket = string.sub(fp, 1, 4)
     local bucket_key = KEYS[4] .. ':' .. bucket
     redis.call('HSET', bucket_key, fp, ARGV[a + 10])
@@ -130,8 +125,8 @@ for b = 0, n - 1 do
     redis.call('HSET', KEYS[6] .. ':' .. string.format('%.0f', math.floor(seq_n / 128)), seq,
       fp .. ARGV[a + 10] .. is_public)
 
-    redis.call('XADD', KEYS[3], seq .. '-1',
-      'op', 'ban', 'fp', fp, 'type', id_type, 'reason', reason, 'at', now, 'digest', digest)
+    log_append(KEYS[3], seq, kChangeBan, fp_raw, words_bytes(lanes[1], lanes[2], lanes[3], lanes[4]),
+      now_ms, id_type, reason)
     if audit_mode == 'each' then
       redis.call('XADD', KEYS[8], 'MAXLEN', '~', '1000000', '*',
         'at', now, 'key', actor, 'addr', addr, 'req', req,

@@ -15,21 +15,14 @@
 -- Returns {1, seq, lifted_at_ms} or {0} when the fingerprint is not banned.
 
 local fp = ARGV[1]
-local record = record_read(KEYS[1], fp)
+local w1, w2, w3, w4 = fp_words(fp)
+local fp_raw = words_bytes(w1, w2, w3, w4)
+local rec_key = KEYS[1] .. ':' .. string.sub(fp, 1, 4)
+local record = record_get(rec_key, fp_raw)
 if not record or record[R.status] ~= kBanned then
   return {0}
 end
 local id_type = record[R.type]
-
-local function xor_hex(a, b)
-  local lanes = {}
-  for i = 0, 3 do
-    local x = tonumber(string.sub(a, i * 8 + 1, i * 8 + 8), 16)
-    local y = tonumber(string.sub(b, i * 8 + 1, i * 8 + 8), 16)
-    lanes[i + 1] = bit.tohex(bit.bxor(x, y), 8)
-  end
-  return table.concat(lanes)
-end
 
 local t = redis.call('TIME')
 local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -44,14 +37,14 @@ record[R.lift_reason] = ARGV[2]
 record[R.lift_seq] = seq_n
 record[R.lift_case_id] = ARGV[6] or ''
 record[R.lift_note] = ARGV[7] or ''
-record_write(KEYS[1], fp, record)
+record_put(rec_key, fp_raw, record)
 -- Lifted records are kept; this index lets GET /v1/bans/export?status=lifted
 -- page through them by lift seq (ban.lua removes a re-banned one).
 redis.call('ZADD', KEYS[12], seq_n, fp)
 
-local digest = redis.call('GET', KEYS[7]) or '00000000000000000000000000000000'
-digest = xor_hex(digest, fp)
-redis.call('SET', KEYS[7], digest)
+local d1, d2, d3, d4 = fp_words(redis.call('GET', KEYS[7]) or '00000000000000000000000000000000')
+d1, d2, d3, d4 = bit.bxor(d1, w1), bit.bxor(d2, w2), bit.bxor(d3, w3), bit.bxor(d4, w4)
+redis.call('SET', KEYS[7], bit.tohex(d1, 8) .. bit.tohex(d2, 8) .. bit.tohex(d3, 8) .. bit.tohex(d4, 8))
 
 local bucket = string.sub(fp, 1, 4)
 local bucket_key = KEYS[4] .. ':' .. bucket
@@ -84,8 +77,8 @@ redis.call('ZREM', KEYS[6], fp)
 redis.call('ZREM', KEYS[11], fp)
 -- [end expiry index]
 
-redis.call('XADD', KEYS[3], seq .. '-1',
-  'op', 'lift', 'fp', fp, 'type', id_type, 'reason', ARGV[2], 'at', now, 'digest', digest)
+log_append(KEYS[3], seq, kChangeLift, fp_raw, words_bytes(d1, d2, d3, d4),
+  now_ms, id_type, ARGV[2])
 redis.call('XADD', KEYS[8], 'MAXLEN', '~', '1000000', '*',
   'at', now, 'key', ARGV[3], 'addr', ARGV[4], 'req', ARGV[5],
   'action', 'lift', 'target', fp, 'detail', 'seq=' .. seq)

@@ -20,18 +20,27 @@ local R = {
 local kRecordVersion = 1
 local kBanned, kLifted = 0, 1
 
--- The bucket key and field of fp's record. Four 32-bit words through
--- struct.pack: ~0.5 us, against ~3.4 us for sixteen string.char calls.
-local function record_slot(base, fp)
-  local field = struct.pack('>I4I4I4I4', tonumber(string.sub(fp, 1, 8), 16),
-    tonumber(string.sub(fp, 9, 16), 16), tonumber(string.sub(fp, 17, 24), 16),
-    tonumber(string.sub(fp, 25, 32), 16))
-  return base .. ':' .. string.sub(fp, 1, 4), field
+-- A fingerprint's 32 hex digits as four 32-bit words, high first: the
+-- digest lanes XOR them, and packed they are the fingerprint's 16 raw bytes.
+local function fp_words(fp)
+  return tonumber(string.sub(fp, 1, 8), 16), tonumber(string.sub(fp, 9, 16), 16),
+    tonumber(string.sub(fp, 17, 24), 16), tonumber(string.sub(fp, 25, 32), 16)
 end
 
--- The record of fp as a table, and as stored; nil when there is none.
-local function record_read(base, fp)
-  local key, field = record_slot(base, fp)
+-- The 16 raw bytes of four words (of fp_words, or digest lanes). Through
+-- struct.pack: ~0.5 us, against ~3.4 us for sixteen string.char calls.
+-- Negative words (bit.bxor's results) pack as their two's complement.
+local function words_bytes(w1, w2, w3, w4)
+  return struct.pack('>I4I4I4I4', w1, w2, w3, w4)
+end
+
+-- The bucket key and field of fp's record.
+local function record_slot(base, fp)
+  return base .. ':' .. string.sub(fp, 1, 4), words_bytes(fp_words(fp))
+end
+
+-- The record at a slot as a table, and as stored; nil when there is none.
+local function record_get(key, field)
   local packed = redis.call('HGET', key, field)
   if not packed then
     return nil, nil
@@ -39,12 +48,21 @@ local function record_read(base, fp)
   return cmsgpack.unpack(packed), packed
 end
 
--- Stores r as fp's record; returns the packed form.
-local function record_write(base, fp, r)
-  local key, field = record_slot(base, fp)
+-- Stores r at a slot; returns the packed form.
+local function record_put(key, field, r)
   local packed = cmsgpack.pack(r)
   redis.call('HSET', key, field, packed)
   return packed
+end
+
+-- The record of fp (record_get), and its storing (record_put), by fp.
+local function record_read(base, fp)
+  return record_get(record_slot(base, fp))
+end
+
+local function record_write(base, fp, r)
+  local key, field = record_slot(base, fp)
+  return record_put(key, field, r)
 end
 
 local function record_int(n)
