@@ -256,6 +256,33 @@ void change_follower::publish(std::uint64_t after, const std::vector<change>& ch
   state_.hub().publish(make_published_batch(std::move(batch)));
 }
 
+asio::awaitable<bool> change_follower::publish_caught_up(store& s) {
+  const std::uint64_t upto = state_.filter().seq();
+  while (published_ < upto) {
+    auto changes = co_await s.read_changes(published_, kBatch, std::chrono::milliseconds(0));
+    if (!changes) {
+      state_.metrics().record_store_error(errc_name(changes.error().code));
+      co_return false;
+    }
+    if (changes->empty() || changes->front().seq != published_ + 1) {
+      // Trimmed past what subscribers were sent while the filter was
+      // rebuilt (or the log went back): they can only start again.
+      log_line(log_level::warning, "change log no longer holds seq " +
+                                       std::to_string(published_ + 1) +
+                                       " for subscribers; resetting them");
+      state_.hub().reset_all(sdk::reset_reason::resync_required);
+      published_ = upto;
+      co_return true;
+    }
+    std::erase_if(*changes, [&](const change& c) { return c.seq > upto; });
+    // The rebuild emptied the window; it continues from here.
+    state_.recent_changes().append(state_.epoch(), *changes);
+    publish(published_, *changes);
+    published_ = changes->back().seq;
+  }
+  co_return true;
+}
+
 asio::awaitable<bool> change_follower::rewound(store& s, std::uint64_t after, bool deep) {
   auto log = co_await s.log_state();
   if (!log)
@@ -319,8 +346,19 @@ asio::awaitable<void> change_follower::run() {
         backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
         continue;
       }
+      // The first build, or another history (subscribers were reset):
+      // nothing before the new filter's seq is owed to anyone. A rebuild for
+      // room leaves published_ where it was.
+      if (need_rebuild)
+        published_ = state_.filter().seq();
       need_rebuild = false;
       state_.hub().set_head(state_.filter().seq());
+    }
+    if (published_ < state_.filter().seq() && !co_await publish_caught_up(*s)) {
+      verify_history_ = true;
+      co_await pause(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+      continue;
     }
     const std::uint64_t after = state_.filter().seq();
     if (verify_history_) {
@@ -372,6 +410,7 @@ asio::awaitable<void> change_follower::run() {
     }
     last_digest_ = changes->back().digest;
     publish(after, *changes);
+    published_ = changes->back().seq;
   }
   finished_.store(true, std::memory_order_release);
 }

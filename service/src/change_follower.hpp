@@ -6,7 +6,10 @@
 // of it stale, or when the log has a gap (trimmed past our seq).
 //
 // Every batch it applies is also published to the subscriber hub, encoded
-// once. When the log stops being a continuation of what it applied — a gap
+// once. A rebuild for room (capacity, stale lifts) catches the new filter up
+// with the log by itself; the changes it read past what was published are
+// then read again and published, so a subscriber never waits for the next
+// change to learn of them. When the log stops being a continuation of what it applied — a gap
 // (trimmed past it, a seq jump) or a rewind (Redis's head below ours after a
 // restart that lost writes, or a new epoch) — it resyncs from Redis and the
 // hub resets every subscriber (resync_required) instead of rewinding them
@@ -66,6 +69,10 @@ class change_follower : public std::enable_shared_from_this<change_follower> {
   boost::asio::awaitable<void> pause(std::chrono::milliseconds how_long);
   // Publishes `changes` (applied after seq `after`) to the hub.
   void publish(std::uint64_t after, const std::vector<change>& changes);
+  // Publishes the log's changes after published_ up to the filter's seq
+  // (what a rebuild applied without publishing). False on a store error;
+  // a log trimmed past published_ resets the subscribers instead.
+  boost::asio::awaitable<bool> publish_caught_up(store& s);
   // True when Redis's history is no longer a continuation of what we applied
   // up to `after`: its head is below it, or (with `deep`, after a store
   // error, which is when a failover or restart shows up) the list has
@@ -76,8 +83,10 @@ class change_follower : public std::enable_shared_from_this<change_follower> {
   service_state& state_;
   boost::asio::any_io_executor executor_;
   std::optional<fingerprint> last_digest_;  // digest after the last applied change, if known
-  bool verify_history_ = false;             // a store error happened: check continuity
-  bool checkpoint_tried_ = false;           // only the first build may use it
+  // The newest seq the hub was given (or subscribers were reset past).
+  std::uint64_t published_ = 0;
+  bool verify_history_ = false;    // a store error happened: check continuity
+  bool checkpoint_tried_ = false;  // only the first build may use it
   std::atomic<bool> stopping_{false};
   std::atomic<bool> finished_{false};
 };

@@ -6,6 +6,7 @@ void filter_state::install(bloom::filter built, std::uint64_t capacity, std::uin
   current_.store(std::make_shared<built_filter>(built_filter{std::move(built), capacity}),
                  std::memory_order_release);
   lifted_.store(0, std::memory_order_relaxed);
+  builds_.fetch_add(1, std::memory_order_relaxed);
   seq_.store(seq, std::memory_order_release);
   loaded_.store(true, std::memory_order_release);
   {
@@ -82,6 +83,7 @@ filter_state::stats filter_state::snapshot() const noexcept {
   s.loaded = loaded();
   s.seq = seq();
   s.lifted = lifted_.load(std::memory_order_relaxed);
+  s.builds = builds_.load(std::memory_order_relaxed);
   if (auto f = current_.load(std::memory_order_acquire)) {
     s.items = f->filter.item_count();
     s.bits = f->filter.bit_count();

@@ -34,6 +34,7 @@ class filter_state {
     std::uint64_t bytes = 0;
     std::uint64_t capacity = 0;
     double estimated_fp_rate = 0;
+    std::uint64_t builds = 0;  // filters installed since the process started
   };
 
   // Replaces the filter with `built`, which holds every ban up to `seq` and
@@ -91,6 +92,7 @@ class filter_state {
   std::atomic<bool> loaded_{false};
   std::atomic<std::uint64_t> seq_{0};
   std::atomic<std::uint64_t> lifted_{0};  // lifts since the current filter was built
+  std::atomic<std::uint64_t> builds_{0};
   seq_signal seq_advanced_;
   std::atomic<std::uint64_t> regressions_{0};
   mutable std::mutex regression_mutex_;

@@ -4,7 +4,8 @@
 # Writes RESP for redis-cli --pipe: N synthetic banned fingerprints, a
 # matching bl:digest and bl:seq (no records, no log): enough for banlistd's
 # cold start. LAYOUT 2 (default) writes the bucket hashes bl:banned:{first
-# four hex digits} and the bl:banned:nonempty bitmap (docs/redis-layout.md);
+# four hex digits}, fingerprints as their 16 raw bytes (as banlistd writes
+# them since layout 6), and the bl:banned:nonempty bitmap (docs/redis-layout.md);
 # LAYOUT 1 writes the single bl:banned hash older banlistd kept, which a
 # newer one migrates at start. The same seed gives the same set either way.
 import sys, random
@@ -36,7 +37,7 @@ for i in range(0, n, batch):
         out.write(cmd(*args))
     else:
         for fp, codes in entries:
-            buckets.setdefault(fp[:4], []).extend([fp, codes])
+            buckets.setdefault(fp[:4], []).extend([bytes.fromhex(fp.decode()), codes])
             b = int(fp[:4], 16); nonempty[b // 8] |= 0x80 >> (b % 8)
         if len(buckets) > 20000:
             flush_buckets()

@@ -72,6 +72,10 @@ boost::asio::awaitable<http_response> metrics_text(request_context& ctx) {
   gauge(out, "banlist_filter_bits", "Size of the filter in bits.", static_cast<double>(f.bits));
   gauge(out, "banlist_filter_estimated_fp_rate", "Modeled false-positive rate at the item count.",
         f.estimated_fp_rate);
+  // A counter in meaning, like the regressions below.
+  gauge(out, "banlist_filter_builds",
+        "Filters built and installed (the first load, then every rebuild).",
+        static_cast<double>(f.builds));
   gauge(out, "banlist_seq", "Newest change-log seq the filter reflects.",
         static_cast<double>(f.seq));
   gauge(out, "banlist_redis_connected", "1 while the Redis command connection is up.",

@@ -79,6 +79,13 @@ std::string banned_codes(sdk::identifier_type type, std::string_view reason) {
   return out;
 }
 
+// A fingerprint as the banned buckets and the listing order name it: its
+// 16 raw bytes (layout 6), or its hex (layouts 5 and older, whose entries
+// stay until lifted).
+std::optional<fingerprint> fingerprint_of_field(std::string_view field) {
+  return field.size() == 16 ? fingerprint_of_bytes(field) : fingerprint::from_hex(field);
+}
+
 }  // namespace
 
 redis_store::redis_store(asio::any_io_executor executor, redis_endpoint endpoint,
@@ -583,12 +590,13 @@ asio::awaitable<store_result<redis_store::order_page>> redis_store::read_order(s
       if (!fields)
         co_return std::unexpected(fields.error());
       std::vector<std::pair<std::uint64_t, fingerprint>> in_bucket;
-      for (const auto& [seq_text, fp_text] : *fields) {
+      for (const auto& [seq_text, order_value] : *fields) {
         auto seq = parse_u64(seq_text);
-        // The fingerprint, then (layout 5) its two wire codes and the
-        // public flag, which the notice page filters on.
-        auto fp = fp_text.size() == 32 || fp_text.size() == 35
-                      ? fingerprint::from_hex(std::string_view(fp_text).substr(0, 32))
+        // The fingerprint, then (layouts 5 and 6) its two wire codes and
+        // the public flag, which the notice page filters on.
+        const std::string_view value(order_value);
+        auto fp = value.size() == 19 || value.size() == 32 || value.size() == 35
+                      ? fingerprint_of_field(value.substr(0, value.size() == 19 ? 16 : 32))
                       : std::nullopt;
         if (!seq || !fp)
           co_return std::unexpected(unexpected_reply("order bucket entry"));
@@ -744,9 +752,9 @@ asio::awaitable<store_result<std::vector<banned_entry>>> redis_store::read_bucke
     if (!items || items->size() % 2 != 0)
       co_return std::unexpected(unexpected_reply("HGETALL banned bucket"));
     for (std::size_t i = 0; i < items->size(); i += 2) {
-      const auto* text = (*items)[i].string();
+      const auto* field = (*items)[i].string();
       const auto* codes = (*items)[i + 1].string();
-      auto fp = text ? fingerprint::from_hex(*text) : std::nullopt;
+      auto fp = field ? fingerprint_of_field(*field) : std::nullopt;
       if (!fp || !codes || codes->size() != 2)
         co_return std::unexpected(unexpected_reply("banned entry"));
       page.push_back(banned_entry{*fp, static_cast<std::uint8_t>((*codes)[0]),

@@ -135,7 +135,7 @@ asio::awaitable<store_result<public_page>> redis_store::list_public_impl(public_
       if (!row || row->size() != 3 || !(*row)[0].string() || !(*row)[1].string() ||
           !(*row)[2].string())
         co_return std::unexpected(bad_reply("public_page row"));
-      auto fp = fingerprint::from_hex(*(*row)[0].string());
+      auto fp = fingerprint_of_bytes(*(*row)[0].string());
       auto seq = parse_u64(*(*row)[1].string());
       if (!fp || !seq)
         co_return std::unexpected(bad_reply("public_page entry"));

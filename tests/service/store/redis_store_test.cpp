@@ -721,12 +721,12 @@ asio::awaitable<std::vector<std::pair<std::uint64_t, fingerprint>>> list_all(
   co_return out;
 }
 
-// An order bucket's value for a ban (layout 5): the fp hex, the identifier
-// type's code, the reason's code (`other` outside the vocabulary), the
-// public flag.
+// An order bucket's value for a ban (layout 6): the fp's 16 bytes, the
+// identifier type's code, the reason's code (`other` outside the
+// vocabulary), the public flag.
 std::string order_value(const ban_record& b) {
   const auto reason = sdk::parse_reason(b.reason).value_or(sdk::ban_reason::other);
-  return b.fp.to_hex() + static_cast<char>(static_cast<std::uint8_t>(b.type)) +
+  return fingerprint_bytes(b.fp) + static_cast<char>(static_cast<std::uint8_t>(b.type)) +
          static_cast<char>(static_cast<std::uint8_t>(reason)) + (b.is_public ? '1' : '0');
 }
 
@@ -785,7 +785,7 @@ TEST_CASE("listing order: bans and lifts keep the buckets and the count", "[redi
       auto it = expected.begin();
       for (const auto& [seq, fp] : listed) {
         CHECK(seq == it->first);
-        CHECK(fp.to_hex() == it->second.substr(0, 32));
+        CHECK(fingerprint_bytes(fp) == it->second.substr(0, 16));
         ++it;
       }
     }
@@ -1109,15 +1109,28 @@ TEST_CASE("notice board: walks the listing order, filters sparse bans, keeps the
 
     // Layout 4 -> 5: the sorted-set indexes become the count, and order
     // values written before layout 5 (the fp alone) are judged by their
-    // record. Put a few of the newest values back in the old form, and
-    // the indexes back with a count that differs from the truth, so the
-    // test sees where the migrated count comes from.
+    // record. Put a few of the newest values back in older forms (layout
+    // 5's: the fp's hex, then the codes and flag; older: the hex alone),
+    // and the indexes back with a count that differs from the truth, so
+    // the test sees where the migrated count comes from.
     for (std::uint64_t seq = n; seq > n - 10; --seq) {
       if (seq == n - 1)
         continue;  // the ban lifted above: no longer in the order
-      co_await raw_command(c, "HSET", "bl:bans:" + std::to_string(seq / 128), std::to_string(seq),
-                           fp_of(seq - 1).to_hex());
+      const auto bucket = "bl:bans:" + std::to_string(seq / 128);
+      auto value = co_await raw_command(c, "HGET", bucket, std::to_string(seq));
+      REQUIRE(value.string());
+      REQUIRE(*value.string() == order_value(board_ban(seq - 1)));
+      const auto old = fp_of(seq - 1).to_hex() + (seq % 2 ? value.string()->substr(16) : "");
+      co_await raw_command(c, "HSET", bucket, std::to_string(seq), old);
     }
+    // The listing order reads every form: seqs n - 11 .. n but the lifted n - 1.
+    ban_query tail;
+    tail.after_seq = n - 12;
+    tail.limit = 100;
+    auto listed = must(co_await s->list(tail));
+    REQUIRE(listed.records.size() == 11);
+    for (const auto& r : listed.records)
+      CHECK(r.fp == fp_of(r.seq - 1));
     std::vector<std::string> zadd{"ZADD", "bl:pubidx:all"};
     for (std::uint64_t k = 0; k < 123; ++k) {
       zadd.push_back(std::to_string(k + 1));

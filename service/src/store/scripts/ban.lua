@@ -14,8 +14,8 @@
 --       5 public (base name: KEYS[5] .. ':count' counts the public bans;
 --         KEYS[5] itself was layout 2's public zset)
 --       6 bans (base name: the listing order lives in the bucket hashes
---         KEYS[6] .. ':' .. floor(seq / 128), field seq -> fp hex, the two
---         wire codes and the public flag ('1'/'0'), and
+--         KEYS[6] .. ':' .. floor(seq / 128), field seq -> fp (16 raw
+--         bytes), the two wire codes and the public flag ('1'/'0'), and
 --         KEYS[6] .. ':count' counts the banned fingerprints)
 --       7 digest  8 audit
 --       9 public_version  10 pubidx (layout 4's notice page indexes; unused)
@@ -110,7 +110,7 @@ for b = 0, n - 1 do
     lanes[3], lanes[4] = bit.bxor(lanes[3], w3), bit.bxor(lanes[4], w4)
     local bucket = string.sub(fp, 1, 4)
     local bucket_key = KEYS[4] .. ':' .. bucket
-    redis.call('HSET', bucket_key, fp, ARGV[a + 10])
+    redis.call('HSET', bucket_key, fp_raw, ARGV[a + 10])
     if redis.call('HLEN', bucket_key) == 1 then
       redis.call('SETBIT', KEYS[4] .. ':nonempty', tonumber(bucket, 16), 1)
     end
@@ -123,7 +123,7 @@ for b = 0, n - 1 do
     -- two wire codes and the public flag, so the notice page filters
     -- without reading records.
     redis.call('HSET', KEYS[6] .. ':' .. string.format('%.0f', math.floor(seq_n / 128)), seq,
-      fp .. ARGV[a + 10] .. is_public)
+      fp_raw .. ARGV[a + 10] .. is_public)
 
     log_append(KEYS[3], seq, kChangeBan, fp_raw, words_bytes(lanes[1], lanes[2], lanes[3], lanes[4]),
       now_ms, id_type, reason)

@@ -48,7 +48,8 @@ redis.call('SET', KEYS[7], bit.tohex(d1, 8) .. bit.tohex(d2, 8) .. bit.tohex(d3,
 
 local bucket = string.sub(fp, 1, 4)
 local bucket_key = KEYS[4] .. ':' .. bucket
-redis.call('HDEL', bucket_key, fp)
+-- Layouts 5 and older named the fingerprint by its hex.
+redis.call('HDEL', bucket_key, fp_raw, fp)
 if redis.call('EXISTS', bucket_key) == 0 then
   redis.call('SETBIT', KEYS[4] .. ':nonempty', tonumber(bucket, 16), 0)
 end

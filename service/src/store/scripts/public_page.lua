@@ -19,7 +19,7 @@
 --         code (`other`'s for a name outside the vocabulary; every entry
 --         shown is checked against its record's names anyway)
 --       6 most seqs to examine
--- Returns {version, next, {fp, seq, packed record}, ...}: next = the seq to
+-- Returns {version, next, {fp bytes, seq, packed record}, ...}: next = the seq to
 -- pass as `before` to go on, 0 when the walk reached the first seq.
 
 local version = redis.call('GET', KEYS[2]) or '0'
@@ -43,34 +43,44 @@ local kPublicFlag = string.byte('1')
 local type_name, type_code = split(ARGV[4])
 local reason_name, reason_code = split(ARGV[5])
 
--- The packed record of the ban under this order value when it is on the
--- board, else nil. A value with codes (layout 5) is judged by them: the
--- codes name the type and reason exactly, but for a reason outside the
--- vocabulary (code `other`), which its record's name decides. An older
--- value (the fp alone) is judged by its record. The record goes back
--- packed: unpacking it here costs ~5 us a row, more than the rest of the
--- page; banlistd decodes it and keeps only the public fields.
+-- The packed record of the ban under this order value and the
+-- fingerprint's bytes when it is on the board, else nil. A value with codes
+-- (layouts 5 and 6) is judged by them: the codes name the type and reason
+-- exactly, but for a reason outside the vocabulary (code `other`), which
+-- its record's name decides. An older value (the fp alone) is judged by
+-- its record. The record goes back packed: unpacking it here costs ~5 us a
+-- row, more than the rest of the page; banlistd decodes it and keeps only
+-- the public fields.
 local kOtherReason = 255
 local function shown(value)
-  local fp = string.sub(value, 1, 32)
-  if #value == 35 then
+  -- Layout 6: fp bytes, codes, flag (19 bytes); 5: the same with the fp's
+  -- hex (35); older: the hex alone (32).
+  local n = #value
+  local codes_at = (n == 19 and 17) or (n == 35 and 33) or nil
+  if codes_at then
     -- string.byte makes no strings: most values stop here.
-    local id_type, reason, public = string.byte(value, 33, 35)
+    local id_type, reason, public = string.byte(value, codes_at, codes_at + 2)
     if public ~= kPublicFlag or (type_code and id_type ~= type_code) or
         (reason_code and reason ~= reason_code) then
       return nil
     end
-    if not reason_code or reason_code ~= kOtherReason then
-      local key, field = record_slot(ARGV[1], fp)
-      return redis.call('HGET', key, field) or nil
-    end
   end
-  local r, packed = record_read(ARGV[1], fp)
+  local key, field
+  if n == 19 then
+    field = string.sub(value, 1, 16)
+    key = ARGV[1] .. ':' .. string.format('%02x%02x', string.byte(value, 1, 2))
+  else
+    key, field = record_slot(ARGV[1], string.sub(value, 1, 32))
+  end
+  if codes_at and reason_code ~= kOtherReason then
+    return redis.call('HGET', key, field) or nil, field
+  end
+  local r, packed = record_get(key, field)
   if r == nil or r[R.status] ~= kBanned or r[R.public] ~= 1 or
       (type_name and r[R.type] ~= type_name) or (reason_name and r[R.reason] ~= reason_name) then
     return nil
   end
-  return packed
+  return packed, field
 end
 
 local out = {version, 0}
@@ -86,9 +96,12 @@ while top >= lowest and found < want do
   local bottom = math.max(lowest, bucket * 128)
   for seq = top, bottom, -1 do
     local value = by_seq[seq]
-    local packed = value and shown(value)
+    local packed, field
+    if value then
+      packed, field = shown(value)
+    end
     if packed then
-      out[#out + 1] = {string.sub(value, 1, 32), record_int(seq), packed}
+      out[#out + 1] = {field, record_int(seq), packed}
       found = found + 1
       if found == want then
         out[2] = seq
