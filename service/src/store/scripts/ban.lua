@@ -8,8 +8,9 @@
 -- of one.
 --
 -- KEYS: 1 rec (base name of the record buckets, record.lua)
---       2 seq  3 log  4 banned (base name: fp -> codes lives in the bucket
---         hash KEYS[4] .. ':' .. the fp's first four hex digits, and
+--       2 seq  3 log (entries packed, change.lua)
+--       4 banned (base name: fp (16 raw bytes) -> codes lives in the
+--         bucket hash KEYS[4] .. ':' .. the fp's first four hex digits, and
 --         KEYS[4] .. ':nonempty' has bit n set while bucket n holds any)
 --       5 public (base name: KEYS[5] .. ':count' counts the public bans;
 --         KEYS[5] itself was layout 2's public zset)
@@ -66,7 +67,8 @@ for b = 0, n - 1 do
   -- below, so a new fingerprint (most of a bulk import) costs no other read.
   local w1, w2, w3, w4 = fp_words(fp)
   local fp_raw = words_bytes(w1, w2, w3, w4)
-  local rec_key = KEYS[1] .. ':' .. string.sub(fp, 1, 4)
+  local bucket = string.sub(fp, 1, 4)  -- of the record and of the banned set
+  local rec_key = KEYS[1] .. ':' .. bucket
   local old, old_packed = record_get(rec_key, fp_raw)
   if old and old[R.status] == kBanned then
     result[#result + 1] = old_packed
@@ -108,7 +110,6 @@ for b = 0, n - 1 do
 
     lanes[1], lanes[2] = bit.bxor(lanes[1], w1), bit.bxor(lanes[2], w2)
     lanes[3], lanes[4] = bit.bxor(lanes[3], w3), bit.bxor(lanes[4], w4)
-    local bucket = string.sub(fp, 1, 4)
     local bucket_key = KEYS[4] .. ':' .. bucket
     redis.call('HSET', bucket_key, fp_raw, ARGV[a + 10])
     if redis.call('HLEN', bucket_key) == 1 then

@@ -17,7 +17,8 @@
 local fp = ARGV[1]
 local w1, w2, w3, w4 = fp_words(fp)
 local fp_raw = words_bytes(w1, w2, w3, w4)
-local rec_key = KEYS[1] .. ':' .. string.sub(fp, 1, 4)
+local bucket = string.sub(fp, 1, 4)  -- of the record and of the banned set
+local rec_key = KEYS[1] .. ':' .. bucket
 local record = record_get(rec_key, fp_raw)
 if not record or record[R.status] ~= kBanned then
   return {0}
@@ -46,7 +47,6 @@ local d1, d2, d3, d4 = fp_words(redis.call('GET', KEYS[7]) or '00000000000000000
 d1, d2, d3, d4 = bit.bxor(d1, w1), bit.bxor(d2, w2), bit.bxor(d3, w3), bit.bxor(d4, w4)
 redis.call('SET', KEYS[7], bit.tohex(d1, 8) .. bit.tohex(d2, 8) .. bit.tohex(d3, 8) .. bit.tohex(d4, 8))
 
-local bucket = string.sub(fp, 1, 4)
 local bucket_key = KEYS[4] .. ':' .. bucket
 -- Layouts 5 and older named the fingerprint by its hex.
 redis.call('HDEL', bucket_key, fp_raw, fp)
