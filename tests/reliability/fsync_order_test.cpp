@@ -60,7 +60,7 @@ traced_call classify(const std::string& line) {
   return call;
 }
 
-// True when the trace shows, for `marker` (a ban's fingerprint), its AOF
+// True when the trace shows, for `marker` (text only one ban writes), its AOF
 // write, then a completed AOF sync, then the next reply on a socket.
 bool synced_before_reply(const std::vector<traced_call>& trace, const std::string& marker) {
   std::size_t i = 0;
@@ -81,6 +81,10 @@ bool synced_before_reply(const std::vector<traced_call>& trace, const std::strin
 
 fingerprint fp_of(std::uint64_t i) {
   return {0x9e3779b97f4a7c15ULL * (i + 101), 0xbf58476d1ce4e5b9ULL * (i + 7)};
+}
+
+std::string value_of(int i) {
+  return "fsync" + std::to_string(i) + "@example.com";
 }
 
 // Runs `bans` bans against a redis-server traced by strace with the given
@@ -116,7 +120,7 @@ std::size_t bans_synced_before_reply(const std::string& appendfsync, int bans) {
       service::ban_record r;
       r.fp = fp_of(static_cast<std::uint64_t>(i));
       r.type = sdk::identifier_type::email;
-      r.value = "fsync" + std::to_string(i) + "@example.com";
+      r.value = value_of(i);
       r.masked = "f***@example.com";
       r.reason = "phishing";
       service::actor who{"k-test", "127.0.0.1", "req"};
@@ -141,7 +145,9 @@ std::size_t bans_synced_before_reply(const std::string& appendfsync, int bans) {
   REQUIRE(trace.size() > 10);
   std::size_t passed = 0;
   for (int i = 0; i < bans; ++i) {
-    const std::string marker = fp_of(static_cast<std::uint64_t>(i)).to_hex();
+    // The identifier's value: its record is the one place a ban writes it
+    // as text (fingerprints are raw bytes in every key since layout 7).
+    const std::string marker = value_of(i);
     // Whatever the policy, each ban must be in the trace's AOF writes, or the
     // check below would pass or fail for the wrong reason.
     const bool written = std::any_of(trace.begin(), trace.end(), [&](const traced_call& c) {

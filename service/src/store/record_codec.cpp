@@ -116,7 +116,121 @@ store_result<std::pair<std::string, field_map>> split_entry(const redis_value& e
   return std::pair{*(*parts)[0].string(), std::move(*fields)};
 }
 
+// The parts of a packed audit entry (audit.lua): a first byte 0-190 is
+// that many bytes of text, 191 a 16-bit big-endian length and the text,
+// 192-255 (byte - 192) raw bytes standing for lowercase hex.
+constexpr unsigned kAuditLongText = 191;
+constexpr unsigned kAuditHex = 192;
+constexpr std::size_t kAuditMaxHexBytes = 63;
+
+bool is_lower_hex(std::string_view text) noexcept {
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+      return false;
+  }
+  return true;
+}
+
+void append_audit_part(std::string& out, std::string_view text) {
+  if (!text.empty() && text.size() % 2 == 0 && text.size() / 2 <= kAuditMaxHexBytes &&
+      is_lower_hex(text)) {
+    out += static_cast<char>(kAuditHex + text.size() / 2);
+    auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    for (std::size_t i = 0; i < text.size(); i += 2)
+      out += static_cast<char>(nibble(text[i]) << 4 | nibble(text[i + 1]));
+    return;
+  }
+  text = text.substr(0, 0xffff);
+  if (text.size() >= kAuditLongText) {
+    out += static_cast<char>(kAuditLongText);
+    out += static_cast<char>(text.size() >> 8);
+    out += static_cast<char>(text.size() & 0xff);
+  } else {
+    out += static_cast<char>(text.size());
+  }
+  out += text;
+}
+
+// Reads the parts back in order; nullopt for a part cut short.
+class audit_reader {
+ public:
+  explicit audit_reader(std::string_view in) noexcept : in_(in) {}
+
+  std::optional<std::string> part() {
+    if (at_ >= in_.size())
+      return std::nullopt;
+    const unsigned tag = static_cast<std::uint8_t>(in_[at_++]);
+    if (tag >= kAuditHex) {
+      const auto raw = take(tag - kAuditHex);
+      if (!raw)
+        return std::nullopt;
+      static constexpr char kDigits[] = "0123456789abcdef";
+      std::string hex;
+      hex.reserve(raw->size() * 2);
+      for (unsigned char c : *raw) {
+        hex += kDigits[c >> 4];
+        hex += kDigits[c & 0xf];
+      }
+      return hex;
+    }
+    std::size_t length = tag;
+    if (tag == kAuditLongText) {
+      const auto size = take(2);
+      if (!size)
+        return std::nullopt;
+      length = static_cast<std::size_t>(static_cast<std::uint8_t>((*size)[0])) << 8 |
+               static_cast<std::uint8_t>((*size)[1]);
+    }
+    const auto text = take(length);
+    if (!text)
+      return std::nullopt;
+    return std::string(*text);
+  }
+
+  std::string rest() const { return std::string(in_.substr(at_)); }
+
+ private:
+  std::optional<std::string_view> take(std::size_t n) noexcept {
+    if (in_.size() - at_ < n)
+      return std::nullopt;
+    const auto out = in_.substr(at_, n);
+    at_ += n;
+    return out;
+  }
+
+  std::string_view in_;
+  std::size_t at_ = 0;
+};
+
+store_result<audit_entry> decode_packed_audit(std::string id, std::string_view packed) {
+  audit_entry a;
+  // The entry's time is its id's milliseconds (Redis's clock at XADD).
+  a.at_ms = parse_i64(std::string_view(id).substr(0, id.find('-'))).value_or(0);
+  a.id = std::move(id);
+  audit_reader in(packed);
+  for (std::string* part : {&a.action, &a.key_id, &a.address, &a.request_id, &a.target}) {
+    auto text = in.part();
+    if (!text)
+      return std::unexpected(bad("packed audit entry"));
+    *part = std::move(*text);
+  }
+  a.detail = in.rest();
+  return a;
+}
+
 }  // namespace
+
+std::string encode_audit_entry(std::string_view action, std::string_view key_id,
+                               std::string_view address, std::string_view request_id,
+                               std::string_view target, std::string_view detail) {
+  std::string out;
+  out.reserve(action.size() + key_id.size() + address.size() + request_id.size() + target.size() +
+              detail.size() + 8);
+  for (std::string_view part : {action, key_id, address, request_id, target})
+    append_audit_part(out, part);
+  out += detail;
+  return out;
+}
 
 std::optional<std::uint64_t> parse_u64(std::string_view text) noexcept {
   std::uint64_t value = 0;
@@ -452,6 +566,12 @@ store_result<audit_entry> decode_audit_entry(const redis_value& entry) {
   if (!split)
     return std::unexpected(split.error());
   auto& [id, fields] = *split;
+  // Layout 7 writes one binary field; the named fields of older layouts
+  // stay readable until the stream's cap drops them.
+  if (fields.size() == 1) {
+    if (const auto* packed = find(fields, "a"))
+      return decode_packed_audit(std::move(id), *packed);
+  }
   audit_entry a;
   a.id = id;
   a.at_ms = parse_i64(get_or_empty(fields, "at")).value_or(0);

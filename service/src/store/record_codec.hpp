@@ -39,8 +39,15 @@ store_result<api_key> decode_api_key(const field_map& fields);
 
 // A bl:log entry: [id, [field, value, ...]].
 store_result<change> decode_change(const redis_value& entry);
-// A bl:audit entry: [id, [field, value, ...]].
+// A bl:audit entry: [id, [field, value, ...]], packed (layout 7, one field
+// `a`, its time the id's) or with the named fields of older layouts.
 store_result<audit_entry> decode_audit_entry(const redis_value& entry);
+// The value of a packed audit entry's field `a`, byte for byte what
+// audit.lua writes: for the entries banlistd appends itself. Every part but
+// the detail must be shorter than 64 KiB (they are names and ids).
+std::string encode_audit_entry(std::string_view action, std::string_view key_id,
+                               std::string_view address, std::string_view request_id,
+                               std::string_view target, std::string_view detail);
 
 std::string_view to_string(role r) noexcept;
 std::optional<role> parse_role(std::string_view name) noexcept;

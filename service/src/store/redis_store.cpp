@@ -30,8 +30,9 @@ constexpr std::size_t kOrderMaxBuckets = 256;
 // The layout a new list starts at and an older one is migrated to, in
 // bl:layout (docs/redis-layout.md): 4 = records packed into buckets, 5 =
 // the notice board walks the listing order (no indexes of its own), 6 =
-// change-log entries packed (change.lua).
-constexpr std::uint64_t kLayout = 6;
+// change-log entries packed (change.lua), 7 = audit entries packed
+// (audit.lua). 6 and 7 need no migration: their readers take both forms.
+constexpr std::uint64_t kLayout = 7;
 
 // A SCAN MATCH pattern that matches `text` literally.
 std::string glob_escape(std::string_view text) {
@@ -826,8 +827,9 @@ asio::awaitable<store_result<void>> redis_store::migrate_layout(std::string_view
     if (!counted)
       co_return std::unexpected(std::move(counted.error()));
   }
-  // 5 -> 6 moves nothing: the log's older entries stay as they are (the
-  // reader takes both forms) until retention trims them.
+  // 5 -> 6 -> 7 move nothing: the log's and the audit stream's older
+  // entries stay as they are (their readers take both forms) until
+  // retention and the stream's cap drop them.
   std::vector<std::string> mark{"SET", key("layout"), std::to_string(kLayout)};
   auto marked = co_await command(std::move(mark));
   if (!marked)

@@ -1,7 +1,6 @@
 // redis_store, issue 7 part: pipelined bans for bulk import, list counts and
 // free-form audit entries (see store.hpp for the contracts).
 #include <algorithm>
-#include <chrono>
 #include <span>
 #include <utility>  // before Boost 1.74 Asio: awaitable.hpp uses std::exchange
 
@@ -150,21 +149,16 @@ asio::awaitable<store_result<list_counts>> redis_store::counts_impl() {
 asio::awaitable<store_result<void>> redis_store::record_audit_impl(std::string action,
                                                                    std::string target,
                                                                    std::string detail, actor who) {
-  // Same fields as the scripts' audit entries; "at" from Redis's clock is
-  // not needed to order entries (the stream id does), so ours is fine.
-  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  std::vector<std::string> cmd{"XADD",    key("audit"),
-                               "MAXLEN",  "~",
-                               "1000000", "*",
-                               "at",      std::to_string(now),
-                               "key",     who.key_id,
-                               "addr",    who.address,
-                               "req",     who.request_id,
-                               "action",  std::move(action),
-                               "target",  std::move(target),
-                               "detail",  std::move(detail)};
+  // The packed entry the scripts write (audit.lua); its time is the id's.
+  std::vector<std::string> cmd{
+      "XADD",
+      key("audit"),
+      "MAXLEN",
+      "~",
+      "1000000",
+      "*",
+      "a",
+      encode_audit_entry(action, who.key_id, who.address, who.request_id, target, detail)};
   auto reply = co_await command(std::move(cmd));
   if (!reply)
     co_return std::unexpected(std::move(reply.error()));

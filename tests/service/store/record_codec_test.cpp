@@ -1,6 +1,8 @@
 // record_codec: a change-log entry and a packed ban record decode into
 // exactly what they hold, and anything malformed is a protocol error, never
 // a half-filled change or record.
+#include <array>
+
 #include <catch2/catch.hpp>
 
 #include "store/record_codec.hpp"
@@ -358,6 +360,102 @@ TEST_CASE("record codec: a fingerprint's bytes are in hex order", "[store][codec
   CHECK(service::fingerprint_of_bytes(field) == fp);
   CHECK_FALSE(service::fingerprint_of_bytes(field.substr(0, 15)));
   CHECK_FALSE(service::fingerprint_of_bytes(field + "x"));
+}
+
+namespace {
+
+// A layout 7 audit value as audit.lua writes it, built byte by byte here:
+// "ban" as text, a key id and a request id packed from hex, an address as
+// text, the fingerprint packed, then the detail.
+std::string packed_audit() {
+  auto hex_part = [](const std::string& hex) {
+    std::string out(1, static_cast<char>(192 + hex.size() / 2));
+    for (std::size_t i = 0; i < hex.size(); i += 2)
+      out.push_back(static_cast<char>(std::stoul(hex.substr(i, 2), nullptr, 16)));
+    return out;
+  };
+  return std::string(
+             "\x03"
+             "ban") +
+         hex_part("6f1c2a9b3d4e5f60") +
+         "\x08"
+         "10.0.0.9" +
+         hex_part("00ff00ff00ff00ff00ff00ff00ff00ff") + hex_part(kFp) + "type=phone seq=12";
+}
+
+}  // namespace
+
+TEST_CASE("record codec: a packed audit entry decodes whole, and encodes to the same bytes",
+          "[store][codec]") {
+  auto a = service::decode_audit_entry(log_entry("1700000000123-4", {"a", packed_audit()}));
+  REQUIRE(a.has_value());
+  CHECK(a->id == "1700000000123-4");
+  CHECK(a->at_ms == 1700000000123);  // the id's milliseconds
+  CHECK(a->action == "ban");
+  CHECK(a->key_id == "6f1c2a9b3d4e5f60");
+  CHECK(a->address == "10.0.0.9");
+  CHECK(a->request_id == "00ff00ff00ff00ff00ff00ff00ff00ff");
+  CHECK(a->target == kFp);
+  CHECK(a->detail == "type=phone seq=12");
+  CHECK(service::encode_audit_entry("ban", "6f1c2a9b3d4e5f60", "10.0.0.9",
+                                    "00ff00ff00ff00ff00ff00ff00ff00ff", kFp,
+                                    "type=phone seq=12") == packed_audit());
+}
+
+TEST_CASE("record codec: audit parts that are not lowercase hex stay text, any length",
+          "[store][codec]") {
+  // Uppercase, odd-length and non-hex ids, an empty address, a part of 191
+  // bytes and more (16-bit length), hex too long to pack, an empty detail.
+  const std::vector<std::array<std::string, 6>> cases = {
+      {"key_create", "system", "", "ABCDEF12", "abc", ""},
+      {"lift", "0123456789abcdef", "::1", std::string(191, 'r'), std::string(300, 'x'), "seq=9"},
+      {"export_raw", "ab", "203.0.113.45", std::string(128, 'f'), "bans", "type=phone"},
+      {"", "", "", "", "", std::string(70000, 'd')},
+  };
+  for (const auto& c : cases) {
+    const auto packed = service::encode_audit_entry(c[0], c[1], c[2], c[3], c[4], c[5]);
+    auto a = service::decode_audit_entry(log_entry("5-0", {"a", packed}));
+    REQUIRE(a.has_value());
+    CHECK(a->action == c[0]);
+    CHECK(a->key_id == c[1]);
+    CHECK(a->address == c[2]);
+    CHECK(a->request_id == c[3]);
+    CHECK(a->target == c[4]);
+    CHECK(a->detail == c[5]);
+  }
+  // Only lowercase hex of even length up to 126 digits is packed.
+  CHECK(service::encode_audit_entry("", "", "", "ABCDEF12", "", "")[3] == 8);
+  CHECK(static_cast<unsigned char>(
+            service::encode_audit_entry("", "", "", std::string(126, 'a'), "", "")[3]) == 192 + 63);
+  CHECK(static_cast<unsigned char>(
+            service::encode_audit_entry("", "", "", std::string(128, 'f'), "", "")[3]) == 128);
+}
+
+TEST_CASE("record codec: a packed audit entry cut short is a protocol error; older named ones read",
+          "[store][codec]") {
+  const auto good = packed_audit();
+  // Every cut inside the five parts (the detail may be any length).
+  const auto parts_end = good.size() - std::string_view("type=phone seq=12").size();
+  for (std::size_t size = 0; size < parts_end; ++size) {
+    auto a = service::decode_audit_entry(log_entry("1-0", {"a", good.substr(0, size)}));
+    REQUIRE_FALSE(a.has_value());
+    CHECK(a.error().code == service::store_errc::protocol_error);
+  }
+  // A 16-bit length past the end.
+  auto long_cut = service::decode_audit_entry(log_entry("1-0", {"a", std::string("\xbf\x01\x00"
+                                                                                 "abc",
+                                                                                 6)}));
+  REQUIRE_FALSE(long_cut.has_value());
+
+  auto old = service::decode_audit_entry(
+      log_entry("1700000000999-0", {"at", "1700000000123", "key", "k1", "addr", "10.0.0.1", "req",
+                                    "r1", "action", "lift", "target", kFp, "detail", "seq=3"}));
+  REQUIRE(old.has_value());
+  CHECK(old->at_ms == 1700000000123);  // its own field, not the id
+  CHECK(old->key_id == "k1");
+  CHECK(old->action == "lift");
+  CHECK(old->target == kFp);
+  CHECK(old->detail == "seq=3");
 }
 
 }  // namespace banlist::test

@@ -398,23 +398,23 @@ TEST_CASE("change log: entries are packed, older named ones still read, layout m
     CHECK(old[0].at_ms == 1700000000123);
     CHECK(old[0].digest == old_digest);
 
-    // A new list is at layout 6 (banlistd runs init_list at every start);
-    // one at layout 5 is marked 6 at the next start (nothing to move); one
+    // A new list is at layout 7 (banlistd runs init_list at every start);
+    // one at layout 5 is marked 7 at the next start (nothing to move); one
     // a newer banlistd marked is refused and left as it is.
     auto marker = [](const redis_value& v) { return v.string() ? *v.string() : "(nil)"; };
     must(co_await s->init_list(1));
     auto fresh = co_await raw_command(c, "GET", "bl:layout");
-    CHECK(marker(fresh) == "6");
+    CHECK(marker(fresh) == "7");
     co_await raw_command(c, "SET", "bl:layout", "5");
     must(co_await s->init_list(1));
     auto upgraded = co_await raw_command(c, "GET", "bl:layout");
-    CHECK(marker(upgraded) == "6");
-    co_await raw_command(c, "SET", "bl:layout", "7");
+    CHECK(marker(upgraded) == "7");
+    co_await raw_command(c, "SET", "bl:layout", "8");
     auto newer = co_await s->init_list(1);
     REQUIRE_FALSE(newer.has_value());
-    CHECK(newer.error().message.find("layout 7") != std::string::npos);
+    CHECK(newer.error().message.find("layout 8") != std::string::npos);
     auto kept = co_await raw_command(c, "GET", "bl:layout");
-    CHECK(marker(kept) == "7");
+    CHECK(marker(kept) == "8");
   });
 }
 
@@ -573,6 +573,70 @@ TEST_CASE("keys: create, find, revoke, register idempotent, audit without raw va
     auto older = must(co_await s->audit(entries[0].id, 100));
     CHECK(older.size() == entries.size() - 1);
     CHECK(older[0].id == entries[1].id);
+    c->close();
+  });
+}
+
+TEST_CASE("audit: scripts and banlistd write the same packed entry, older named ones read",
+          "[redis][store]") {
+  test::redis_server redis;
+  test::run_async([&](auto) -> asio::awaitable<void> {
+    auto s = co_await open(redis);
+    auto c = co_await raw(redis);
+    // The value of the newest entry's one field, which must be `a`.
+    auto newest_value = [&]() -> asio::awaitable<std::string> {
+      auto reply = co_await raw_command(c, "XREVRANGE", "bl:audit", "+", "-", "COUNT", "1");
+      const auto& fields = *(*reply.array())[0].array()->at(1).array();
+      REQUIRE(fields.size() == 2);
+      CHECK(*fields[0].string() == "a");
+      co_return *fields[1].string();
+    };
+
+    // A ban through ban.lua (audit.lua): hex ids packed, the address as
+    // text; a request id over 190 bytes takes the 16-bit length.
+    const std::string key_id = "6f1c2a9b3d4e5f60";
+    const std::string generated_req = "00ff00ff00ff00ff00ff00ff00ff00ff";
+    auto banned = make_ban(5);
+    const actor banning{key_id, "203.0.113.45", generated_req};
+    must(co_await s->ban(banned, banning));
+    const auto ban_value = co_await newest_value();
+    CHECK(ban_value == service::encode_audit_entry("ban", key_id, "203.0.113.45", generated_req,
+                                                   banned.fp.to_hex(), "type=phone seq=1"));
+    const std::string long_req(200, 'R');
+    const actor lifting{key_id, "::1", long_req};
+    must(co_await s->lift(banned.fp, "appeal_granted", lifting));
+    const auto lift_value = co_await newest_value();
+    CHECK(lift_value == service::encode_audit_entry("lift", key_id, "::1", long_req,
+                                                    banned.fp.to_hex(), "seq=2"));
+    // An entry banlistd appends itself (record_audit).
+    auto recorded = co_await s->record_audit("export_raw", "bans", "type=phone", moderator());
+    REQUIRE(recorded.has_value());
+    const auto own_value = co_await newest_value();
+    CHECK(own_value == service::encode_audit_entry("export_raw", "k-mod", "127.0.0.1", "req-1",
+                                                   "bans", "type=phone"));
+    // An older banlistd's entry, seven named fields.
+    co_await raw_command(c, "XADD", "bl:audit", "*", "at", "1700000000123", "key", "k-old", "addr",
+                         "10.0.0.1", "req", "r-old", "action", "key_revoke", "target", "abc",
+                         "detail", "");
+
+    auto entries = must(co_await s->audit(std::nullopt, 10));
+    REQUIRE(entries.size() == 4);  // newest first
+    CHECK(entries[0].action == "key_revoke");
+    CHECK(entries[0].at_ms == 1700000000123);
+    CHECK(entries[0].key_id == "k-old");
+    CHECK(entries[1].action == "export_raw");
+    CHECK(entries[1].detail == "type=phone");
+    CHECK(entries[2].action == "lift");
+    CHECK(entries[2].request_id == long_req);
+    CHECK(entries[2].address == "::1");
+    CHECK(entries[3].action == "ban");
+    CHECK(entries[3].key_id == key_id);
+    CHECK(entries[3].address == "203.0.113.45");
+    CHECK(entries[3].request_id == generated_req);
+    CHECK(entries[3].target == banned.fp.to_hex());
+    CHECK(entries[3].detail == "type=phone seq=1");
+    // A packed entry's time is its id's.
+    CHECK(std::to_string(entries[3].at_ms) == entries[3].id.substr(0, entries[3].id.find('-')));
     c->close();
   });
 }
@@ -910,7 +974,7 @@ TEST_CASE("records: packed in buckets, and init_list migrates layout 3's hashes"
     must(co_await s->init_list(1));
     const auto layout = co_await raw_command(c, "GET", "bl:layout");
     CHECK(layout.string());
-    CHECK((layout.string() ? *layout.string() : "") == "6");
+    CHECK((layout.string() ? *layout.string() : "") == "7");
 
     // More records than one SCAN page (1,000): banned, public or not, some
     // with an expiry, some lifted with and without a case and note.
@@ -959,7 +1023,7 @@ TEST_CASE("records: packed in buckets, and init_list migrates layout 3's hashes"
     const auto left = co_await raw_command(c, "KEYS", "bl:ban:*");
     CHECK(left.array()->empty());
     const auto marked = co_await raw_command(c, "GET", "bl:layout");
-    CHECK((marked.string() ? *marked.string() : "") == "6");
+    CHECK((marked.string() ? *marked.string() : "") == "7");
 
     // Lifts and re-bans after the migration: a migrated lifted record
     // becomes the first episode of its history.
@@ -1146,7 +1210,7 @@ TEST_CASE("notice board: walks the listing order, filters sparse bans, keeps the
     const auto indexes = co_await raw_command(c, "KEYS", "bl:pubidx:*");
     CHECK(indexes.array()->empty());
     const auto layout = co_await raw_command(c, "GET", "bl:layout");
-    CHECK((layout.string() ? *layout.string() : "") == "6");
+    CHECK((layout.string() ? *layout.string() : "") == "7");
     auto migrated = must(co_await s->list_public(all));
     REQUIRE(migrated.entries.size() == 50);
     for (std::size_t k = 0; k < 50; ++k)

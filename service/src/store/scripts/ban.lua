@@ -54,7 +54,6 @@ local lanes = {fp_words(digest_hex)}
 
 local t = redis.call('TIME')
 local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local now = string.format('%.0f', now_ms)
 local actor, addr, req, audit_mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 
 local result = {now_ms}
@@ -129,9 +128,7 @@ for b = 0, n - 1 do
     log_append(KEYS[3], seq, kChangeBan, fp_raw, words_bytes(lanes[1], lanes[2], lanes[3], lanes[4]),
       now_ms, id_type, reason)
     if audit_mode == 'each' then
-      redis.call('XADD', KEYS[8], 'MAXLEN', '~', '1000000', '*',
-        'at', now, 'key', actor, 'addr', addr, 'req', req,
-        'action', 'ban', 'target', fp, 'detail', 'type=' .. id_type .. ' seq=' .. seq)
+      audit_append(KEYS[8], 'ban', actor, addr, req, fp, 'type=' .. id_type .. ' seq=' .. seq)
     end
     result[#result + 1] = seq_n
   end
@@ -148,10 +145,8 @@ if created > 0 then
   if audit_mode == 'batch' then
     -- One entry for the batch: who, from where, which request, and the
     -- seq range; each record keeps banned_by and its own seq.
-    redis.call('XADD', KEYS[8], 'MAXLEN', '~', '1000000', '*',
-      'at', now, 'key', actor, 'addr', addr, 'req', req,
-      'action', 'import_batch', 'target', first_seq .. '-' .. last_seq,
-      'detail', 'created=' .. created .. ' of ' .. n)
+    audit_append(KEYS[8], 'import_batch', actor, addr, req, first_seq .. '-' .. last_seq,
+      'created=' .. created .. ' of ' .. n)
   end
 end
 return result

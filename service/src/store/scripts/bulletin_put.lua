@@ -29,7 +29,6 @@ else
   action = 'bulletin_edit'
 end
 redis.call('INCR', KEYS[3])
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', '1000000', '*',
-  'at', now, 'key', ARGV[5], 'addr', ARGV[6], 'req', ARGV[7],
-  'action', action, 'target', 'bulletin:' .. id, 'detail', 'title_bytes=' .. #ARGV[2])
+audit_append(KEYS[4], action, ARGV[5], ARGV[6], ARGV[7], 'bulletin:' .. id,
+  'title_bytes=' .. #ARGV[2])
 return {1, redis.call('HGETALL', ARGV[8] .. id)}

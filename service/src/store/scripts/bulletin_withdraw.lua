@@ -13,7 +13,5 @@ local now = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[
 redis.call('HSET', KEYS[1], 'status', 'withdrawn', 'updated_at', now, 'withdrawn_by', ARGV[2])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('INCR', KEYS[3])
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', '1000000', '*',
-  'at', now, 'key', ARGV[2], 'addr', ARGV[3], 'req', ARGV[4],
-  'action', 'bulletin_withdraw', 'target', 'bulletin:' .. ARGV[1], 'detail', '')
+audit_append(KEYS[4], 'bulletin_withdraw', ARGV[2], ARGV[3], ARGV[4], 'bulletin:' .. ARGV[1], '')
 return {1}

@@ -27,8 +27,6 @@ if ARGV[9] ~= nil and ARGV[9] ~= '' then
 end
 redis.call('SET', KEYS[2], ARGV[4])
 redis.call('SADD', KEYS[3], ARGV[1])
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', '1000000', '*',
-  'at', now, 'key', ARGV[5], 'addr', ARGV[6], 'req', ARGV[7],
-  'action', ARGV[8], 'target', ARGV[1], 'detail', detail)
+audit_append(KEYS[4], ARGV[8], ARGV[5], ARGV[6], ARGV[7], ARGV[1], detail)
 
 return {1, redis.call('HGETALL', KEYS[1])}

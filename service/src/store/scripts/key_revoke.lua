@@ -18,7 +18,5 @@ end
 local t = redis.call('TIME')
 local now = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
 redis.call('HSET', key, 'revoked', '1', 'revoked_at', now)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', '1000000', '*',
-  'at', now, 'key', ARGV[3], 'addr', ARGV[4], 'req', ARGV[5],
-  'action', 'key_revoke', 'target', ARGV[1], 'detail', '')
+audit_append(KEYS[2], 'key_revoke', ARGV[3], ARGV[4], ARGV[5], ARGV[1], '')
 return 1

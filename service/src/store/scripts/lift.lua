@@ -27,7 +27,6 @@ local id_type = record[R.type]
 
 local t = redis.call('TIME')
 local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local now = string.format('%.0f', now_ms)
 local seq_n = redis.call('INCR', KEYS[2])
 local seq = string.format('%.0f', seq_n)
 
@@ -80,8 +79,6 @@ redis.call('ZREM', KEYS[11], fp)
 
 log_append(KEYS[3], seq, kChangeLift, fp_raw, words_bytes(d1, d2, d3, d4),
   now_ms, id_type, ARGV[2])
-redis.call('XADD', KEYS[8], 'MAXLEN', '~', '1000000', '*',
-  'at', now, 'key', ARGV[3], 'addr', ARGV[4], 'req', ARGV[5],
-  'action', 'lift', 'target', fp, 'detail', 'seq=' .. seq)
+audit_append(KEYS[8], 'lift', ARGV[3], ARGV[4], ARGV[5], fp, 'seq=' .. seq)
 
 return {1, seq_n, now_ms}

@@ -61,8 +61,6 @@ local linked = 'new'
 if created ~= 1 then
   linked = 'existing'
 end
-redis.call('XADD', audit_key, 'MAXLEN', '~', '1000000', '*',
-  'at', now, 'key', actor, 'addr', address, 'req', request,
-  'action', 'report_accept', 'target', 'report:' .. report_id,
-  'detail', 'fp=' .. fp .. ' seq=' .. seq .. ' ban=' .. linked)
+audit_append(audit_key, 'report_accept', actor, address, request, 'report:' .. report_id,
+  'fp=' .. fp .. ' seq=' .. seq .. ' ban=' .. linked)
 return {1, created, record, redis.call('HGETALL', report_key)}

@@ -31,10 +31,8 @@ if open then
   if redis.call('HSETNX', key, reporter, 0) == 1 then
     local n = redis.call('HINCRBY', key, 'reporters', 1)
     redis.call('HSET', key, reporter, n)
-    redis.call('XADD', KEYS[7], 'MAXLEN', '~', '1000000', '*',
-      'at', now, 'key', ARGV[7], 'addr', ARGV[8], 'req', ARGV[9],
-      'action', 'report_join', 'target', 'report:' .. open,
-      'detail', 'fp=' .. fp .. ' reporters=' .. n)
+    audit_append(KEYS[7], 'report_join', ARGV[7], ARGV[8], ARGV[9], 'report:' .. open,
+      'fp=' .. fp .. ' reporters=' .. n)
   end
   return {1, open, redis.call('HGETALL', key)}
 end
@@ -48,8 +46,6 @@ redis.call('HSET', key, 'fp', fp, 'type', ARGV[2], 'value', ARGV[3], 'masked', A
 redis.call('SET', KEYS[5] .. id, ARGV[6])
 redis.call('HSET', KEYS[2], fp, id)
 redis.call('ZADD', KEYS[6], id, id)
-redis.call('XADD', KEYS[7], 'MAXLEN', '~', '1000000', '*',
-  'at', now, 'key', ARGV[7], 'addr', ARGV[8], 'req', ARGV[9],
-  'action', 'report_create', 'target', 'report:' .. id,
-  'detail', 'fp=' .. fp .. ' type=' .. ARGV[2] .. ' reason=' .. ARGV[5])
+audit_append(KEYS[7], 'report_create', ARGV[7], ARGV[8], ARGV[9], 'report:' .. id,
+  'fp=' .. fp .. ' type=' .. ARGV[2] .. ' reason=' .. ARGV[5])
 return {0, id, redis.call('HGETALL', key)}

@@ -26,7 +26,5 @@ if redis.call('HGET', KEYS[2], fp) == ARGV[1] then
 end
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[1], ARGV[1])
-redis.call('XADD', KEYS[5], 'MAXLEN', '~', '1000000', '*',
-  'at', now, 'key', ARGV[3], 'addr', ARGV[4], 'req', ARGV[5],
-  'action', 'report_reject', 'target', 'report:' .. ARGV[1], 'detail', 'fp=' .. fp)
+audit_append(KEYS[5], 'report_reject', ARGV[3], ARGV[4], ARGV[5], 'report:' .. ARGV[1], 'fp=' .. fp)
 return {1, redis.call('HGETALL', KEYS[1])}
