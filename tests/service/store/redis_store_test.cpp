@@ -603,10 +603,11 @@ TEST_CASE("audit: scripts and banlistd write the same packed entry, older named 
     CHECK(ban_value == service::encode_audit_entry("ban", key_id, "203.0.113.45", generated_req,
                                                    banned.fp.to_hex(), "type=phone seq=1"));
     const std::string long_req(200, 'R');
-    const actor lifting{key_id, "::1", long_req};
+    // Hex of another length takes audit.lua's general path.
+    const actor lifting{"0a1b2c", "::1", long_req};
     must(co_await s->lift(banned.fp, "appeal_granted", lifting));
     const auto lift_value = co_await newest_value();
-    CHECK(lift_value == service::encode_audit_entry("lift", key_id, "::1", long_req,
+    CHECK(lift_value == service::encode_audit_entry("lift", "0a1b2c", "::1", long_req,
                                                     banned.fp.to_hex(), "seq=2"));
     // An entry banlistd appends itself (record_audit).
     auto recorded = co_await s->record_audit("export_raw", "bans", "type=phone", moderator());
@@ -628,6 +629,7 @@ TEST_CASE("audit: scripts and banlistd write the same packed entry, older named 
     CHECK(entries[1].detail == "type=phone");
     CHECK(entries[2].action == "lift");
     CHECK(entries[2].request_id == long_req);
+    CHECK(entries[2].key_id == "0a1b2c");
     CHECK(entries[2].address == "::1");
     CHECK(entries[3].action == "ban");
     CHECK(entries[3].key_id == key_id);

@@ -54,7 +54,8 @@ local lanes = {fp_words(digest_hex)}
 
 local t = redis.call('TIME')
 local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local actor, addr, req, audit_mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local actor, audit_mode = ARGV[1], ARGV[4]
+local audit_who = audit_actor(actor, ARGV[2], ARGV[3])
 
 local result = {now_ms}
 local first_seq, last_seq, created = nil, nil, 0
@@ -128,7 +129,8 @@ for b = 0, n - 1 do
     log_append(KEYS[3], seq, kChangeBan, fp_raw, words_bytes(lanes[1], lanes[2], lanes[3], lanes[4]),
       now_ms, id_type, reason)
     if audit_mode == 'each' then
-      audit_append(KEYS[8], 'ban', actor, addr, req, fp, 'type=' .. id_type .. ' seq=' .. seq)
+      audit_append(KEYS[8], 'ban', audit_who, audit_fp_part(fp_raw),
+        'type=' .. id_type .. ' seq=' .. seq)
     end
     result[#result + 1] = seq_n
   end
@@ -145,7 +147,7 @@ if created > 0 then
   if audit_mode == 'batch' then
     -- One entry for the batch: who, from where, which request, and the
     -- seq range; each record keeps banned_by and its own seq.
-    audit_append(KEYS[8], 'import_batch', actor, addr, req, first_seq .. '-' .. last_seq,
+    audit_append(KEYS[8], 'import_batch', audit_who, audit_part(first_seq .. '-' .. last_seq),
       'created=' .. created .. ' of ' .. n)
   end
 end

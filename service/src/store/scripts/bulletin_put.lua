@@ -29,6 +29,6 @@ else
   action = 'bulletin_edit'
 end
 redis.call('INCR', KEYS[3])
-audit_append(KEYS[4], action, ARGV[5], ARGV[6], ARGV[7], 'bulletin:' .. id,
-  'title_bytes=' .. #ARGV[2])
+audit_append(KEYS[4], action, audit_actor(ARGV[5], ARGV[6], ARGV[7]),
+  audit_part('bulletin:' .. id), 'title_bytes=' .. #ARGV[2])
 return {1, redis.call('HGETALL', ARGV[8] .. id)}

@@ -13,5 +13,6 @@ local now = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[
 redis.call('HSET', KEYS[1], 'status', 'withdrawn', 'updated_at', now, 'withdrawn_by', ARGV[2])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('INCR', KEYS[3])
-audit_append(KEYS[4], 'bulletin_withdraw', ARGV[2], ARGV[3], ARGV[4], 'bulletin:' .. ARGV[1], '')
+audit_append(KEYS[4], 'bulletin_withdraw', audit_actor(ARGV[2], ARGV[3], ARGV[4]),
+  audit_part('bulletin:' .. ARGV[1]), '')
 return {1}

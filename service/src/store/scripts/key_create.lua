@@ -27,6 +27,7 @@ if ARGV[9] ~= nil and ARGV[9] ~= '' then
 end
 redis.call('SET', KEYS[2], ARGV[4])
 redis.call('SADD', KEYS[3], ARGV[1])
-audit_append(KEYS[4], ARGV[8], ARGV[5], ARGV[6], ARGV[7], ARGV[1], detail)
+audit_append(KEYS[4], ARGV[8], audit_actor(ARGV[5], ARGV[6], ARGV[7]), audit_part(ARGV[1]),
+  detail)
 
 return {1, redis.call('HGETALL', KEYS[1])}

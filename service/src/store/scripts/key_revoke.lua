@@ -18,5 +18,6 @@ end
 local t = redis.call('TIME')
 local now = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
 redis.call('HSET', key, 'revoked', '1', 'revoked_at', now)
-audit_append(KEYS[2], 'key_revoke', ARGV[3], ARGV[4], ARGV[5], ARGV[1], '')
+audit_append(KEYS[2], 'key_revoke', audit_actor(ARGV[3], ARGV[4], ARGV[5]),
+  audit_part(ARGV[1]), '')
 return 1

@@ -79,6 +79,7 @@ redis.call('ZREM', KEYS[11], fp)
 
 log_append(KEYS[3], seq, kChangeLift, fp_raw, words_bytes(d1, d2, d3, d4),
   now_ms, id_type, ARGV[2])
-audit_append(KEYS[8], 'lift', ARGV[3], ARGV[4], ARGV[5], fp, 'seq=' .. seq)
+audit_append(KEYS[8], 'lift', audit_actor(ARGV[3], ARGV[4], ARGV[5]), audit_fp_part(fp_raw),
+  'seq=' .. seq)
 
 return {1, seq_n, now_ms}

@@ -61,6 +61,6 @@ local linked = 'new'
 if created ~= 1 then
   linked = 'existing'
 end
-audit_append(audit_key, 'report_accept', actor, address, request, 'report:' .. report_id,
-  'fp=' .. fp .. ' seq=' .. seq .. ' ban=' .. linked)
+audit_append(audit_key, 'report_accept', audit_actor(actor, address, request),
+  audit_part('report:' .. report_id), 'fp=' .. fp .. ' seq=' .. seq .. ' ban=' .. linked)
 return {1, created, record, redis.call('HGETALL', report_key)}

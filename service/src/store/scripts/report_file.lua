@@ -31,8 +31,8 @@ if open then
   if redis.call('HSETNX', key, reporter, 0) == 1 then
     local n = redis.call('HINCRBY', key, 'reporters', 1)
     redis.call('HSET', key, reporter, n)
-    audit_append(KEYS[7], 'report_join', ARGV[7], ARGV[8], ARGV[9], 'report:' .. open,
-      'fp=' .. fp .. ' reporters=' .. n)
+    audit_append(KEYS[7], 'report_join', audit_actor(ARGV[7], ARGV[8], ARGV[9]),
+      audit_part('report:' .. open), 'fp=' .. fp .. ' reporters=' .. n)
   end
   return {1, open, redis.call('HGETALL', key)}
 end
@@ -46,6 +46,6 @@ redis.call('HSET', key, 'fp', fp, 'type', ARGV[2], 'value', ARGV[3], 'masked', A
 redis.call('SET', KEYS[5] .. id, ARGV[6])
 redis.call('HSET', KEYS[2], fp, id)
 redis.call('ZADD', KEYS[6], id, id)
-audit_append(KEYS[7], 'report_create', ARGV[7], ARGV[8], ARGV[9], 'report:' .. id,
-  'fp=' .. fp .. ' type=' .. ARGV[2] .. ' reason=' .. ARGV[5])
+audit_append(KEYS[7], 'report_create', audit_actor(ARGV[7], ARGV[8], ARGV[9]),
+  audit_part('report:' .. id), 'fp=' .. fp .. ' type=' .. ARGV[2] .. ' reason=' .. ARGV[5])
 return {0, id, redis.call('HGETALL', key)}

@@ -26,5 +26,6 @@ if redis.call('HGET', KEYS[2], fp) == ARGV[1] then
 end
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[1], ARGV[1])
-audit_append(KEYS[5], 'report_reject', ARGV[3], ARGV[4], ARGV[5], 'report:' .. ARGV[1], 'fp=' .. fp)
+audit_append(KEYS[5], 'report_reject', audit_actor(ARGV[3], ARGV[4], ARGV[5]),
+  audit_part('report:' .. ARGV[1]), 'fp=' .. fp)
 return {1, redis.call('HGETALL', KEYS[1])}
