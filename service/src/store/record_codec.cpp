@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 
+#include "banlist/sdk/reason.hpp"
 #include "store/resp.hpp"
 
 namespace banlist::service {
@@ -68,6 +69,14 @@ class packed_reader {
     return std::nullopt;
   }
 
+  // Whether the next value is a string (else it may be an integer).
+  bool next_is_string() const noexcept {
+    if (at_ == in_.size())
+      return false;
+    const auto tag = static_cast<std::uint8_t>(in_[at_]);
+    return (tag & 0xe0) == 0xa0 || (tag >= 0xd9 && tag <= 0xdb);
+  }
+
   // The next value, which must be a string.
   std::optional<std::string_view> string() noexcept {
     const auto tag = byte();
@@ -104,6 +113,27 @@ class packed_reader {
   std::string_view in_;
   std::size_t at_ = 0;
 };
+
+// Raw bytes as the lowercase hex they stand for (key ids, request ids and
+// fingerprints in packed records and audit entries).
+std::string hex_of_bytes(std::string_view raw) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(raw.size() * 2);
+  for (unsigned char c : raw) {
+    hex += kDigits[c >> 4];
+    hex += kDigits[c & 0xf];
+  }
+  return hex;
+}
+
+// A key id as a version 2 record stores it (record.lua): a zero byte and 8
+// raw bytes for 16 hex digits, anything else as it is.
+std::string stored_key_id_text(std::string_view stored) {
+  if (stored.size() != 9 || stored[0] != '\0')
+    return std::string(stored);
+  return hex_of_bytes(stored.substr(1));
+}
 
 // Splits a stream entry into its id and field map.
 store_result<std::pair<std::string, field_map>> split_entry(const redis_value& entry) {
@@ -164,14 +194,7 @@ class audit_reader {
       const auto raw = take(tag - kAuditHex);
       if (!raw)
         return std::nullopt;
-      static constexpr char kDigits[] = "0123456789abcdef";
-      std::string hex;
-      hex.reserve(raw->size() * 2);
-      for (unsigned char c : *raw) {
-        hex += kDigits[c >> 4];
-        hex += kDigits[c & 0xf];
-      }
-      return hex;
+      return hex_of_bytes(*raw);
     }
     std::size_t length = tag;
     if (tag == kAuditLongText) {
@@ -365,6 +388,9 @@ store_result<ban_record> decode_packed_record(const fingerprint& fp, std::string
   // banned_by, seq, expires_at, report_id, status (15 values, a banned
   // record), then lifted_at, lifted_by, lift_reason, lift_seq,
   // lift_case_id, lift_note (21, a lifted one).
+  // Version 2 (record.lua) holds the type as its wire code, a reason of
+  // the vocabulary as its code (others as text) and 16-digit key ids as a
+  // zero byte and 8 raw bytes.
   constexpr std::size_t kBannedSize = 15;
   constexpr std::size_t kLiftedSize = 21;
   packed_reader in(packed);
@@ -372,12 +398,29 @@ store_result<ban_record> decode_packed_record(const fingerprint& fp, std::string
   if (!size || (*size != kBannedSize && *size != kLiftedSize))
     return std::unexpected(bad("packed record: size"));
   const auto version = in.integer();
-  if (version != 1)
+  if (version != 1 && version != 2)
     return std::unexpected(bad("packed record: version"));
-  const auto type_name = in.string();
+  const bool coded = version == 2;
+  std::optional<sdk::identifier_type> type;
+  if (coded) {
+    if (const auto code = in.integer(); code && *code >= 0 && *code <= 0xff)
+      type = sdk::identifier_type_from_code(static_cast<std::uint8_t>(*code));
+  } else if (const auto name = in.string()) {
+    type = sdk::parse_identifier_type(*name);
+  }
+  if (!type)
+    return std::unexpected(bad("packed record: type"));
   const auto value = in.string();
   const auto masked = in.string();
-  const auto reason = in.string();
+  std::optional<std::string_view> reason;
+  if (coded && !in.next_is_string()) {
+    if (const auto code = in.integer(); code && *code >= 0 && *code <= 0xff) {
+      if (const auto known = sdk::ban_reason_from_code(static_cast<std::uint8_t>(*code)))
+        reason = sdk::to_string(*known);
+    }
+  } else {
+    reason = in.string();
+  }
   const auto note = in.string();
   const auto case_id = in.string();
   const auto source = in.string();
@@ -388,12 +431,9 @@ store_result<ban_record> decode_packed_record(const fingerprint& fp, std::string
   const auto expires_at = in.integer();
   const auto report_id = in.string();
   const auto status = in.integer();
-  if (!type_name || !value || !masked || !reason || !note || !case_id || !source || !is_public ||
-      !banned_at || !banned_by || !seq || *seq < 0 || !expires_at || !report_id || !status)
+  if (!value || !masked || !reason || !note || !case_id || !source || !is_public || !banned_at ||
+      !banned_by || !seq || *seq < 0 || !expires_at || !report_id || !status)
     return std::unexpected(bad("packed record: values"));
-  const auto type = sdk::parse_identifier_type(*type_name);
-  if (!type)
-    return std::unexpected(bad("packed record: type"));
   ban_record r;
   r.fp = fp;
   r.type = *type;
@@ -405,7 +445,7 @@ store_result<ban_record> decode_packed_record(const fingerprint& fp, std::string
   r.source = *source;
   r.is_public = *is_public == 1;
   r.banned_at_ms = *banned_at;
-  r.banned_by = *banned_by;
+  r.banned_by = coded ? stored_key_id_text(*banned_by) : std::string(*banned_by);
   r.seq = static_cast<std::uint64_t>(*seq);
   if (*expires_at != 0)
     r.expires_at = *expires_at;
@@ -427,7 +467,7 @@ store_result<ban_record> decode_packed_record(const fingerprint& fp, std::string
       !lift_note)
     return std::unexpected(bad("packed record: lift values"));
   r.lifted_at_ms = *lifted_at;
-  r.lifted_by = *lifted_by;
+  r.lifted_by = coded ? stored_key_id_text(*lifted_by) : std::string(*lifted_by);
   r.lift_reason = *lift_reason;
   r.lift_seq = static_cast<std::uint64_t>(*lift_seq);
   r.lift_case_id = *lift_case_id;

@@ -250,7 +250,80 @@ std::string lifted_record() {
   return p.out;
 }
 
+// A version 2 record (record.lua's record_put): the type as its code, the
+// reason as a code or (outside the vocabulary) text, the key ids packed.
+const std::string kPackedKeyId("\0\x01\x23\x45\x67\x89\xab\xcd\xef", 9);
+
+packer coded_values(packer p, std::size_t size, std::int64_t type_code, bool reason_as_code) {
+  p.array(size).num(2).num(type_code).str("user@example.com").str("");
+  if (reason_as_code)
+    p.num(2);  // phishing
+  else
+    p.str("fraud");
+  p.str("n").str("c").str("hotline").num(0);
+  p.num(1700000000123).str(kPackedKeyId).num(70000).num(0).str("").num(0);
+  return p;
+}
+
 }  // namespace
+
+TEST_CASE("record codec: a version 2 record decodes its codes and key ids", "[store][codec]") {
+  const auto fp = *fingerprint::from_hex(kFp);
+  auto r = service::decode_packed_record(fp, coded_values(packer{}, 15, 2, true).out);
+  REQUIRE(r.has_value());
+  CHECK(r->type == sdk::identifier_type::email);
+  CHECK(r->value == "user@example.com");
+  CHECK(r->reason == "phishing");
+  CHECK(r->banned_by == "0123456789abcdef");
+  CHECK(r->status == service::ban_status::banned);
+
+  auto text_reason = service::decode_packed_record(fp, coded_values(packer{}, 15, 8, false).out);
+  REQUIRE(text_reason.has_value());
+  CHECK(text_reason->type == sdk::identifier_type::app);
+  CHECK(text_reason->reason == "fraud");
+
+  auto other = coded_values(packer{}, 15, 1, false);
+  // "other" is code 255 (uint8: 0xcc 0xff) in place of the reason's text.
+  auto at = other.out.find(
+      "\xa5"
+      "fraud");
+  REQUIRE(at != std::string::npos);
+  other.out.replace(at, 6, "\xcc\xff");
+  auto decoded_other = service::decode_packed_record(fp, other.out);
+  REQUIRE(decoded_other.has_value());
+  CHECK(decoded_other->reason == "other");
+
+  auto lifted = coded_values(packer{}, 21, 1, true);
+  lifted.out.back() = 0x01;
+  lifted.num(1700000009999).str(kPackedKeyId).str("mistake").num(70001).str("").str("");
+  auto decoded_lifted = service::decode_packed_record(fp, lifted.out);
+  REQUIRE(decoded_lifted.has_value());
+  CHECK(decoded_lifted->lifted_by == "0123456789abcdef");
+  CHECK(decoded_lifted->lift_reason == "mistake");
+
+  // A key id that was not 16 hex digits is stored as it is.
+  auto plain = coded_values(packer{}, 15, 1, true);
+  const auto key_at = plain.out.find(kPackedKeyId);
+  plain.out.replace(key_at - 1, 10,
+                    std::string("\xa5"
+                                "k-mod"));
+  auto decoded_plain = service::decode_packed_record(fp, plain.out);
+  REQUIRE(decoded_plain.has_value());
+  CHECK(decoded_plain->banned_by == "k-mod");
+
+  // Codes outside the vocabulary, and version 1's names in a version 2
+  // record, are refused.
+  for (const std::int64_t code : {0, 9, 255, 300}) {
+    auto bad_type = service::decode_packed_record(fp, coded_values(packer{}, 15, code, true).out);
+    CHECK_FALSE(bad_type.has_value());
+  }
+  auto bad_reason = coded_values(packer{}, 15, 1, true);
+  bad_reason.out[bad_reason.out.find("\xa0") + 1] = 15;  // reason code 15: none
+  CHECK_FALSE(service::decode_packed_record(fp, bad_reason.out).has_value());
+  auto names_in_v2 = banned_values(packer{}, 15, false).out;
+  names_in_v2[1] = 0x02;
+  CHECK_FALSE(service::decode_packed_record(fp, names_in_v2).has_value());
+}
 
 TEST_CASE("record codec: a packed record decodes whole", "[store][codec]") {
   const auto fp = *fingerprint::from_hex(kFp);
@@ -302,7 +375,9 @@ TEST_CASE("record codec: a malformed packed record is refused", "[store][codec]"
     CHECK(r.error().code == service::store_errc::protocol_error);
   };
   SECTION("every truncation") {
-    for (const auto& whole : {banned_values(packer{}, 15, true).out, lifted_record()}) {
+    for (const auto& whole :
+         {banned_values(packer{}, 15, true).out, lifted_record(),
+          coded_values(packer{}, 15, 1, true).out, coded_values(packer{}, 15, 1, false).out}) {
       for (std::size_t n = 0; n < whole.size(); ++n) {
         INFO("prefix of " << n << " bytes");
         refused(std::string_view(whole).substr(0, n));
@@ -312,9 +387,9 @@ TEST_CASE("record codec: a malformed packed record is refused", "[store][codec]"
   SECTION("wrong sizes and versions") {
     refused(banned_values(packer{}, 14, false).out);
     refused(banned_values(packer{}, 16, false).out);
-    auto v2 = banned_values(packer{}, 15, false).out;
-    v2[1] = 0x02;  // version 2
-    refused(v2);
+    auto v3 = banned_values(packer{}, 15, false).out;
+    v3[1] = 0x03;  // version 3
+    refused(v3);
   }
   SECTION("a lifted status without the lift values, and an unknown status") {
     auto half = banned_values(packer{}, 15, false).out;

@@ -965,13 +965,106 @@ std::vector<std::string> layout_3_hset(const ban_record& r) {
 
 }  // namespace
 
+TEST_CASE("records: version 2 holds codes and packed key ids; every type and reason reads back",
+          "[redis][store]") {
+  test::redis_server redis;
+  test::run_async([&](auto) -> asio::awaitable<void> {
+    auto s = co_await open(redis);
+    auto c = co_await raw(redis);
+    // Every type, every reason of the vocabulary (1-14, 255 = other) and
+    // two outside it; a hex key id bans, another lifts every third, and
+    // every sixth is banned again (its lifted episode archived by the
+    // script from the version 2 record it read).
+    std::vector<std::string> reasons;
+    for (int code = 1; code <= 14; ++code)
+      reasons.emplace_back(
+          sdk::to_string(*sdk::ban_reason_from_code(static_cast<std::uint8_t>(code))));
+    reasons.emplace_back("other");
+    reasons.emplace_back("fraud");
+    reasons.emplace_back("12");
+    const actor banner{"0123456789abcdef", "10.0.0.1", "r1"};
+    const actor lifter{"fedcba9876543210", "10.0.0.2", "r2"};
+    const std::size_t n = 8 * reasons.size();
+    std::vector<ban_record> bans;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto type = *sdk::identifier_type_from_code(static_cast<std::uint8_t>(1 + i % 8));
+      auto b = make_ban(i, type);
+      b.reason = reasons[i / 8];
+      bans.push_back(b);
+      must(co_await s->ban(std::move(b), banner));
+    }
+    for (std::size_t i = 0; i < n; i += 3) {
+      lift_request lift{bans[i].fp, "appeal_granted", "", ""};
+      must(co_await s->lift_with(std::move(lift), lifter));
+    }
+    for (std::size_t i = 0; i < n; i += 6)
+      must(co_await s->ban(bans[i], banner));
+
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& b = bans[i];
+      // Stored: version 2, the type's code, the reason's code when it has
+      // one, the key id in 9 bytes.
+      const auto packed = co_await raw_command(c, "HGET", "bl:rec:" + b.fp.to_hex().substr(0, 4),
+                                               service::fingerprint_bytes(b.fp));
+      REQUIRE(packed.string());
+      const std::string& bytes = *packed.string();
+      // (A fixarray of 15 values, or an array 16 of a lifted record's 21.)
+      const std::size_t header = static_cast<std::uint8_t>(bytes[0]) == 0xdc ? 3 : 1;
+      REQUIRE(bytes.size() > header + 2);
+      CHECK(bytes[header] == 2);
+      CHECK(static_cast<std::uint8_t>(bytes[header + 1]) == static_cast<std::uint8_t>(b.type));
+      if (sdk::parse_reason(b.reason))
+        CHECK(bytes.find(b.reason) == std::string::npos);  // its code instead
+      else
+        CHECK(bytes.find(b.reason) != std::string::npos);
+      CHECK(bytes.find("0123456789abcdef") == std::string::npos);
+      CHECK(bytes.find(std::string("\0\x01\x23\x45\x67\x89\xab\xcd\xef", 9)) != std::string::npos);
+
+      auto got = must(co_await s->get(b.fp));
+      REQUIRE(got.has_value());
+      CHECK(got->type == b.type);
+      CHECK(got->reason == b.reason);
+      CHECK(got->banned_by == banner.key_id);
+      const bool lifted = i % 3 == 0 && i % 6 != 0;
+      CHECK(got->status == (lifted ? ban_status::lifted : ban_status::banned));
+      if (lifted)
+        CHECK(got->lifted_by == lifter.key_id);
+      if (i % 6 == 0) {
+        auto history = must(co_await s->history(b.fp));
+        REQUIRE(history.has_value());
+        REQUIRE(history->episodes.size() == 2);
+        const auto& archived = history->episodes[0];
+        CHECK(archived.status == ban_status::lifted);
+        CHECK(archived.reason == b.reason);
+        CHECK(archived.banned_by == banner.key_id);
+        CHECK(archived.lifted_by == lifter.key_id);
+      }
+    }
+    // lift.lua took each lifted record's type from the version 2 record
+    // into its log entry.
+    auto changes = must(co_await s->read_changes(0, 10000, 0ms));
+    std::size_t lifts = 0;
+    for (const auto& ch : changes) {
+      if (ch.op != change_op::lift)
+        continue;
+      ++lifts;
+      const auto it =
+          std::find_if(bans.begin(), bans.end(), [&](const auto& b) { return b.fp == ch.fp; });
+      REQUIRE(it != bans.end());
+      CHECK(ch.type == it->type);
+    }
+    CHECK(lifts == (n + 2) / 3);
+    c->close();
+  });
+}
+
 TEST_CASE("records: packed in buckets, and init_list migrates layout 3's hashes",
           "[redis][store]") {
   test::redis_server redis;
   test::run_async([&](auto) -> asio::awaitable<void> {
     auto s = co_await open(redis);
     auto c = co_await raw(redis);
-    // A new list starts at the current layout, 6 (banlistd runs init_list
+    // A new list starts at the current layout, 7 (banlistd runs init_list
     // at every start).
     must(co_await s->init_list(1));
     const auto layout = co_await raw_command(c, "GET", "bl:layout");

@@ -9,6 +9,13 @@
 -- Numbers are integers (0 = absent), strings '' when absent. `masked` is
 -- kept only for a public ban: the public pages read it without the value;
 -- every other reader masks the value it already holds.
+--
+-- Version 2 (layout 7) stores three values smaller: the type as its wire
+-- code, a reason of the vocabulary as its code (any other reason stays
+-- text), and a key id of 16 hex digits (banned_by, lifted_by) as a zero
+-- byte and its 8 raw bytes. record_get hands every script version 1's
+-- values (names, hex), and record_put stores version 2, so the scripts
+-- never see codes; banlistd (record_codec.cpp) reads both versions.
 
 local R = {
   version = 1, type = 2, value = 3, masked = 4, reason = 5, note = 6, case_id = 7,
@@ -17,8 +24,19 @@ local R = {
   lifted_at = 16, lifted_by = 17, lift_reason = 18, lift_seq = 19, lift_case_id = 20,
   lift_note = 21,
 }
-local kRecordVersion = 1
+local kRecordVersion, kRecordVersionCoded = 1, 2
 local kBanned, kLifted = 0, 1
+
+-- The wire codes of sdk/identifier.hpp and sdk/reason.hpp (a store test
+-- compares these tables with them): type codes 1-8, reason codes 1-14 and
+-- 255 for `other`.
+local kTypeNames = {'phone', 'email', 'id_card', 'bank_card', 'device', 'account', 'domain', 'app'}
+local kReasonNames = {'telecom_fraud', 'phishing', 'fake_shop', 'loan_fraud', 'investment_fraud',
+  'impersonation', 'romance_scam', 'task_scam', 'dispute_fraud', 'money_mule', 'account_trading',
+  'gambling', 'malware', 'spam', [255] = 'other'}
+local kTypeCodes, kReasonCodes = {}, {}
+for code, name in pairs(kTypeNames) do kTypeCodes[name] = code end
+for code, name in pairs(kReasonNames) do kReasonCodes[name] = code end
 
 -- A fingerprint's 32 hex digits as four 32-bit words, high first: the
 -- digest lanes XOR them, and packed they are the fingerprint's 16 raw bytes.
@@ -39,18 +57,65 @@ local function record_slot(base, fp)
   return base .. ':' .. string.sub(fp, 1, 4), words_bytes(fp_words(fp))
 end
 
--- The record at a slot as a table, and as stored; nil when there is none.
+-- A key id as version 2 stores it: 16 hex digits as a zero byte and their
+-- 8 bytes (10 bytes packed against 17), anything else as it is.
+local function record_key_id_stored(text)
+  if #text == 16 and not string.find(text, '[^0-9a-f]') then
+    return '\0' .. struct.pack('>I4I4', tonumber(string.sub(text, 1, 8), 16),
+      tonumber(string.sub(text, 9, 16), 16))
+  end
+  return text
+end
+
+local function record_key_id_text(stored)
+  if #stored == 9 and string.byte(stored, 1) == 0 then
+    local high, low = struct.unpack('>I4I4', stored, 2)
+    return bit.tohex(high, 8) .. bit.tohex(low, 8)
+  end
+  return stored
+end
+
+-- The record at a slot as a table of version 1's values, and as stored;
+-- nil when there is none.
 local function record_get(key, field)
   local packed = redis.call('HGET', key, field)
   if not packed then
     return nil, nil
   end
-  return cmsgpack.unpack(packed), packed
+  local r = cmsgpack.unpack(packed)
+  if r[R.version] == kRecordVersionCoded then
+    r[R.version] = kRecordVersion
+    r[R.type] = kTypeNames[r[R.type]]
+    if type(r[R.reason]) == 'number' then
+      r[R.reason] = kReasonNames[r[R.reason]]
+    end
+    r[R.banned_by] = record_key_id_text(r[R.banned_by])
+    if r[R.lifted_by] then
+      r[R.lifted_by] = record_key_id_text(r[R.lifted_by])
+    end
+  end
+  return r, packed
 end
 
--- Stores r at a slot; returns the packed form.
+-- Stores r (version 1's values) at a slot, as version 2; returns the packed
+-- form. r itself is left as it is.
 local function record_put(key, field, r)
-  local packed = cmsgpack.pack(r)
+  local stored = r
+  local type_code = kTypeCodes[r[R.type]]
+  if type_code then  -- (a type banlistd does not know stays version 1)
+    stored = {}
+    for i = 1, #r do
+      stored[i] = r[i]
+    end
+    stored[R.version] = kRecordVersionCoded
+    stored[R.type] = type_code
+    stored[R.reason] = kReasonCodes[r[R.reason]] or r[R.reason]
+    stored[R.banned_by] = record_key_id_stored(r[R.banned_by])
+    if r[R.lifted_by] then
+      stored[R.lifted_by] = record_key_id_stored(r[R.lifted_by])
+    end
+  end
+  local packed = cmsgpack.pack(stored)
   redis.call('HSET', key, field, packed)
   return packed
 end
