@@ -503,35 +503,53 @@ namespace {
 
 // A change-log entry of layout 6 (change.lua): one field `c`, binary.
 store_result<change> decode_packed_change(std::uint64_t seq, std::string_view packed) {
-  constexpr std::size_t kFixed = 40;  // op, fp, digest, at, type length
+  // change.lua: op (plus 128 when coded), fp, digest, at; then the type's
+  // and the reason's codes (reason 0: its text follows), or the type's
+  // name length-prefixed and the reason's text.
+  constexpr std::uint8_t kCoded = 128;
+  constexpr std::size_t kFixed = 40;  // op, fp, digest, at, type length or code
   if (packed.size() < kFixed)
     return std::unexpected(bad("log entry size"));
   const auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(packed[i]); };
+  const bool coded = (byte(0) & kCoded) != 0;
+  const auto op = sdk::change_op_from_code(static_cast<std::uint8_t>(byte(0) & ~kCoded));
+  if (!op)
+    return std::unexpected(bad("log entry op"));
   change c;
   c.seq = seq;
-  if (byte(0) == 1) {
-    c.op = change_op::ban;
-  } else if (byte(0) == 2) {
-    c.op = change_op::lift;
-  } else {
-    return std::unexpected(bad("log entry op"));
-  }
+  c.op = *op == sdk::change_op::ban ? change_op::ban : change_op::lift;
   const auto fp = fingerprint_of_bytes(packed.substr(1, 16));
   const auto digest = fingerprint_of_bytes(packed.substr(17, 16));
+  if (!fp || !digest)
+    return std::unexpected(bad("log entry fields"));
   std::int64_t at = 0;
   for (std::size_t i = 33; i < 39; ++i)
     at = (at << 8) | byte(i);
-  const std::size_t type_size = byte(39);
-  if (!fp || !digest || packed.size() < kFixed + type_size)
-    return std::unexpected(bad("log entry fields"));
-  const auto type = sdk::parse_identifier_type(packed.substr(kFixed, type_size));
+  std::optional<sdk::identifier_type> type;
+  if (coded) {
+    if (packed.size() < kFixed + 1)
+      return std::unexpected(bad("log entry fields"));
+    type = sdk::identifier_type_from_code(byte(39));
+    if (const std::uint8_t reason_code = byte(40); reason_code != 0) {
+      c.reason = sdk::reason_name(*op, reason_code);
+      if (c.reason.empty() || packed.size() != kFixed + 1)
+        return std::unexpected(bad("log entry reason"));
+    } else {
+      c.reason = std::string(packed.substr(kFixed + 1));
+    }
+  } else {
+    const std::size_t type_size = byte(39);
+    if (packed.size() < kFixed + type_size)
+      return std::unexpected(bad("log entry fields"));
+    type = sdk::parse_identifier_type(packed.substr(kFixed, type_size));
+    c.reason = std::string(packed.substr(kFixed + type_size));
+  }
   if (!type)
     return std::unexpected(bad("log entry type"));
   c.fp = *fp;
   c.digest = *digest;
   c.type = *type;
   c.at_ms = at;
-  c.reason = std::string(packed.substr(kFixed + type_size));
   return c;
 }
 

@@ -132,6 +132,63 @@ std::string packed_change(unsigned op, const std::string& type, const std::strin
 
 }  // namespace
 
+namespace {
+
+// A layout 7 (coded) entry: op + 128, the same 39 bytes, the type's code,
+// the reason's code, and the reason's text when that code is 0.
+std::string coded_change(unsigned op, unsigned type_code, unsigned reason_code,
+                         const std::string& text = "") {
+  std::string out = packed_change(op, "x", "");
+  out.resize(39);
+  out[0] = static_cast<char>(op + 128);
+  out.push_back(static_cast<char>(type_code));
+  out.push_back(static_cast<char>(reason_code));
+  return out + text;
+}
+
+}  // namespace
+
+TEST_CASE("record codec: a coded log entry decodes whole", "[store][codec]") {
+  // email = 2; spam = 14: the same change as the other forms.
+  check_whole_ban(service::decode_change(log_entry("42-1", {"c", coded_change(1, 2, 14)})));
+
+  auto text_reason =
+      service::decode_change(log_entry("43-1", {"c", coded_change(1, 7, 0, "fraud")}));
+  REQUIRE(text_reason.has_value());
+  CHECK(text_reason->type == sdk::identifier_type::domain);
+  CHECK(text_reason->reason == "fraud");
+
+  auto other = service::decode_change(log_entry("44-1", {"c", coded_change(1, 1, 255)}));
+  REQUIRE(other.has_value());
+  CHECK(other->reason == "other");
+
+  auto lift = service::decode_change(log_entry("45-1", {"c", coded_change(2, 8, 0, "mistake")}));
+  REQUIRE(lift.has_value());
+  CHECK(lift->op == service::change_op::lift);
+  CHECK(lift->type == sdk::identifier_type::app);
+  CHECK(lift->reason == "mistake");
+  auto empty = service::decode_change(log_entry("46-1", {"c", coded_change(2, 1, 0)}));
+  REQUIRE(empty.has_value());
+  CHECK(empty->reason.empty());
+}
+
+TEST_CASE("record codec: a malformed coded log entry is a protocol error", "[store][codec]") {
+  auto refused = [](std::string packed) {
+    auto c = service::decode_change(log_entry("1-1", {"c", std::move(packed)}));
+    REQUIRE_FALSE(c.has_value());
+    CHECK(c.error().code == service::store_errc::protocol_error);
+  };
+  const auto good = coded_change(1, 1, 2);
+  for (std::size_t size = 0; size < good.size(); ++size)
+    refused(good.substr(0, size));
+  refused(coded_change(3, 1, 2));       // no such op
+  refused(coded_change(1, 0, 2));       // no type 0
+  refused(coded_change(1, 9, 2));       // nor 9
+  refused(coded_change(1, 1, 15));      // no ban reason 15
+  refused(coded_change(2, 1, 9));       // no lift reason 9
+  refused(coded_change(1, 1, 2, "x"));  // text after a coded reason
+}
+
 TEST_CASE("record codec: a packed log entry decodes whole", "[store][codec]") {
   check_whole_ban(
       service::decode_change(log_entry("42-1", {"c", packed_change(1, "email", "spam")})));
