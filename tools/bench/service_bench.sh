@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # service_bench.sh: the issue-3 service benchmark in one run on this machine.
 #
-# Starts its own redis-server (AOF, appendfsync always, the listpack limits
-# banlistd sets on its embedded Redis) and banlistd (Release
+# Starts its own redis-server (AOF, appendfsync always, the listpack and
+# stream node limits banlistd sets on its embedded Redis) and banlistd (Release
 # build) on loopback, seeds bans through `banbench seed` (the real ban
 # script), then measures side by side:
 #   - GET /v1/check negatives, 64 keep-alive connections (wrk with
@@ -67,6 +67,7 @@ start_redis() {  # $1: data dir
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --unixsocket "$1/redis.sock" \
     --unixsocketperm 700 --dir "$1" --appendonly yes --appendfsync always --save '' \
     --hash-max-listpack-entries 512 --hash-max-listpack-value 1024 \
+    --stream-node-max-bytes 8192 --stream-node-max-entries 500 \
     --daemonize no --logfile "$1/redis.log" &
   PIDS+=($!)
   REDIS_PID=$!

@@ -228,7 +228,13 @@ std::expected<redis_process, std::string> redis_process::start(redis_process_opt
          // listpack into a hashtable: more memory, slower to read whole.
          // 1 KiB covers all but records with notes near their 2,000 limit.
          << "hash-max-listpack-entries 512\n"
-         << "hash-max-listpack-value 1024\n";
+         << "hash-max-listpack-value 1024\n"
+         // The change log's and the audit's entries are ~41 and ~75 bytes:
+         // 4 KiB stream nodes hold ~80 log entries and end up in larger
+         // allocations than they fill; 8 KiB ones of up to 500 entries save
+         // ~13 B per ban at 1M bans (docs/benchmarks.md, session 14).
+         << "stream-node-max-bytes 8192\n"
+         << "stream-node-max-entries 500\n";
     for (const auto& line : options.extra_config)
       conf << line << "\n";
     if (!conf)

@@ -4,6 +4,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -41,6 +44,16 @@ TEST_CASE("starts, writes its config and AOF, stops", "[redis][process]") {
     CHECK(p->url() == "unix://" + (dir / "redis.sock").string());
     CHECK(std::filesystem::exists(dir / "redis.conf"));
     CHECK(std::filesystem::exists(dir / "redis.sock"));
+    // The memory settings docs/operations.md names, in the config the
+    // running server (which refuses unknown or bad lines) was started with.
+    std::ifstream conf(dir / "redis.conf");
+    const std::string text{std::istreambuf_iterator<char>(conf), std::istreambuf_iterator<char>()};
+    for (const char* line : {"\nappendfsync always\n", "\nhash-max-listpack-entries 512\n",
+                             "\nhash-max-listpack-value 1024\n", "\nstream-node-max-bytes 8192\n",
+                             "\nstream-node-max-entries 500\n"}) {
+      INFO(line);
+      CHECK(text.find(line) != std::string::npos);
+    }
     p->stop();
     CHECK_FALSE(p->running());
   }
