@@ -62,12 +62,20 @@ end
 
 -- A key id as version 2 stores it: 16 hex digits as a zero byte and their
 -- 8 bytes (10 bytes packed against 17), anything else as it is.
+-- The last one converted is kept: a batch of bans has one actor (Lua
+-- strings are interned, so the comparison is a pointer's).
+local record_last_key_id, record_last_key_id_stored
 local function record_key_id_stored(text)
+  if text == record_last_key_id then
+    return record_last_key_id_stored
+  end
+  local stored = text
   if #text == 16 and not string.find(text, '[^0-9a-f]') then
-    return '\0' .. struct.pack('>I4I4', tonumber(string.sub(text, 1, 8), 16),
+    stored = '\0' .. struct.pack('>I4I4', tonumber(string.sub(text, 1, 8), 16),
       tonumber(string.sub(text, 9, 16), 16))
   end
-  return text
+  record_last_key_id, record_last_key_id_stored = text, stored
+  return stored
 end
 
 local function record_key_id_text(stored)
