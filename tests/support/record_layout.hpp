@@ -14,8 +14,10 @@ namespace banlist::test {
 // fingerprint (hex) and a value's name (record.lua's R: "status", "seq",
 // "lifted_at", ...): returns that value as text (status as "banned" or
 // "lifted", numbers in decimal, "" when absent), nil when there is no
-// record, an error for an unknown name. No double quotes, dollars or
-// backslashes, so a shell can pass it in "...".
+// record, an error for an unknown name. Values are as stored: a version 2
+// record (layout 7) holds `type` and most reasons as codes and 16-digit key
+// ids as 9 bytes (docs/redis-layout.md), which this does not convert. No
+// double quotes, dollars or backslashes, so a shell can pass it in "...".
 inline constexpr std::string_view kRecordValueScript =
     "local fp = ARGV[2] "
     "local raw = {} "

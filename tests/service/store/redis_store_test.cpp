@@ -1061,6 +1061,70 @@ TEST_CASE("records: version 2 holds codes and packed key ids; every type and rea
   });
 }
 
+TEST_CASE("records: a version 1 record an older banlistd wrote is read, lifted and banned again",
+          "[redis][store]") {
+  test::redis_server redis;
+  test::run_async([&](auto) -> asio::awaitable<void> {
+    auto s = co_await open(redis);
+    auto c = co_await raw(redis);
+    auto b = make_ban(4, sdk::identifier_type::email);
+    b.reason = "phishing";
+    const actor banner{"0123456789abcdef", "10.0.0.1", "r1"};
+    const auto banned = must(co_await s->ban(b, banner));
+    // The same record as layout 6 stored it: version 1, names, the key id
+    // as text (the listing order, the buckets and the log stay as banned).
+    const std::string bucket = "bl:rec:" + b.fp.to_hex().substr(0, 4);
+    const std::string field = service::fingerprint_bytes(b.fp);
+    co_await raw_command(
+        c, "EVAL",
+        "redis.call('HSET', KEYS[1], ARGV[1], cmsgpack.pack({1, 'email', ARGV[2], '', 'phishing', "
+        "'n', 'c', 's', 0, 1700000000123, '0123456789abcdef', tonumber(ARGV[3]), 0, '', 0}))",
+        "1", bucket, field, b.value, std::to_string(banned.record.seq));
+
+    auto v1 = must(co_await s->get(b.fp));
+    REQUIRE(v1.has_value());
+    CHECK(v1->type == sdk::identifier_type::email);
+    CHECK(v1->reason == "phishing");
+    CHECK(v1->banned_by == banner.key_id);
+    CHECK(v1->banned_at_ms == 1700000000123);
+    // ban.lua answers an existing ban with the stored (version 1) bytes.
+    auto again = must(co_await s->ban(b, banner));
+    CHECK_FALSE(again.created);
+    CHECK(again.record.banned_at_ms == 1700000000123);
+    CHECK(again.record.reason == "phishing");
+
+    // lift.lua reads it (no conversion) and stores version 2.
+    const actor lifter{"fedcba9876543210", "10.0.0.2", "r2"};
+    must(co_await s->lift(b.fp, "mistake", lifter));
+    const auto stored = co_await raw_command(c, "HGET", bucket, field);
+    REQUIRE(stored.string());
+    REQUIRE(stored.string()->size() > 4);
+    CHECK(static_cast<std::uint8_t>((*stored.string())[0]) == 0xdc);  // 21 values
+    CHECK((*stored.string())[3] == 2);
+    auto changes = must(co_await s->read_changes(0, 10, 0ms));
+    REQUIRE(changes.size() == 2);
+    CHECK(changes[1].op == change_op::lift);
+    CHECK(changes[1].type == sdk::identifier_type::email);
+    CHECK(changes[1].reason == "mistake");
+    auto lifted = must(co_await s->get(b.fp));
+    REQUIRE(lifted.has_value());
+    CHECK(lifted->banned_by == banner.key_id);
+    CHECK(lifted->lifted_by == lifter.key_id);
+    CHECK(lifted->banned_at_ms == 1700000000123);
+
+    // Banned again: the lifted episode is archived from the version 2 record.
+    must(co_await s->ban(b, banner));
+    auto history = must(co_await s->history(b.fp));
+    REQUIRE(history.has_value());
+    REQUIRE(history->episodes.size() == 2);
+    CHECK(history->episodes[0].reason == "phishing");
+    CHECK(history->episodes[0].banned_by == banner.key_id);
+    CHECK(history->episodes[0].lifted_by == lifter.key_id);
+    CHECK(history->episodes[0].banned_at_ms == 1700000000123);
+    c->close();
+  });
+}
+
 TEST_CASE("records: packed in buckets, and init_list migrates layout 3's hashes",
           "[redis][store]") {
   test::redis_server redis;
