@@ -148,10 +148,73 @@ store_result<std::pair<std::string, field_map>> split_entry(const redis_value& e
 
 // The parts of a packed audit entry (audit.lua): a first byte 0-190 is
 // that many bytes of text, 191 a 16-bit big-endian length and the text,
-// 192-255 (byte - 192) raw bytes standing for lowercase hex.
+// 192-254 (byte - 192) raw bytes standing for lowercase hex, 255 an IPv4
+// address's 4 bytes. The detail after them is text, or a zero byte, a type
+// code and a 48-bit seq standing for "type={name} seq={seq}" (a ban's).
 constexpr unsigned kAuditLongText = 191;
 constexpr unsigned kAuditHex = 192;
-constexpr std::size_t kAuditMaxHexBytes = 63;
+constexpr std::size_t kAuditMaxHexBytes = 62;
+constexpr unsigned kAuditIpv4 = 255;
+constexpr std::size_t kCodedBanDetailSize = 8;
+constexpr std::uint64_t kMaxSeq48 = (std::uint64_t{1} << 48) - 1;
+
+// The four bytes of an IPv4 address in canonical dotted decimal (no
+// leading zeros, so it prints back the same); nullopt for anything else.
+std::optional<std::array<std::uint8_t, 4>> canonical_ipv4(std::string_view text) noexcept {
+  std::array<std::uint8_t, 4> bytes{};
+  for (std::size_t i = 0; i < 4; ++i) {
+    const auto dot = i < 3 ? text.find('.') : text.size();
+    if (dot == std::string_view::npos)
+      return std::nullopt;
+    const auto digits = text.substr(0, dot);
+    const auto n = parse_u64(digits);
+    if (!n || *n > 255 || digits.size() > 3 || (digits.size() > 1 && digits[0] == '0'))
+      return std::nullopt;
+    bytes[i] = static_cast<std::uint8_t>(*n);
+    text = i < 3 ? text.substr(dot + 1) : std::string_view{};
+  }
+  return bytes;
+}
+
+// "type={name} seq={seq}" as its coded form, when the name is a type's and
+// the seq prints back the same and fits 48 bits.
+std::optional<std::string> coded_ban_detail(std::string_view detail) {
+  constexpr std::string_view kType = "type=", kSeq = " seq=";
+  if (!detail.starts_with(kType))
+    return std::nullopt;
+  const auto seq_at = detail.find(kSeq);
+  if (seq_at == std::string_view::npos)
+    return std::nullopt;
+  const auto type = sdk::parse_identifier_type(detail.substr(kType.size(), seq_at - kType.size()));
+  const auto digits = detail.substr(seq_at + kSeq.size());
+  const auto seq = parse_u64(digits);
+  if (!type || !seq || *seq > kMaxSeq48 || std::to_string(*seq) != digits)
+    return std::nullopt;
+  std::string out(2, '\0');
+  out[1] = static_cast<char>(static_cast<std::uint8_t>(*type));
+  for (int shift = 40; shift >= 0; shift -= 8)
+    out += static_cast<char>((*seq >> shift) & 0xff);
+  return out;
+}
+
+// The detail's text from what follows the parts.
+std::optional<std::string> audit_detail_text(std::string_view rest) {
+  if (rest.empty() || rest[0] != '\0')
+    return std::string(rest);
+  if (rest.size() != kCodedBanDetailSize)
+    return std::nullopt;
+  const auto type = sdk::identifier_type_from_code(static_cast<std::uint8_t>(rest[1]));
+  if (!type)
+    return std::nullopt;
+  std::uint64_t seq = 0;
+  for (std::size_t i = 2; i < kCodedBanDetailSize; ++i)
+    seq = seq << 8 | static_cast<std::uint8_t>(rest[i]);
+  std::string text = "type=";
+  text += sdk::to_string(*type);
+  text += " seq=";
+  text += std::to_string(seq);
+  return text;
+}
 
 bool is_lower_hex(std::string_view text) noexcept {
   for (char c : text) {
@@ -181,6 +244,16 @@ void append_audit_part(std::string& out, std::string_view text) {
   out += text;
 }
 
+void append_audit_address(std::string& out, std::string_view text) {
+  if (const auto ipv4 = canonical_ipv4(text)) {
+    out += static_cast<char>(kAuditIpv4);
+    for (auto b : *ipv4)
+      out += static_cast<char>(b);
+    return;
+  }
+  append_audit_part(out, text);
+}
+
 // Reads the parts back in order; nullopt for a part cut short.
 class audit_reader {
  public:
@@ -190,6 +263,18 @@ class audit_reader {
     if (at_ >= in_.size())
       return std::nullopt;
     const unsigned tag = static_cast<std::uint8_t>(in_[at_++]);
+    if (tag == kAuditIpv4) {
+      const auto raw = take(4);
+      if (!raw)
+        return std::nullopt;
+      std::string text;
+      for (std::size_t i = 0; i < 4; ++i) {
+        if (i > 0)
+          text += '.';
+        text += std::to_string(static_cast<std::uint8_t>((*raw)[i]));
+      }
+      return text;
+    }
     if (tag >= kAuditHex) {
       const auto raw = take(tag - kAuditHex);
       if (!raw)
@@ -210,7 +295,7 @@ class audit_reader {
     return std::string(*text);
   }
 
-  std::string rest() const { return std::string(in_.substr(at_)); }
+  std::string_view rest() const noexcept { return in_.substr(at_); }
 
  private:
   std::optional<std::string_view> take(std::size_t n) noexcept {
@@ -237,7 +322,10 @@ store_result<audit_entry> decode_packed_audit(std::string id, std::string_view p
       return std::unexpected(bad("packed audit entry"));
     *part = std::move(*text);
   }
-  a.detail = in.rest();
+  auto detail = audit_detail_text(in.rest());
+  if (!detail)
+    return std::unexpected(bad("packed audit entry detail"));
+  a.detail = std::move(*detail);
   return a;
 }
 
@@ -249,9 +337,15 @@ std::string encode_audit_entry(std::string_view action, std::string_view key_id,
   std::string out;
   out.reserve(action.size() + key_id.size() + address.size() + request_id.size() + target.size() +
               detail.size() + 8);
-  for (std::string_view part : {action, key_id, address, request_id, target})
-    append_audit_part(out, part);
-  out += detail;
+  append_audit_part(out, action);
+  append_audit_part(out, key_id);
+  append_audit_address(out, address);
+  append_audit_part(out, request_id);
+  append_audit_part(out, target);
+  if (auto coded = coded_ban_detail(detail))
+    out += *coded;
+  else
+    out += detail;
   return out;
 }
 

@@ -44,7 +44,8 @@ store_result<change> decode_change(const redis_value& entry);
 store_result<audit_entry> decode_audit_entry(const redis_value& entry);
 // The value of a packed audit entry's field `a`, byte for byte what
 // audit.lua writes: for the entries banlistd appends itself. Every part but
-// the detail must be shorter than 64 KiB (they are names and ids).
+// the detail must be shorter than 64 KiB (they are names and ids). A
+// detail "type={name} seq={n}" is stored coded, as ban.lua's are.
 std::string encode_audit_entry(std::string_view action, std::string_view key_id,
                                std::string_view address, std::string_view request_id,
                                std::string_view target, std::string_view detail);

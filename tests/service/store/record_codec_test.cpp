@@ -497,8 +497,11 @@ TEST_CASE("record codec: a fingerprint's bytes are in hex order", "[store][codec
 namespace {
 
 // A layout 7 audit value as audit.lua writes it, built byte by byte here:
-// "ban" as text, a key id and a request id packed from hex, an address as
-// text, the fingerprint packed, then the detail.
+// "ban" as text, a key id and a request id packed from hex, an IPv4
+// address as its 4 bytes, the fingerprint packed, then the coded detail
+// (zero, the type's code, the seq in 48 bits) of "type=phone seq=12".
+const std::string kCodedBanDetail("\0\x01\0\0\0\0\0\x0c", 8);
+
 std::string packed_audit() {
   auto hex_part = [](const std::string& hex) {
     std::string out(1, static_cast<char>(192 + hex.size() / 2));
@@ -508,11 +511,10 @@ std::string packed_audit() {
   };
   return std::string(
              "\x03"
-             "ban") +
-         hex_part("6f1c2a9b3d4e5f60") +
-         "\x08"
-         "10.0.0.9" +
-         hex_part("00ff00ff00ff00ff00ff00ff00ff00ff") + hex_part(kFp) + "type=phone seq=12";
+             "ban",
+             4) +
+         hex_part("6f1c2a9b3d4e5f60") + std::string("\xff\x0a\x00\x00\x09", 5) +
+         hex_part("00ff00ff00ff00ff00ff00ff00ff00ff") + hex_part(kFp) + kCodedBanDetail;
 }
 
 }  // namespace
@@ -555,20 +557,68 @@ TEST_CASE("record codec: audit parts that are not lowercase hex stay text, any l
     CHECK(a->target == c[4]);
     CHECK(a->detail == c[5]);
   }
-  // Only lowercase hex of even length up to 126 digits is packed.
+  // Only lowercase hex of even length up to 124 digits is packed.
   CHECK(service::encode_audit_entry("", "", "", "ABCDEF12", "", "")[3] == 8);
   CHECK(static_cast<unsigned char>(
-            service::encode_audit_entry("", "", "", std::string(126, 'a'), "", "")[3]) == 192 + 63);
+            service::encode_audit_entry("", "", "", std::string(124, 'a'), "", "")[3]) == 192 + 62);
+  CHECK(static_cast<unsigned char>(
+            service::encode_audit_entry("", "", "", std::string(126, 'a'), "", "")[3]) == 126);
   CHECK(static_cast<unsigned char>(
             service::encode_audit_entry("", "", "", std::string(128, 'f'), "", "")[3]) == 128);
+}
+
+TEST_CASE(
+    "record codec: IPv4 addresses and ban details are coded only when they read back the same",
+    "[store][codec]") {
+  auto round_trip = [](const std::string& address, const std::string& detail) {
+    const auto packed = service::encode_audit_entry("ban", "k", address, "r", "t", detail);
+    auto a = service::decode_audit_entry(log_entry("5-0", {"a", packed}));
+    REQUIRE(a.has_value());
+    CHECK(a->address == address);
+    CHECK(a->detail == detail);
+    return packed;
+  };
+  // Parts: "ban" (4 bytes), "k" (2), then the address at byte 6.
+  for (const std::string ipv4 : {"0.0.0.0", "10.20.30.40", "255.255.255.255", "127.0.0.1"}) {
+    const auto packed = round_trip(ipv4, "");
+    CHECK(static_cast<std::uint8_t>(packed[6]) == 255);
+    CHECK(packed.size() == 6 + 5 + 2 + 2);
+  }
+  for (const std::string text : {"010.0.0.1", "256.1.1.1", "1.2.3", "1.2.3.4.5", "1.2.3.", "::1",
+                                 "1.2.3.4:80", "-1.2.3.4", "1.2.3.04", ""}) {
+    const auto packed = round_trip(text, "");
+    CHECK(static_cast<std::uint8_t>(packed[6]) == text.size());
+  }
+  // A ban's detail: 8 bytes; anything else stays text.
+  const auto coded = round_trip("::1", "type=bank_card seq=281474976710655");
+  CHECK(coded.size() == 6 + 4 + 2 + 2 + 8);
+  CHECK(coded[coded.size() - 8] == '\0');
+  for (const std::string text : {"type=phone seq=007", "type=phone seq=281474976710656",
+                                 "type=telephone seq=1", "type=phone seq=", "type=phone seq=1 more",
+                                 "seq=9", "type=phone  seq=1", "title_bytes=3"}) {
+    const auto packed = round_trip("::1", text);
+    CHECK(packed.substr(packed.size() - text.size()) == text);
+  }
+  // A coded detail of another size, or with no such type, is refused.
+  for (const auto& bad :
+       {std::string("\0\x01\0\0\0\0\0", 7), std::string("\0\x01\0\0\0\0\0\0\0", 9),
+        std::string("\0\x09\0\0\0\0\0\x01", 8)}) {
+    auto a = service::decode_audit_entry(
+        log_entry("5-0", {"a", service::encode_audit_entry("ban", "k", "a", "r", "t", "") + bad}));
+    REQUIRE_FALSE(a.has_value());
+    CHECK(a.error().code == service::store_errc::protocol_error);
+  }
 }
 
 TEST_CASE("record codec: a packed audit entry cut short is a protocol error; older named ones read",
           "[store][codec]") {
   const auto good = packed_audit();
-  // Every cut inside the five parts (the detail may be any length).
-  const auto parts_end = good.size() - std::string_view("type=phone seq=12").size();
-  for (std::size_t size = 0; size < parts_end; ++size) {
+  // Every cut inside the five parts (the detail may be any length, even
+  // none) and inside the coded detail.
+  const auto parts_end = good.size() - kCodedBanDetail.size();
+  for (std::size_t size = 0; size < good.size(); ++size) {
+    if (size == parts_end)
+      continue;
     auto a = service::decode_audit_entry(log_entry("1-0", {"a", good.substr(0, size)}));
     REQUIRE_FALSE(a.has_value());
     CHECK(a.error().code == service::store_errc::protocol_error);

@@ -130,7 +130,7 @@ for b = 0, n - 1 do
       now_ms, id_type, reason)
     if audit_mode == 'each' then
       audit_append(KEYS[8], 'ban', audit_who, audit_fp_part(fp_raw),
-        'type=' .. id_type .. ' seq=' .. seq)
+        audit_ban_detail(id_type, seq_n))
     end
     result[#result + 1] = seq_n
   end
