@@ -642,6 +642,20 @@ TEST_CASE("audit: scripts and banlistd write the same packed entry, older named 
     CHECK(entries[3].detail == "type=phone seq=1");
     // A packed entry's time is its id's.
     CHECK(std::to_string(entries[3].at_ms) == entries[3].id.substr(0, entries[3].id.find('-')));
+
+    // Addresses audit.lua must pack as IPv4 only when they print back the
+    // same, as record_codec does: bans of more fingerprints, byte for byte.
+    std::uint64_t next_ban = 100;
+    for (const char* address : {"1.0.0.1", "255.255.255.255", "010.0.0.1", "1.2.3.04", "256.1.1.1",
+                                "1.2.3", "100.200.0.10"}) {
+      const actor from{key_id, address, generated_req};
+      auto other = make_ban(next_ban++);
+      const auto made = must(co_await s->ban(other, from));
+      const auto value = co_await newest_value();
+      CHECK(value ==
+            service::encode_audit_entry("ban", key_id, address, generated_req, other.fp.to_hex(),
+                                        "type=phone seq=" + std::to_string(made.record.seq)));
+    }
     c->close();
   });
 }

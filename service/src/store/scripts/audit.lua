@@ -53,19 +53,15 @@ local function audit_part(text)
 end
 
 -- The address's part: 5 bytes for an IPv4 address that prints back the
--- same (no leading zeros), else as any part.
+-- same (no leading zeros: the frontier pattern finds a 0 that starts a
+-- run of digits), else as any part. ~1 us once per script run.
 local function audit_address_part(text)
-  local a, b, c, d = string.match(text, '^(%d+)%.(%d+)%.(%d+)%.(%d+)$')
-  if a then
-    local bytes = {}
-    for i, digits in ipairs({a, b, c, d}) do
-      local n = tonumber(digits)
-      if n > 255 or tostring(n) ~= digits then
-        return audit_part(text)
-      end
-      bytes[i] = n
+  local a, b, c, d = string.match(text, '^(%d%d?%d?)%.(%d%d?%d?)%.(%d%d?%d?)%.(%d%d?%d?)$')
+  if a and not string.find(text, '%f[%d]0%d') then
+    a, b, c, d = tonumber(a), tonumber(b), tonumber(c), tonumber(d)
+    if a < 256 and b < 256 and c < 256 and d < 256 then
+      return string.char(255, a, b, c, d)
     end
-    return string.char(255, bytes[1], bytes[2], bytes[3], bytes[4])
   end
   return audit_part(text)
 end
