@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "banlist/sdk/reason.hpp"
+#include "store/hex.hpp"
 #include "store/resp.hpp"
 
 namespace banlist::service {
@@ -113,19 +114,6 @@ class packed_reader {
   std::string_view in_;
   std::size_t at_ = 0;
 };
-
-// Raw bytes as the lowercase hex they stand for (key ids, request ids and
-// fingerprints in packed records and audit entries).
-std::string hex_of_bytes(std::string_view raw) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(raw.size() * 2);
-  for (unsigned char c : raw) {
-    hex += kDigits[c >> 4];
-    hex += kDigits[c & 0xf];
-  }
-  return hex;
-}
 
 // A key id as a version 2 record stores it (record.lua): a zero byte and 8
 // raw bytes for 16 hex digits, anything else as it is.

@@ -7,18 +7,13 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "store/hex.hpp"
+
 namespace banlist::service {
 namespace {
 
 std::string to_hex(const unsigned char* data, std::size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out.push_back(kDigits[data[i] >> 4]);
-    out.push_back(kDigits[data[i] & 0x0f]);
-  }
-  return out;
+  return hex_of_bytes(std::string_view(reinterpret_cast<const char*>(data), size));
 }
 
 void fill_random(unsigned char* data, std::size_t size) {
