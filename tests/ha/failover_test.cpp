@@ -107,7 +107,7 @@ struct subscriber {
 std::set<std::string> redis_banned(std::uint16_t port) {
   std::set<std::string> out;
   std::istringstream lines(
-      redis_cli(port, "EVAL \"" + std::string(kAllBannedScript) + "\" 0 bl:banned"));
+      redis_cli(port, "EVAL \"" + std::string(kAllBannedScript) + "\" 0 bl:bans"));
   std::string line;
   while (std::getline(lines, line)) {
     if (line.size() == 32)

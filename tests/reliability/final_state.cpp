@@ -89,7 +89,7 @@ redis_view redis_state(const service::redis_endpoint& endpoint) {
       problem("bl:seq is " + std::to_string(view.head) + " but the log ends at " +
               std::to_string(expected - 1));
 
-    auto members = co_await raw(c, "EVAL", kAllBannedScript, "0", "bl:banned");
+    auto members = co_await raw(c, "EVAL", kAllBannedScript, "0", "bl:bans");
     if (members && members->error())
       problem("the banned set: " + members->error()->message);
     else if (!members || !members->array())

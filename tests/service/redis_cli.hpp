@@ -26,13 +26,4 @@ inline std::string redis_cli(service_fixture& f, const std::string& args) {
   return out;
 }
 
-// calls=N of one command in INFO commandstats (0 when never called since
-// the last CONFIG RESETSTAT).
-inline std::uint64_t command_calls(service_fixture& f, const std::string& command) {
-  const std::string stats = redis_cli(f, "INFO commandstats");
-  const std::string tag = "cmdstat_" + command + ":calls=";
-  const auto at = stats.find(tag);
-  return at == std::string::npos ? 0 : std::stoull(stats.substr(at + tag.size()));
-}
-
 }  // namespace banlist::test

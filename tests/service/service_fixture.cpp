@@ -43,6 +43,13 @@ void service_fixture::stop_server() {
   server_.reset();
 }
 
+std::uint64_t service_fixture::banned_scans() {
+  const auto store = server().state().current_store();
+  if (!store)
+    throw std::runtime_error("banned_scans: banlistd has no store yet");
+  return store->banned_scans();
+}
+
 std::string service_fixture::issue_key(const std::string& role, std::string* id) {
   auto c = client();
   auto reply =

@@ -34,6 +34,9 @@ class service_fixture {
   service::service_config& config() { return config_; }
 
   http_client client(bool tls = false) { return http_client(port(), tls); }
+  // Scans of the banned set the running banlistd's store has begun (it
+  // must be connected: a test asks after start_server() waited for ready).
+  std::uint64_t banned_scans();
   // Issues a key with `role` through the API; returns the secret.
   std::string issue_key(const std::string& role, std::string* id = nullptr);
 

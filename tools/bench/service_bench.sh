@@ -8,7 +8,7 @@
 #   - GET /v1/check negatives, 64 keep-alive connections (wrk with
 #     wrk_check.lua when wrk is installed, and banbench)  vs
 #     redis-benchmark -c 64 -P 1 SISMEMBER on a 1M-member set (and HEXISTS on
-#     a bucket of the banned set, the real keys), alternating, ROUNDS times;
+#     a bucket of the records, the real keys), alternating, ROUNDS times;
 #   - POST /v1/check batches of 10,000 fingerprints (fps/s, and per banlistd
 #     CPU-second);
 #   - POST /v1/bans at 64 connections with appendfsync always;
@@ -130,13 +130,6 @@ for b in $(seq 0 255); do
   rec_n=$((rec_n + $(rcli hlen "bl:rec:$(printf '%04x' "$b")")))
 done
 KEY_COSTS+="bl:rec:* record buckets $((rec_sum / (rec_n > 0 ? rec_n : 1))) B/ban (256 of 65,536 measured); "
-# The banned set's 65,536 buckets: the first 256 measured, times 256.
-bucket_sum=0
-for b in $(seq 0 255); do
-  used=$(rcli memory usage "bl:banned:$(printf '%04x' "$b")" samples 0)
-  bucket_sum=$((bucket_sum + ${used:-0}))
-done
-KEY_COSTS+="bl:banned:* buckets $((bucket_sum * 256 / COUNT)) B/ban (256 of 65,536 measured); "
 # The listing order's buckets, 128 seqs each: the first 256 measured.
 order_sum=0
 for b in $(seq 0 255); do
@@ -192,7 +185,7 @@ for r in $(seq "$ROUNDS"); do
   RB_N=$(( DURATION * 60000 ))
   redis-benchmark -p "$REDIS_PORT" -c 64 -P 1 -n "$RB_N" --csv sismember bench:set "$NEG" \
     | tail -n 1 | tee -a "$WORK/sismember.csv" >&2
-  redis-benchmark -p "$REDIS_PORT" -c 64 -P 1 -n "$RB_N" --csv hexists bl:banned:ffff "$NEG" \
+  redis-benchmark -p "$REDIS_PORT" -c 64 -P 1 -n "$RB_N" --csv hexists bl:rec:ffff "$NEG" \
     | tail -n 1 | tee -a "$WORK/hexists.csv" >&2
   "$BANBENCH" check --port "$HTTP_PORT" --key "$KEY" --connections 64 --threads "$CLIENT_THREADS" \
     --fps-file "$WORK/fps.txt" --warmup 1 --duration "$DURATION" | sed 's/^RESULT check/RESULT check_hit/' \
@@ -273,7 +266,7 @@ banbench --threads $CLIENT_THREADS, $COUNT bans, $ROUNDS rounds x ${DURATION}s (
 | GET /v1/check negative, 64 conns (banbench) | $CHECK_RPS req/s, p99 $CHECK_P99 ms | |
 | redis-benchmark -c 64 -P 1 SISMEMBER (1M set) | $SIS_RPS req/s, p99 $SIS_P99 ms | |
 | ratio check / SISMEMBER (wrk; banbench) | ${WRK_RATIO:-n/a}; $RATIO | >= 1.0 |
-| redis-benchmark -c 64 -P 1 HEXISTS bl:banned:ffff | $HEX_RPS req/s | (a real bucket) |
+| redis-benchmark -c 64 -P 1 HEXISTS bl:rec:ffff | $HEX_RPS req/s | (a real record bucket) |
 | GET /v1/check positive (confirmed in Redis), 64 conns | $HIT_RPS req/s, p99 $HIT_P99 ms | |
 | POST /v1/check 10,000 fps, 2 conns | $BATCH_FPS fps/s, p99 $BATCH_P99 ms | |
 | same, per banlistd CPU-second | $BATCH_FPS_CORE fps/s/core | >= 5M |

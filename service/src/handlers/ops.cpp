@@ -80,6 +80,11 @@ boost::asio::awaitable<http_response> metrics_text(request_context& ctx) {
         static_cast<double>(f.seq));
   gauge(out, "banlist_redis_connected", "1 while the Redis command connection is up.",
         s && s->connected() ? 1 : 0);
+  // A counter in meaning: each is a read of the whole list from Redis.
+  gauge(out, "banlist_banned_scans",
+        "Scans of the banned set begun since start (filter loads and rebuilds, snapshots "
+        "without a base, counts by type).",
+        s ? static_cast<double>(s->banned_scans()) : 0);
   gauge(out, "banlist_connections", "Open HTTP connections.",
         static_cast<double>(state.sessions().size()));
   // A counter in meaning (it only grows); rendered with the gauge helper.

@@ -15,24 +15,30 @@ namespace asio = boost::asio;
 
 namespace {
 
-// The banned set is 65,536 bucket hashes, bl:banned:{first four hex digits
-// of the fp}: ~150 fingerprints each at 10M bans, small enough to stay
-// listpacks (sequential memory), which Redis reads ~7x faster than a 10M
-// entry hashtable and stores in half the bytes (docs/redis-layout.md).
-constexpr std::uint32_t kBannedBuckets = 65536;
-constexpr std::size_t kBucketsPerRead = 128;  // HGETALLs per pipeline (~19k entries at 10M)
-constexpr std::size_t kMigrateCount = 1000;   // older layouts' entries moved per script run
-constexpr std::size_t kListMaxScan = 10000;   // seqs examined per list() call
+constexpr std::size_t kMigrateCount = 1000;  // older layouts' entries moved per script run
+constexpr std::size_t kListMaxScan = 10000;  // seqs examined per list() call
 // The listing order's buckets: bl:bans:{seq / 128} (ban.lua, lift.lua and
 // migrate_order.lua use the same 128), and how many one read_order() reads.
+// Small enough to stay listpacks (sequential memory), which Redis reads
+// several times faster than a large hashtable (docs/redis-layout.md).
 constexpr std::uint64_t kOrderBucketSeqs = 128;
 constexpr std::size_t kOrderMaxBuckets = 256;
+// Order buckets per pipeline of the banned-set scan (~16k bans when full),
+// and per run of migrate_order_codes.lua.
+constexpr std::uint64_t kScanBucketsPerRead = 128;
+constexpr std::uint64_t kMigrateOrderBuckets = 64;
+// Layout 7's banned set: 65,536 bucket hashes bl:banned:{first four hex
+// digits of the fp} and the bitmap of the non-empty ones (8 KiB), which
+// the layout 8 migration deletes.
+constexpr std::uint32_t kBannedBuckets = 65536;
 // The layout a new list starts at and an older one is migrated to, in
 // bl:layout (docs/redis-layout.md): 4 = records packed into buckets, 5 =
 // the notice board walks the listing order (no indexes of its own), 6 =
 // change-log entries packed (change.lua), 7 = audit entries packed
-// (audit.lua). 6 and 7 need no migration: their readers take both forms.
-constexpr std::uint64_t kLayout = 7;
+// (audit.lua), 8 = the listing order is the banned set's one index (no
+// bl:banned buckets). 6 and 7 need no migration: their readers take both
+// forms.
+constexpr std::uint64_t kLayout = 8;
 
 // A SCAN MATCH pattern that matches `text` literally.
 std::string glob_escape(std::string_view text) {
@@ -102,7 +108,8 @@ redis_store::redis_store(asio::any_io_executor executor, redis_endpoint endpoint
   scripts_[static_cast<std::size_t>(script_id::bulletin_put)].source = scripts::bulletin_put;
   scripts_[static_cast<std::size_t>(script_id::bulletin_withdraw)].source =
       scripts::bulletin_withdraw;
-  scripts_[static_cast<std::size_t>(script_id::migrate_banned)].source = scripts::migrate_banned;
+  scripts_[static_cast<std::size_t>(script_id::migrate_order_codes)].source =
+      scripts::migrate_order_codes;
   scripts_[static_cast<std::size_t>(script_id::migrate_order)].source = scripts::migrate_order;
   scripts_[static_cast<std::size_t>(script_id::migrate_records)].source = scripts::migrate_records;
   scripts_[static_cast<std::size_t>(script_id::migrate_public)].source = scripts::migrate_public;
@@ -328,13 +335,9 @@ asio::awaitable<store_result<list_identity>> redis_store::init_list_impl(std::ui
   const auto epoch = parse_u64(*(*items)[1].string());
   if (!stored_seed || !epoch)
     co_return std::unexpected(unexpected_reply("seed/epoch"));
-  // A list written by a layout 1 banlistd keeps its banned set in one hash:
-  // move it into the buckets before anything reads them (one cheap script
-  // call when there is nothing to move).
-  auto migrated = co_await migrate_banned();
-  if (!migrated)
-    co_return std::unexpected(std::move(migrated.error()));
-  // Likewise layout 2's listing index and public set.
+  // A list written by a layout 2 banlistd keeps its listing order in one
+  // sorted set: move it into the buckets before anything reads them (one
+  // cheap script call when there is nothing to move).
   auto ordered = co_await migrate_order();
   if (!ordered)
     co_return std::unexpected(std::move(ordered.error()));
@@ -709,41 +712,12 @@ asio::awaitable<store_result<banned_set>> redis_store::load_banned_impl() {
   co_return result;
 }
 
-asio::awaitable<store_result<std::vector<std::uint32_t>>> redis_store::nonempty_buckets() {
-  // GETRANGE caps the read at the bitmap's 8 KiB whatever the key holds;
-  // it is also the one GETRANGE banlistd sends, so INFO commandstats counts
-  // scans (the checkpoint tests rely on that).
-  std::vector<std::string> get{"GETRANGE", key("banned:nonempty"), "0",
-                               std::to_string(kBannedBuckets / 8 - 1)};
-  auto reply = co_await command(std::move(get));
-  if (!reply)
-    co_return std::unexpected(std::move(reply.error()));
-  std::vector<std::uint32_t> buckets;
-  const auto* bits = reply->string();  // "" when nothing was ever banned
-  if (!bits || bits->size() > kBannedBuckets / 8)
-    co_return std::unexpected(unexpected_reply("banned:nonempty"));
-  // SETBIT numbers bits from the most significant bit of the first byte.
-  for (std::size_t byte = 0; byte < bits->size(); ++byte) {
-    const auto value = static_cast<unsigned char>((*bits)[byte]);
-    for (unsigned bit = 0; bit < 8; ++bit) {
-      if (value & (0x80u >> bit))
-        buckets.push_back(static_cast<std::uint32_t>(byte * 8 + bit));
-    }
-  }
-  co_return buckets;
-}
-
-asio::awaitable<store_result<std::vector<banned_entry>>> redis_store::read_buckets(
-    std::span<const std::uint32_t> buckets) {
-  static constexpr char kHex[] = "0123456789abcdef";
+asio::awaitable<store_result<std::vector<banned_entry>>> redis_store::read_order_buckets(
+    std::uint64_t first, std::uint64_t last, std::uint64_t head) {
   std::vector<redis_connection::command> cmds;
-  cmds.reserve(buckets.size());
-  for (const std::uint32_t b : buckets) {
-    std::string name = key("banned:");
-    for (int shift = 12; shift >= 0; shift -= 4)
-      name.push_back(kHex[(b >> shift) & 0xf]);
-    cmds.push_back({"HGETALL", std::move(name)});
-  }
+  cmds.reserve(last - first + 1);
+  for (std::uint64_t b = first; b <= last; ++b)
+    cmds.push_back({"HGETALL", key("bans:" + std::to_string(b))});
   auto replies = co_await commands_->execute_pipeline(std::move(cmds), options_.command_timeout);
   if (!replies)
     co_return std::unexpected(std::move(replies.error()));
@@ -751,37 +725,30 @@ asio::awaitable<store_result<std::vector<banned_entry>>> redis_store::read_bucke
   for (const auto& reply : *replies) {
     const auto* items = reply.array();
     if (!items || items->size() % 2 != 0)
-      co_return std::unexpected(unexpected_reply("HGETALL banned bucket"));
+      co_return std::unexpected(unexpected_reply("HGETALL order bucket"));
     for (std::size_t i = 0; i < items->size(); i += 2) {
-      const auto* field = (*items)[i].string();
-      const auto* codes = (*items)[i + 1].string();
-      auto fp = field ? fingerprint_of_field(*field) : std::nullopt;
-      if (!fp || !codes || codes->size() != 2)
-        co_return std::unexpected(unexpected_reply("banned entry"));
-      page.push_back(banned_entry{*fp, static_cast<std::uint8_t>((*codes)[0]),
-                                  static_cast<std::uint8_t>((*codes)[1])});
+      const auto* seq_text = (*items)[i].string();
+      const auto* value = (*items)[i + 1].string();
+      const auto seq = seq_text ? parse_u64(*seq_text) : std::nullopt;
+      // 16 raw bytes, or (layout 5's, rewritten by the layout 8 migration
+      // but read all the same) 32 hex digits; then the two codes and the
+      // public flag. A value without codes is older than the migration.
+      const std::size_t fp_size = value && value->size() == 35 ? 32 : 16;
+      auto fp = value && (value->size() == 19 || value->size() == 35)
+                    ? fingerprint_of_field(std::string_view(*value).substr(0, fp_size))
+                    : std::nullopt;
+      if (!seq || !fp)
+        co_return std::unexpected(unexpected_reply("order bucket entry"));
+      // A ban after the head read is the log's to replay; skipping it also
+      // means no fingerprint is read twice (lifted and banned again
+      // meanwhile).
+      if (*seq > head)
+        continue;
+      page.push_back(banned_entry{*fp, static_cast<std::uint8_t>((*value)[fp_size]),
+                                  static_cast<std::uint8_t>((*value)[fp_size + 1])});
     }
   }
   co_return page;
-}
-
-asio::awaitable<store_result<void>> redis_store::migrate_banned() {
-  std::string cursor = "0";
-  while (true) {
-    std::vector<std::string> keys{key("banned")};
-    std::vector<std::string> args{cursor, std::to_string(kMigrateCount)};
-    auto reply = co_await run_script(script_id::migrate_banned, std::move(keys), std::move(args));
-    if (!reply)
-      co_return std::unexpected(std::move(reply.error()));
-    const auto* items = reply->array();
-    if (!items || items->size() != 2 || !(*items)[0].string() || !(*items)[1].integer())
-      co_return std::unexpected(unexpected_reply("migrate_banned"));
-    if (*(*items)[1].integer() == 0)
-      co_return store_result<void>{};
-    // A finished cursor with entries left: a layout 1 writer added some
-    // meanwhile; go round again.
-    cursor = *(*items)[0].string();
-  }
 }
 
 asio::awaitable<store_result<void>> redis_store::migrate_order() {
@@ -826,6 +793,11 @@ asio::awaitable<store_result<void>> redis_store::migrate_layout(std::string_view
     auto counted = co_await migrate_public();
     if (!counted)
       co_return std::unexpected(std::move(counted.error()));
+  }
+  if (*layout < 8) {
+    auto dropped = co_await migrate_banned_into_order();
+    if (!dropped)
+      co_return std::unexpected(std::move(dropped.error()));
   }
   // 5 -> 6 -> 7 move nothing: the log's and the audit stream's older
   // entries stay as they are (their readers take both forms) until
@@ -884,6 +856,63 @@ asio::awaitable<store_result<void>> redis_store::migrate_public() {
   co_return store_result<void>{};
 }
 
+asio::awaitable<store_result<void>> redis_store::migrate_banned_into_order() {
+  // Every order value coded first, so that no moment lacks an index the
+  // scan can read: until the marker says 8, this banlistd has not started.
+  auto head = co_await head_seq_impl();
+  if (!head)
+    co_return std::unexpected(std::move(head.error()));
+  const std::uint64_t last_bucket = *head / kOrderBucketSeqs;
+  for (std::uint64_t first = 0; first <= last_bucket; first += kMigrateOrderBuckets) {
+    const std::uint64_t last = std::min(last_bucket, first + kMigrateOrderBuckets - 1);
+    std::vector<std::string> keys{key("rec"), key("bans")};
+    std::vector<std::string> args{std::to_string(first), std::to_string(last)};
+    auto coded =
+        co_await run_script(script_id::migrate_order_codes, std::move(keys), std::move(args));
+    if (!coded)
+      co_return std::unexpected(std::move(coded.error()));
+    const auto* counts = coded->array();
+    if (!counts || counts->size() != 2 || !(*counts)[0].integer() || !(*counts)[1].integer())
+      co_return std::unexpected(unexpected_reply("migrate_order_codes"));
+  }
+  // Then layout 7's buckets (those its bitmap marks; UNLINK frees them in
+  // the background), the bitmap, and layout 1's single hash if any.
+  std::vector<std::string> get{"GET", key("banned:nonempty")};
+  auto bits = co_await command(std::move(get));
+  if (!bits)
+    co_return std::unexpected(std::move(bits.error()));
+  const auto* bitmap = bits->string();
+  if (!bitmap && !bits->is_nil())
+    co_return std::unexpected(unexpected_reply("banned:nonempty"));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::vector<std::string> names;
+  const std::size_t bytes = bitmap ? std::min<std::size_t>(bitmap->size(), kBannedBuckets / 8) : 0;
+  for (std::size_t byte = 0; byte < bytes; ++byte) {
+    const auto value = static_cast<unsigned char>((*bitmap)[byte]);
+    for (unsigned bit = 0; bit < 8; ++bit) {
+      if (!(value & (0x80u >> bit)))  // SETBIT numbers bits from the high one
+        continue;
+      const auto b = static_cast<std::uint32_t>(byte * 8 + bit);
+      std::string name = key("banned:");
+      for (int shift = 12; shift >= 0; shift -= 4)
+        name.push_back(kHex[(b >> shift) & 0xf]);
+      names.push_back(std::move(name));
+    }
+  }
+  names.push_back(key("banned:nonempty"));
+  names.push_back(key("banned"));
+  for (std::size_t at = 0; at < names.size(); at += kMigrateCount) {
+    std::vector<std::string> unlink{"UNLINK"};
+    const std::size_t end = std::min(names.size(), at + kMigrateCount);
+    for (std::size_t i = at; i < end; ++i)
+      unlink.push_back(std::move(names[i]));
+    auto gone = co_await command(std::move(unlink));
+    if (!gone)
+      co_return std::unexpected(std::move(gone.error()));
+  }
+  co_return store_result<void>{};
+}
+
 asio::awaitable<store_result<redis_store::key_page>> redis_store::scan_page(std::string cursor,
                                                                             std::string pattern,
                                                                             std::string_view type) {
@@ -912,20 +941,19 @@ asio::awaitable<store_result<redis_store::key_page>> redis_store::scan_page(std:
 
 asio::awaitable<store_result<std::uint64_t>> redis_store::scan_banned_impl(
     std::function<bool(std::span<const banned_entry>)> page) {
-  // seq first: the caller follows the log from it, so a change that lands
-  // during the scan is applied again from the log (bans and lifts are
-  // idempotent on a set), and none is missed. The bitmap second: a bucket
-  // that fills after it was read holds only changes after `seq`.
+  // The banned set is the listing order: every banned fingerprint under
+  // the seq of its ban, 128 seqs to a bucket. seq first: the caller
+  // follows the log from it, so a change that lands during the scan is
+  // applied again from the log (bans and lifts are idempotent on a set),
+  // and none is missed; the buckets up to its own hold every ban before it.
+  banned_scans_.fetch_add(1, std::memory_order_relaxed);
   auto seq = co_await head_seq_impl();
   if (!seq)
     co_return std::unexpected(std::move(seq.error()));
-  auto buckets = co_await nonempty_buckets();
-  if (!buckets)
-    co_return std::unexpected(std::move(buckets.error()));
-  const std::span<const std::uint32_t> all(*buckets);
-  for (std::size_t at = 0; at < all.size(); at += kBucketsPerRead) {
-    const auto group = all.subspan(at, std::min(kBucketsPerRead, all.size() - at));
-    auto entries = co_await read_buckets(group);
+  const std::uint64_t last_bucket = *seq / kOrderBucketSeqs;
+  for (std::uint64_t first = 0; first <= last_bucket; first += kScanBucketsPerRead) {
+    const std::uint64_t last = std::min(last_bucket, first + kScanBucketsPerRead - 1);
+    auto entries = co_await read_order_buckets(first, last, *seq);
     if (!entries)
       co_return std::unexpected(std::move(entries.error()));
     if (!page(*entries))
@@ -945,9 +973,10 @@ asio::awaitable<store_result<banned_entries>> redis_store::load_banned_entries_i
   if (!seq)
     co_return std::unexpected(std::move(seq.error()));
   result.seq = *seq;
-  // The snapshot builder wants the list sorted. A fingerprint is in one
-  // bucket, read once, so there is no repeat to drop; unique() stays as a
-  // cheap guard for callers that rely on distinct entries.
+  // The snapshot builder wants the list sorted. A fingerprint is under
+  // one seq at most (the scan skips bans after its head), so there is no
+  // repeat to drop; unique() stays as a cheap guard for callers that rely
+  // on distinct entries.
   std::sort(result.entries.begin(), result.entries.end(),
             [](const banned_entry& a, const banned_entry& b) { return a.fp < b.fp; });
   const auto duplicates =

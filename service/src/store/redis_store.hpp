@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <span>
 #include <string>
@@ -31,7 +32,7 @@ class redis_store final : public store {
     public_page,
     bulletin_put,
     bulletin_withdraw,
-    migrate_banned,
+    migrate_order_codes,
     migrate_order,
     migrate_records,
     migrate_public,
@@ -84,6 +85,9 @@ class redis_store final : public store {
   boost::asio::awaitable<store_result<std::uint64_t>> scan_banned(
       std::function<bool(std::span<const banned_entry>)> page) override {
     return scan_banned_impl(std::move(page));
+  }
+  std::uint64_t banned_scans() const noexcept override {
+    return banned_scans_.load(std::memory_order_relaxed);
   }
   boost::asio::awaitable<store_result<change_log_state>> log_state() override {
     return log_state_impl();
@@ -245,14 +249,10 @@ class redis_store final : public store {
   boost::asio::awaitable<store_result<banned_entries>> load_banned_entries_impl();
   boost::asio::awaitable<store_result<std::uint64_t>> scan_banned_impl(
       std::function<bool(std::span<const banned_entry>)> page);
-  // The buckets of the banned set that hold any fingerprint (the
-  // bl:banned:nonempty bitmap), ascending.
-  boost::asio::awaitable<store_result<std::vector<std::uint32_t>>> nonempty_buckets();
-  // The entries of `buckets` (one pipelined HGETALL each), parsed and checked.
-  boost::asio::awaitable<store_result<std::vector<banned_entry>>> read_buckets(
-      std::span<const std::uint32_t> buckets);
-  // Moves layout 1's single bl:banned hash into the buckets (init_list).
-  boost::asio::awaitable<store_result<void>> migrate_banned();
+  // The bans of the order buckets first..last (one pipelined HGETALL each)
+  // whose seq is at most `head`, parsed and checked.
+  boost::asio::awaitable<store_result<std::vector<banned_entry>>> read_order_buckets(
+      std::uint64_t first, std::uint64_t last, std::uint64_t head);
   // Moves layout 2's bl:bans sorted set into the order buckets and drops
   // its bl:public sorted set (init_list).
   boost::asio::awaitable<store_result<void>> migrate_order();
@@ -263,6 +263,9 @@ class redis_store final : public store {
   boost::asio::awaitable<store_result<void>> migrate_records();
   // Layout 4 -> 5: the notice board indexes into the public count.
   boost::asio::awaitable<store_result<void>> migrate_public();
+  // Layout 7 -> 8: every order value in its coded form, then the
+  // bl:banned buckets, their bitmap and layout 1's hash deleted.
+  boost::asio::awaitable<store_result<void>> migrate_banned_into_order();
   // One SCAN page of the keys matching `pattern` (of `type`, unless empty).
   struct key_page {
     std::string cursor;  // "0" after the last page
@@ -415,6 +418,7 @@ class redis_store final : public store {
   std::shared_ptr<redis_connection> blocking_;
   std::shared_ptr<sentinel_resolver> sentinel_;  // null without --redis-sentinel
   std::shared_ptr<redis_connection> replica_;    // --read-from-replicas, else null
+  std::atomic<std::uint64_t> banned_scans_{0};   // scans of the banned set begun
 
   // HMGETs the check fields of `fps` on `connection` (one pipeline).
   boost::asio::awaitable<store_result<std::vector<check_answer>>> check_on(

@@ -192,7 +192,7 @@ asio::awaitable<store_result<audit_page>> redis_store::audit_filtered_impl(audit
 }
 
 asio::awaitable<store_result<std::vector<std::uint64_t>>> redis_store::banned_by_type_impl() {
-  // One pass over the buckets; not a point-in-time count when bans land
+  // One scan of the listing order; not a point-in-time count when bans land
   // meanwhile (the total, bl:bans:count, is exact).
   std::vector<std::uint64_t> counts(256, 0);
   std::function<bool(std::span<const banned_entry>)> count =

@@ -15,9 +15,12 @@ extern const std::string_view trim_log;
 extern const std::string_view public_page;
 extern const std::string_view bulletin_put;
 extern const std::string_view bulletin_withdraw;
-// Layout 1 -> 2: bl:banned into its buckets (run at start by init_list).
-extern const std::string_view migrate_banned;
+// Layout 2 -> 3: the listing order's sorted set into its buckets (run at
+// every start by init_list).
 extern const std::string_view migrate_order;
+// Layout 7 -> 8: every listing order value carries the fp's raw bytes and
+// codes, so the order can replace the bl:banned buckets.
+extern const std::string_view migrate_order_codes;
 // Layout 3 -> 4: record hashes into packed records in buckets.
 extern const std::string_view migrate_records;
 // Layout 4 -> 5: the notice board indexes become a count.

@@ -340,16 +340,20 @@ class store {
   virtual boost::asio::awaitable<store_result<banned_set>> load_banned() = 0;
 
   // Like load_banned, with each fingerprint's type and reason codes (one
-  // read of every bucket of the banned set). The scan is not a point-in-time view: it holds the
-  // list at `seq` plus some of the changes made during the scan. Replaying
-  // the log from `seq` to a head read after the scan, as assignments (ban
-  // sets, lift erases), gives the exact list at that head.
+  // read of every bucket of the listing order, which holds every ban). The scan is not a
+  // point-in-time view: it holds the list at `seq` plus some of the changes made during the scan.
+  // Replaying the log from `seq` to a head read after the scan, as assignments (ban sets, lift
+  // erases), gives the exact list at that head.
   virtual boost::asio::awaitable<store_result<banned_entries>> load_banned_entries() = 0;
   // The same scan a page at a time (some thousands of entries, unsorted): `page` gets each one as
   // it arrives, so the caller need not hold the list; a false return stops the scan with
   // store_errc::unavailable. Returns the seq read before the scan began.
   virtual boost::asio::awaitable<store_result<std::uint64_t>> scan_banned(
       std::function<bool(std::span<const banned_entry>)> page) = 0;
+  // How many scans of the banned set (either form above) this store has
+  // begun: a full read of the list, which a checkpoint is there to spare
+  // (exported as banlist_banned_scans_total).
+  virtual std::uint64_t banned_scans() const noexcept = 0;
 
   // The change log's head, digest at head and oldest retained seq (atomic).
   virtual boost::asio::awaitable<store_result<change_log_state>> log_state() = 0;

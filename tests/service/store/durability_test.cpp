@@ -128,7 +128,7 @@ TEST_CASE("kill -9 during 1,000 concurrent bans loses no acknowledged ban and ha
     CHECK(logged.size() == head);
 
     // The banned set is exactly the logged set; the digest matches it.
-    auto members = co_await raw(c, "EVAL", test::kAllBannedScript, "0", "bl:banned");
+    auto members = co_await raw(c, "EVAL", test::kAllBannedScript, "0", "bl:bans");
     REQUIRE(members.has_value());
     INFO((members->error() ? members->error()->message : std::string("the layout is consistent")));
     REQUIRE(members->array());

@@ -401,23 +401,23 @@ TEST_CASE("change log: entries are packed, older named ones still read, layout m
     CHECK(old[0].at_ms == 1700000000123);
     CHECK(old[0].digest == old_digest);
 
-    // A new list is at layout 7 (banlistd runs init_list at every start);
-    // one at layout 5 is marked 7 at the next start (nothing to move); one
+    // A new list is at layout 8 (banlistd runs init_list at every start);
+    // one at layout 5 is marked 8 at the next start (nothing of these to move); one
     // a newer banlistd marked is refused and left as it is.
     auto marker = [](const redis_value& v) { return v.string() ? *v.string() : "(nil)"; };
     must(co_await s->init_list(1));
     auto fresh = co_await raw_command(c, "GET", "bl:layout");
-    CHECK(marker(fresh) == "7");
+    CHECK(marker(fresh) == "8");
     co_await raw_command(c, "SET", "bl:layout", "5");
     must(co_await s->init_list(1));
     auto upgraded = co_await raw_command(c, "GET", "bl:layout");
-    CHECK(marker(upgraded) == "7");
-    co_await raw_command(c, "SET", "bl:layout", "8");
+    CHECK(marker(upgraded) == "8");
+    co_await raw_command(c, "SET", "bl:layout", "9");
     auto newer = co_await s->init_list(1);
     REQUIRE_FALSE(newer.has_value());
-    CHECK(newer.error().message.find("layout 8") != std::string::npos);
+    CHECK(newer.error().message.find("layout 9") != std::string::npos);
     auto kept = co_await raw_command(c, "GET", "bl:layout");
-    CHECK(marker(kept) == "8");
+    CHECK(marker(kept) == "9");
   });
 }
 
@@ -692,9 +692,11 @@ TEST_CASE("NOSCRIPT: after SCRIPT FLUSH a ban still works (EVAL fallback)", "[re
   });
 }
 
-// The banned set is bucketed (docs/redis-layout.md): bans and lifts keep the
-// buckets and their bitmap in step, and the scan reads exactly the set.
-TEST_CASE("banned buckets: bans and lifts keep them and the bitmap consistent", "[redis][store]") {
+// Since layout 8 the listing order is the banned set's one index
+// (docs/redis-layout.md): bans and lifts keep it exact, and the scan reads
+// exactly it, with each ban's codes.
+TEST_CASE("banned set: the listing order holds exactly the bans, and the scan reads it",
+          "[redis][store]") {
   test::redis_server redis;
   test::run_async([&](auto) -> asio::awaitable<void> {
     auto s = co_await open(redis);
@@ -704,8 +706,7 @@ TEST_CASE("banned buckets: bans and lifts keep them and the bitmap consistent", 
     for (std::uint64_t i = 1; i <= 300; i += 3)
       must(co_await s->lift(fp_of(i), "appeal", moderator()));
     auto c = co_await raw(redis);
-    std::vector<std::string> read_all{"EVAL", std::string(test::kAllBannedScript), "0",
-                                      "bl:banned"};
+    std::vector<std::string> read_all{"EVAL", std::string(test::kAllBannedScript), "0", "bl:bans"};
     auto all = co_await c->execute(read_all, 5s);
     REQUIRE(all.has_value());
     INFO((all->error() ? all->error()->message : std::string("consistent")));
@@ -719,63 +720,137 @@ TEST_CASE("banned buckets: bans and lifts keep them and the bitmap consistent", 
         expected.insert(fp_of(i).to_hex());
     }
     CHECK(in_redis == expected);
+    const auto scans_before = s->banned_scans();
     auto scanned = must(co_await s->load_banned_entries());
+    CHECK(s->banned_scans() == scans_before + 1);
     CHECK(scanned.seq == 400);
     std::set<std::string> from_scan;
     for (const auto& e : scanned.entries) {
       from_scan.insert(e.fp.to_hex());
       CHECK(e.type == static_cast<std::uint8_t>(sdk::identifier_type::phone));
+      CHECK(e.reason == static_cast<std::uint8_t>(sdk::ban_reason::other));  // "fraud", "scam"
     }
     CHECK(from_scan == expected);
-    // Lifting every ban empties every bucket and clears every bit.
+    // Nothing of layout 7's banned buckets is written any more.
+    auto old_keys = co_await raw_command(c, "KEYS", "bl:banned*");
+    REQUIRE(old_keys.array());
+    CHECK(old_keys.array()->empty());
+    // Lifting every ban empties every order bucket (Redis deletes them).
     for (std::uint64_t i = 1; i <= 300; ++i) {
       if ((i - 1) % 3 != 0)
         must(co_await s->lift(fp_of(i), "appeal", moderator()));
     }
-    auto bits = co_await raw_command(c, "BITCOUNT", "bl:banned:nonempty");
-    CHECK(*bits.integer() == 0);
+    auto buckets = co_await raw_command(c, "KEYS", "bl:bans:[0-9]*");
+    REQUIRE(buckets.array());
+    CHECK(buckets.array()->empty());
     CHECK(must(co_await s->load_banned_entries()).entries.empty());
     c->close();
   });
 }
 
-// A list written by a layout 1 banlistd (one bl:banned hash) is moved into
-// the buckets by the next start's init_list, in pages, codes intact.
-TEST_CASE("banned buckets: init_list migrates layout 1's single hash", "[redis][store]") {
+// A list at layout 7 (or older: its order values may lack codes, and
+// layout 1's single hash may linger) is brought to layout 8 by the next
+// start: every order value coded (from the record where it had none), a
+// stale entry dropped, the bl:banned buckets and bitmap deleted.
+TEST_CASE("banned set: init_list moves a layout 7 list to the listing order", "[redis][store]") {
   test::redis_server redis;
   test::run_async([&](auto) -> asio::awaitable<void> {
-    auto c = co_await raw(redis);
-    std::map<std::string, std::string> legacy;  // fp hex -> codes
-    std::vector<std::string> hset{"HSET", "bl:banned"};
-    for (std::uint64_t i = 1; i <= 2500; ++i) {  // more than one script run moves
-      const std::string fp = fp_of(i).to_hex();
-      const std::string codes{static_cast<char>(1 + i % 8), static_cast<char>(1 + i % 12)};
-      legacy[fp] = codes;
-      hset.push_back(fp);
-      hset.push_back(codes);
-    }
-    co_await raw_command_v(c, hset);
     auto s = co_await open(redis);
     must(co_await s->init_list(1));
+    for (std::uint64_t i = 1; i <= 200; ++i) {
+      auto r = make_ban(i, i % 2 == 0 ? sdk::identifier_type::email : sdk::identifier_type::phone);
+      r.reason = i % 3 == 0 ? "spam" : (i % 3 == 1 ? "phishing" : "a reason of its own");
+      must(co_await s->ban(std::move(r), moderator()));
+    }
+    must(co_await s->lift(fp_of(7), "appeal", moderator()));  // seq 201
+    // The codes as banlistd wrote them (layout 8 form), to compare with.
+    std::map<std::string, std::pair<std::uint8_t, std::uint8_t>> want;
+    for (const auto& e : must(co_await s->load_banned_entries()).entries)
+      want[e.fp.to_hex()] = {e.type, e.reason};
+    REQUIRE(want.size() == 199);
+    CHECK(want.at(fp_of(3).to_hex()).second == static_cast<std::uint8_t>(sdk::ban_reason::spam));
+    CHECK(want.at(fp_of(2).to_hex()).second == static_cast<std::uint8_t>(sdk::ban_reason::other));
 
-    std::vector<std::string> read_all{"EVAL", std::string(test::kAllBannedScript), "0",
-                                      "bl:banned"};
+    // Make it a layout 7 list with older order values.
+    auto c = co_await raw(redis);
+    const auto raw_fp = [](const fingerprint& fp) {
+      std::string out;
+      for (int shift = 56; shift >= 0; shift -= 8)
+        out.push_back(static_cast<char>(fp.high >> shift));
+      for (int shift = 56; shift >= 0; shift -= 8)
+        out.push_back(static_cast<char>(fp.low >> shift));
+      return out;
+    };
+    for (std::uint64_t i = 1; i <= 200; ++i) {
+      if (i == 7)
+        continue;
+      const std::string bucket = "bl:bans:" + std::to_string(i / 128);
+      const std::string seq = std::to_string(i);
+      const auto& codes = want.at(fp_of(i).to_hex());
+      if (i % 4 == 0 || i % 4 == 3) {  // session 11: the hex alone
+        co_await raw_command(c, "HSET", bucket, seq, fp_of(i).to_hex());
+      } else if (i % 4 == 1) {  // layout 5: hex, codes, flag
+        std::string value = fp_of(i).to_hex();
+        value.push_back(static_cast<char>(codes.first));
+        value.push_back(static_cast<char>(codes.second));
+        value += i % 2 == 0 ? "1" : "0";
+        co_await raw_command(c, "HSET", bucket, seq, value);
+      }
+      // Layout 7's banned buckets, and their bitmap.
+      const std::string hex = fp_of(i).to_hex();
+      std::string code_bytes(1, static_cast<char>(codes.first));
+      code_bytes.push_back(static_cast<char>(codes.second));
+      const std::string old_bucket = "bl:banned:" + hex.substr(0, 4);
+      const std::string bit = std::to_string(std::stoul(hex.substr(0, 4), nullptr, 16));
+      co_await raw_command(c, "HSET", old_bucket, raw_fp(fp_of(i)), code_bytes);
+      co_await raw_command(c, "SETBIT", "bl:banned:nonempty", bit, "1");
+    }
+    // A stale entry (the lifted fp 7 under its old seq; lift.lua would
+    // have removed it) and layout 1's hash.
+    co_await raw_command(c, "HSET", "bl:bans:0", "7", fp_of(7).to_hex());
+    co_await raw_command(c, "HSET", "bl:banned", fp_of(9).to_hex(), "xx");
+    // A layout 5 value far beyond the first run of the migration script
+    // (64 buckets), of a ban with no record: its codes are its own.
+    const fingerprint far{0x1234, 0x5678};
+    std::string far_value = far.to_hex();
+    far_value.push_back('\x02');
+    far_value.push_back('\x0e');
+    far_value.push_back('1');
+    co_await raw_command(c, "HSET", "bl:bans:150", "19201", far_value);
+    co_await raw_command(c, "INCR", "bl:bans:count");
+    co_await raw_command(c, "SET", "bl:seq", "20000");
+    want[far.to_hex()] = {2, 14};
+    co_await raw_command(c, "SET", "bl:layout", "7");
+
+    must(co_await s->init_list(1));
+    auto layout = co_await raw_command(c, "GET", "bl:layout");
+    REQUIRE(layout.string());
+    CHECK(*layout.string() == "8");
+    std::vector<std::string> read_all{"EVAL", std::string(test::kAllBannedScript), "0", "bl:bans"};
     auto all = co_await c->execute(read_all, 5s);
     REQUIRE(all.has_value());
     INFO((all->error() ? all->error()->message : std::string("consistent")));
-    REQUIRE(all->array());  // and so the layout 1 hash is gone
-    CHECK(all->array()->size() == legacy.size());
+    REQUIRE(all->array());  // every value coded, the old keys gone
+    CHECK(all->array()->size() == want.size());
     auto scanned = must(co_await s->load_banned_entries());
-    REQUIRE(scanned.entries.size() == legacy.size());
-    for (const auto& e : scanned.entries) {
-      const auto it = legacy.find(e.fp.to_hex());
-      REQUIRE(it != legacy.end());
-      CHECK(e.type == static_cast<std::uint8_t>(it->second[0]));
-      CHECK(e.reason == static_cast<std::uint8_t>(it->second[1]));
-    }
+    std::map<std::string, std::pair<std::uint8_t, std::uint8_t>> got;
+    for (const auto& e : scanned.entries)
+      got[e.fp.to_hex()] = {e.type, e.reason};
+    CHECK(got == want);
+    // The public flag came from the record too (make_ban: even i public),
+    // and the stale entry is gone.
+    auto value4 = co_await raw_command(c, "HGET", "bl:bans:0", "4");
+    auto value3 = co_await raw_command(c, "HGET", "bl:bans:0", "3");
+    auto stale = co_await raw_command(c, "HEXISTS", "bl:bans:0", "7");
+    REQUIRE(value4.string());
+    REQUIRE(value3.string());
+    CHECK(value4.string()->back() == '1');
+    CHECK(value3.string()->back() == '0');
+    REQUIRE(stale.integer());
+    CHECK(*stale.integer() == 0);
     // A second start finds nothing to move and changes nothing.
     must(co_await s->init_list(1));
-    CHECK(must(co_await s->load_banned_entries()).entries.size() == legacy.size());
+    CHECK(must(co_await s->load_banned_entries()).entries.size() == want.size());
     c->close();
   });
 }
@@ -1145,12 +1220,12 @@ TEST_CASE("records: packed in buckets, and init_list migrates layout 3's hashes"
   test::run_async([&](auto) -> asio::awaitable<void> {
     auto s = co_await open(redis);
     auto c = co_await raw(redis);
-    // A new list starts at the current layout, 7 (banlistd runs init_list
+    // A new list starts at the current layout, 8 (banlistd runs init_list
     // at every start).
     must(co_await s->init_list(1));
     const auto layout = co_await raw_command(c, "GET", "bl:layout");
     CHECK(layout.string());
-    CHECK((layout.string() ? *layout.string() : "") == "7");
+    CHECK((layout.string() ? *layout.string() : "") == "8");
 
     // More records than one SCAN page (1,000): banned, public or not, some
     // with an expiry, some lifted with and without a case and note.
@@ -1199,7 +1274,7 @@ TEST_CASE("records: packed in buckets, and init_list migrates layout 3's hashes"
     const auto left = co_await raw_command(c, "KEYS", "bl:ban:*");
     CHECK(left.array()->empty());
     const auto marked = co_await raw_command(c, "GET", "bl:layout");
-    CHECK((marked.string() ? *marked.string() : "") == "7");
+    CHECK((marked.string() ? *marked.string() : "") == "8");
 
     // Lifts and re-bans after the migration: a migrated lifted record
     // becomes the first episode of its history.
@@ -1386,7 +1461,7 @@ TEST_CASE("notice board: walks the listing order, filters sparse bans, keeps the
     const auto indexes = co_await raw_command(c, "KEYS", "bl:pubidx:*");
     CHECK(indexes.array()->empty());
     const auto layout = co_await raw_command(c, "GET", "bl:layout");
-    CHECK((layout.string() ? *layout.string() : "") == "7");
+    CHECK((layout.string() ? *layout.string() : "") == "8");
     auto migrated = must(co_await s->list_public(all));
     REQUIRE(migrated.entries.size() == 50);
     for (std::size_t k = 0; k < 50; ++k)

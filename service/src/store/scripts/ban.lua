@@ -9,9 +9,8 @@
 --
 -- KEYS: 1 rec (base name of the record buckets, record.lua)
 --       2 seq  3 log (entries packed, change.lua)
---       4 banned (base name: fp (16 raw bytes) -> codes lives in the
---         bucket hash KEYS[4] .. ':' .. the fp's first four hex digits, and
---         KEYS[4] .. ':nonempty' has bit n set while bucket n holds any)
+--       4 banned (unused since layout 8: the listing order below is the
+--         banned set's one index)
 --       5 public (base name: KEYS[5] .. ':count' counts the public bans;
 --         KEYS[5] itself was layout 2's public zset)
 --       6 bans (base name: the listing order lives in the bucket hashes
@@ -31,8 +30,8 @@
 --         fp, type, value, masked, reason, note, case_id, source,
 --         public ("1"/"0"), expires_at (unix s, "" = none),
 --         wire codes (two bytes, identifier type code then ban reason code:
---         the banned buckets map fp -> these, so snapshots need no record
---         reads)
+--         the listing order keeps them with the fp, so the start-up scan
+--         and snapshots need no record reads)
 -- Returns {banned_at_ms, r1, r2, ...}: ri is the new seq (an integer) when
 -- ban i was applied, or the stored record (packed, record.lua) when it
 -- already was.
@@ -67,8 +66,7 @@ for b = 0, n - 1 do
   -- below, so a new fingerprint (most of a bulk import) costs no other read.
   local w1, w2, w3, w4 = fp_words(fp)
   local fp_raw = words_bytes(w1, w2, w3, w4)
-  local bucket = string.sub(fp, 1, 4)  -- of the record and of the banned set
-  local rec_key = KEYS[1] .. ':' .. bucket
+  local rec_key = KEYS[1] .. ':' .. string.sub(fp, 1, 4)
   local old, old_packed = record_get(rec_key, fp_raw)
   if old and old[R.status] == kBanned then
     result[#result + 1] = old_packed
@@ -110,19 +108,14 @@ for b = 0, n - 1 do
 
     lanes[1], lanes[2] = bit.bxor(lanes[1], w1), bit.bxor(lanes[2], w2)
     lanes[3], lanes[4] = bit.bxor(lanes[3], w3), bit.bxor(lanes[4], w4)
-    local bucket_key = KEYS[4] .. ':' .. bucket
-    redis.call('HSET', bucket_key, fp_raw, ARGV[a + 10])
-    if redis.call('HLEN', bucket_key) == 1 then
-      redis.call('SETBIT', KEYS[4] .. ':nonempty', tonumber(bucket, 16), 1)
-    end
     if is_public == '1' then
       public_bans = public_bans + 1
     end
-    -- Listing order (GET /v1/bans, export, and the notice page, which reads
-    -- it newest first): 128 seqs per bucket, so the buckets stay small
-    -- listpack hashes and a page is a bucket read. The value is the fp, its
-    -- two wire codes and the public flag, so the notice page filters
-    -- without reading records.
+    -- Listing order (GET /v1/bans, export, the notice page, which reads it
+    -- newest first, and the start-up scan of the banned set): 128 seqs per
+    -- bucket, so the buckets stay small listpack hashes and a page is a
+    -- bucket read. The value is the fp, its two wire codes and the public
+    -- flag, so neither the notice page nor the scan reads records.
     redis.call('HSET', KEYS[6] .. ':' .. string.format('%.0f', math.floor(seq_n / 128)), seq,
       fp_raw .. ARGV[a + 10] .. is_public)
 

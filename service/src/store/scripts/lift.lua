@@ -2,7 +2,7 @@
 -- entry, sets, digest and audit entry.
 --
 -- KEYS: 1 rec (base name of the record buckets, record.lua)  2 seq  3 log
---       4 banned (base name of the buckets, as in ban.lua)
+--       4 banned (unused since layout 8, as in ban.lua)
 --       5 public (base name of the public count, as in ban.lua)
 --       6 bans (base name of the order buckets and the count, as in ban.lua)
 --       7 digest  8 audit
@@ -17,8 +17,7 @@
 local fp = ARGV[1]
 local w1, w2, w3, w4 = fp_words(fp)
 local fp_raw = words_bytes(w1, w2, w3, w4)
-local bucket = string.sub(fp, 1, 4)  -- of the record and of the banned set
-local rec_key = KEYS[1] .. ':' .. bucket
+local rec_key = KEYS[1] .. ':' .. string.sub(fp, 1, 4)
 local record = record_get(rec_key, fp_raw)
 if not record or record[R.status] ~= kBanned then
   return {0}
@@ -46,16 +45,8 @@ local d1, d2, d3, d4 = fp_words(redis.call('GET', KEYS[7]) or '00000000000000000
 d1, d2, d3, d4 = bit.bxor(d1, w1), bit.bxor(d2, w2), bit.bxor(d3, w3), bit.bxor(d4, w4)
 redis.call('SET', KEYS[7], bit.tohex(d1, 8) .. bit.tohex(d2, 8) .. bit.tohex(d3, 8) .. bit.tohex(d4, 8))
 
-local bucket_key = KEYS[4] .. ':' .. bucket
--- Layouts 5 and older named the fingerprint by its hex.
-redis.call('HDEL', bucket_key, fp_raw, fp)
-if redis.call('EXISTS', bucket_key) == 0 then
-  redis.call('SETBIT', KEYS[4] .. ':nonempty', tonumber(bucket, 16), 0)
-end
--- The one hash of layout 1, in case a banlistd of that layout wrote to it
--- after this list was migrated (a no-op otherwise; migrate_banned.lua).
-redis.call('HDEL', KEYS[4], fp)
--- Layout 2's public zset, likewise (init_list drops it; a no-op after that).
+-- Layout 2's public zset, in case a banlistd of that layout wrote to it
+-- after this list was migrated (init_list drops it; a no-op after that).
 redis.call('ZREM', KEYS[5], fp)
 -- A lifted ban leaves the notice page (docs/public.md), which reads the
 -- listing order: the HDEL below takes it out.
@@ -63,7 +54,8 @@ if record[R.public] == 1 then
   redis.call('DECR', KEYS[5] .. ':count')
   redis.call('INCR', KEYS[9])
 end
--- Out of the listing order. The count goes down only with an entry that
+-- Out of the listing order, and so out of the banned set (since layout 8
+-- the order is its one index). The count goes down only with an entry that
 -- was there: a ban an older banlistd added to layout 2's zset (removed
 -- here too) was never counted.
 local ban_seq = record[R.seq]
