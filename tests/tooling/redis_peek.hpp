@@ -41,7 +41,7 @@ inline std::int64_t redis_int(const service::redis_endpoint& endpoint,
   return v.is_nil() ? 0 : -1;
 }
 
-// Every entry of bl:log, oldest first.
+// Every entry of bl:log, oldest first, each with its digest.
 inline std::vector<service::change> change_log(const service::redis_endpoint& endpoint) {
   auto reply = redis_cmd(endpoint, {"XRANGE", "bl:log", "-", "+"});
   std::vector<service::change> out;
@@ -53,6 +53,10 @@ inline std::vector<service::change> change_log(const service::redis_endpoint& en
       throw std::runtime_error("change_log: undecodable entry");
     out.push_back(std::move(*c));
   }
+  // The digests the log leaves out (all but every 16th), computed.
+  const bool from_start = !out.empty() && out.front().seq == 1;
+  if (!service::resolve_digests(out, from_start ? std::optional(fingerprint{}) : std::nullopt))
+    throw std::runtime_error("change_log: digests cannot be computed");
   return out;
 }
 

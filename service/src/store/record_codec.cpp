@@ -585,51 +585,67 @@ namespace {
 
 // A change-log entry of layout 6 (change.lua): one field `c`, binary.
 store_result<change> decode_packed_change(std::uint64_t seq, std::string_view packed) {
-  // change.lua: op (plus 128 when coded), fp, digest, at; then the type's
-  // and the reason's codes (reason 0: its text follows), or the type's
-  // name length-prefixed and the reason's text.
+  // change.lua: op (plus 128 when coded, plus 64 without the digest), fp,
+  // digest (unless left out), at; then the type's and the reason's codes
+  // (reason 0: its text follows), or the type's name length-prefixed and
+  // the reason's text.
   constexpr std::uint8_t kCoded = 128;
-  constexpr std::size_t kFixed = 40;  // op, fp, digest, at, type length or code
-  if (packed.size() < kFixed)
+  constexpr std::uint8_t kNoDigest = 64;
+  if (packed.empty())
     return std::unexpected(bad("log entry size"));
   const auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(packed[i]); };
   const bool coded = (byte(0) & kCoded) != 0;
-  const auto op = sdk::change_op_from_code(static_cast<std::uint8_t>(byte(0) & ~kCoded));
+  const bool has_digest = (byte(0) & kNoDigest) == 0;
+  if (!coded && !has_digest)
+    return std::unexpected(bad("log entry op"));
+  // op, fp, digest if any, at (6 bytes), then the type's code or name length
+  const std::size_t at_at = has_digest ? 33 : 17;
+  const std::size_t type_at = at_at + 6;
+  const std::size_t rest_at = type_at + 1;
+  if (packed.size() < rest_at)
+    return std::unexpected(bad("log entry size"));
+  const auto op =
+      sdk::change_op_from_code(static_cast<std::uint8_t>(byte(0) & ~(kCoded | kNoDigest)));
   if (!op)
     return std::unexpected(bad("log entry op"));
   change c;
   c.seq = seq;
   c.op = *op == sdk::change_op::ban ? change_op::ban : change_op::lift;
   const auto fp = fingerprint_of_bytes(packed.substr(1, 16));
-  const auto digest = fingerprint_of_bytes(packed.substr(17, 16));
-  if (!fp || !digest)
+  if (!fp)
     return std::unexpected(bad("log entry fields"));
+  if (has_digest) {
+    const auto digest = fingerprint_of_bytes(packed.substr(17, 16));
+    if (!digest)
+      return std::unexpected(bad("log entry fields"));
+    c.digest = *digest;
+  }
+  c.has_digest = has_digest;
   std::int64_t at = 0;
-  for (std::size_t i = 33; i < 39; ++i)
+  for (std::size_t i = at_at; i < type_at; ++i)
     at = (at << 8) | byte(i);
   std::optional<sdk::identifier_type> type;
   if (coded) {
-    if (packed.size() < kFixed + 1)
+    if (packed.size() < rest_at + 1)
       return std::unexpected(bad("log entry fields"));
-    type = sdk::identifier_type_from_code(byte(39));
-    if (const std::uint8_t reason_code = byte(40); reason_code != 0) {
+    type = sdk::identifier_type_from_code(byte(type_at));
+    if (const std::uint8_t reason_code = byte(rest_at); reason_code != 0) {
       c.reason = sdk::reason_name(*op, reason_code);
-      if (c.reason.empty() || packed.size() != kFixed + 1)
+      if (c.reason.empty() || packed.size() != rest_at + 1)
         return std::unexpected(bad("log entry reason"));
     } else {
-      c.reason = std::string(packed.substr(kFixed + 1));
+      c.reason = std::string(packed.substr(rest_at + 1));
     }
   } else {
-    const std::size_t type_size = byte(39);
-    if (packed.size() < kFixed + type_size)
+    const std::size_t type_size = byte(type_at);
+    if (packed.size() < rest_at + type_size)
       return std::unexpected(bad("log entry fields"));
-    type = sdk::parse_identifier_type(packed.substr(kFixed, type_size));
-    c.reason = std::string(packed.substr(kFixed + type_size));
+    type = sdk::parse_identifier_type(packed.substr(rest_at, type_size));
+    c.reason = std::string(packed.substr(rest_at + type_size));
   }
   if (!type)
     return std::unexpected(bad("log entry type"));
   c.fp = *fp;
-  c.digest = *digest;
   c.type = *type;
   c.at_ms = at;
   return c;
@@ -699,6 +715,24 @@ store_result<change> decode_change(const redis_value& entry) {
   c.at_ms = *at;
   c.reason = std::string(field(kReason));
   return c;
+}
+
+store_result<void> resolve_digests(std::span<change> changes, std::optional<fingerprint> before) {
+  // `known` is the digest after seq `known_seq` while one is known.
+  std::optional<fingerprint> known = before;
+  std::uint64_t known_seq = changes.empty() ? 0 : changes.front().seq - 1;
+  for (auto& c : changes) {
+    if (!c.has_digest) {
+      if (!known || c.seq != known_seq + 1)
+        return std::unexpected(bad("log entry without a digest to compute its own from"));
+      c.digest = fingerprint{known->high ^ c.fp.high, known->low ^ c.fp.low};
+      c.has_digest = true;
+    }
+    // A stored digest is taken as it is (every writer stores the XOR).
+    known = c.digest;
+    known_seq = c.seq;
+  }
+  return {};
 }
 
 store_result<audit_entry> decode_audit_entry(const redis_value& entry) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -37,8 +38,18 @@ std::optional<fingerprint> fingerprint_of_bytes(std::string_view field) noexcept
 store_result<ban_record> decode_packed_record(const fingerprint& fp, std::string_view packed);
 store_result<api_key> decode_api_key(const field_map& fields);
 
-// A bl:log entry: [id, [field, value, ...]].
+// A bl:log entry: [id, [field, value, ...]]. Since layout 8 only every
+// 16th entry stores its digest; the others decode with has_digest false,
+// and resolve_digests computes theirs.
 store_result<change> decode_change(const redis_value& entry);
+// Fills in the digest of every change that lacks one, from the one before
+// it (the digest after seq n is the one after n - 1 XOR the fingerprint of
+// n). `changes` are consecutive entries of the log in seq order; `before`
+// is the digest after the seq before the first, when the caller knows it
+// (zero after seq 0). Refuses a change it cannot compute (no digest before
+// it, or a gap in the seqs).
+store_result<void> resolve_digests(std::span<change> changes,
+                                   std::optional<fingerprint> before = std::nullopt);
 // A bl:audit entry: [id, [field, value, ...]], packed (layout 7, one field
 // `a`, its time the id's) or with the named fields of older layouts.
 store_result<audit_entry> decode_audit_entry(const redis_value& entry);

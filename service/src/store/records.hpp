@@ -60,6 +60,9 @@ struct change {
   std::string reason;
   std::int64_t at_ms = 0;
   fingerprint digest;  // set digest after this change
+  // False only between decode_change and resolve_digests (record_codec.hpp):
+  // the log stores the digest of every 16th entry since layout 8.
+  bool has_digest = true;
 };
 
 enum class role : std::uint8_t { partner = 1, moderator = 2, admin = 3 };

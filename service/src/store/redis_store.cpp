@@ -27,6 +27,9 @@ constexpr std::size_t kOrderMaxBuckets = 256;
 // and per run of migrate_order_codes.lua.
 constexpr std::uint64_t kScanBucketsPerRead = 128;
 constexpr std::uint64_t kMigrateOrderBuckets = 64;
+// Every how many seqs a change-log entry stores its digest (change.lua's
+// kDigestEvery; trim_log.lua keeps the oldest entry one of those).
+constexpr std::uint64_t kLogDigestEvery = 16;
 // Layout 7's banned set: 65,536 bucket hashes bl:banned:{first four hex
 // digits of the fp} and the bitmap of the non-empty ones (8 KiB), which
 // the layout 8 migration deletes.
@@ -1071,26 +1074,47 @@ asio::awaitable<store_result<std::optional<std::uint64_t>>> redis_store::oldest_
 asio::awaitable<store_result<std::vector<change>>> redis_store::read_changes_impl(
     std::uint64_t after_seq, std::size_t count, std::chrono::milliseconds block) {
   count = std::max<std::size_t>(count, 1);
-  std::vector<change> changes;
-  auto decode_entries = [&changes](const redis_array& entries) -> store_result<void> {
-    for (const auto& entry : entries) {
-      auto c = decode_change(entry);
-      if (!c)
-        return std::unexpected(c.error());
-      changes.push_back(std::move(*c));
-    }
-    return {};
-  };
-  std::vector<std::string> xrange{"XRANGE", key("log"), seq_string(after_seq + 1) + "-0",
-                                  "+",      "COUNT",    std::to_string(count)};
+  // The log stores the digest of every 16th entry (change.lua), and each
+  // change's digest is the one before XOR its fingerprint: the read starts
+  // at the entry with a digest at or before after_seq (after seq 0 the
+  // digest is zero), and the entries up to after_seq serve only that.
+  const std::uint64_t anchor = after_seq - after_seq % kLogDigestEvery;
+  const std::uint64_t first = anchor == 0 ? 1 : anchor;
+  const std::uint64_t lead = after_seq + 1 - first;
+  std::vector<std::string> xrange{"XRANGE", key("log"), seq_string(first) + "-0",
+                                  "+",      "COUNT",    std::to_string(count + lead)};
   auto range = co_await command(std::move(xrange));
   if (!range)
     co_return std::unexpected(std::move(range.error()));
   const auto* entries = range->array();
   if (!entries)
     co_return std::unexpected(unexpected_reply("XRANGE"));
-  if (auto ok = decode_entries(*entries); !ok)
-    co_return std::unexpected(ok.error());
+  std::vector<change> read;
+  read.reserve(entries->size());
+  for (const auto& entry : *entries) {
+    auto c = decode_change(entry);
+    if (!c)
+      co_return std::unexpected(c.error());
+    read.push_back(std::move(*c));
+  }
+  // Retention may have trimmed the first entries (the oldest kept has a
+  // digest, trim_log.lua); the zero digest belongs before seq 1 only.
+  const bool from_start = anchor == 0 && (read.empty() || read.front().seq == 1);
+  if (auto resolved = resolve_digests(
+          read, from_start ? std::optional<fingerprint>(fingerprint{}) : std::nullopt);
+      !resolved)
+    co_return std::unexpected(resolved.error());
+  std::optional<fingerprint> at_after =
+      after_seq == 0 ? std::optional<fingerprint>(fingerprint{}) : std::nullopt;
+  std::vector<change> changes;
+  for (auto& c : read) {
+    if (c.seq <= after_seq) {
+      if (c.seq == after_seq)
+        at_after = c.digest;
+    } else if (changes.size() < count) {
+      changes.push_back(std::move(c));
+    }
+  }
   if (!changes.empty() || block.count() <= 0)
     co_return changes;
 
@@ -1114,8 +1138,19 @@ asio::awaitable<store_result<std::vector<change>>> redis_store::read_changes_imp
   if (!stream || stream->size() != 2 || !(*stream)[1].array()) {
     co_return std::unexpected(unexpected_reply("XREAD stream"));
   }
-  if (auto ok = decode_entries(*(*stream)[1].array()); !ok)
-    co_return std::unexpected(ok.error());
+  for (const auto& entry : *(*stream)[1].array()) {
+    auto c = decode_change(entry);
+    if (!c)
+      co_return std::unexpected(c.error());
+    changes.push_back(std::move(*c));
+  }
+  if (!at_after && !changes.empty() && !changes.front().has_digest) {
+    // The XRANGE found no entry at after_seq (it came since: a cursor
+    // ahead of the head), so read again from the one with a digest.
+    co_return co_await read_changes_impl(after_seq, count, std::chrono::milliseconds(0));
+  }
+  if (auto resolved = resolve_digests(changes, at_after); !resolved)
+    co_return std::unexpected(resolved.error());
   co_return changes;
 }
 

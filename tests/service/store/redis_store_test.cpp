@@ -349,14 +349,15 @@ TEST_CASE("change log: entries are packed, older named ones still read, layout m
     must(co_await s->lift(fp_of(1), "appeal_granted", moderator()));
     const auto t1 = wall_ms();
 
-    // Each entry is one binary field: 41 bytes with the type's and the
-    // reason's codes, then the reason's text when it has no code (a ban
-    // reason outside the vocabulary, a lift's reason).
+    // Each entry is one binary field: 25 bytes with the type's and the
+    // reason's codes (41 at a seq that keeps the digest, every 16th), then
+    // the reason's text when it has no code (a ban reason outside the
+    // vocabulary, a lift's reason).
     auto entries = co_await raw_command(c, "XRANGE", "bl:log", "-", "+");
     REQUIRE(entries.array());
     REQUIRE(entries.array()->size() == 3);
-    const std::vector<std::size_t> sizes{41 + make_ban(1).reason.size(), 41,
-                                         41 + std::string("appeal_granted").size()};
+    const std::vector<std::size_t> sizes{25 + make_ban(1).reason.size(), 25,
+                                         25 + std::string("appeal_granted").size()};
     for (std::size_t i = 0; i < 3; ++i) {
       const auto& fields = *(*entries.array())[i].array()->at(1).array();
       REQUIRE(fields.size() == 2);
@@ -418,6 +419,88 @@ TEST_CASE("change log: entries are packed, older named ones still read, layout m
     CHECK(newer.error().message.find("layout 9") != std::string::npos);
     auto kept = co_await raw_command(c, "GET", "bl:layout");
     CHECK(marker(kept) == "9");
+  });
+}
+
+// Since layout 8 only every 16th log entry stores its digest; a read
+// computes the others from the nearest one before (the digest after n is
+// the one after n - 1 XOR n's fingerprint), wherever it starts, and
+// retention keeps the oldest entry one that stores it.
+TEST_CASE("change log: digests kept every 16th seq, computed for the rest", "[redis][store]") {
+  test::redis_server redis;
+  test::run_async([&](auto) -> asio::awaitable<void> {
+    auto s = co_await open(redis);
+    must(co_await s->init_list(1));
+    std::vector<fingerprint> digest_after(1);  // [n] = the digest after seq n
+    for (std::uint64_t i = 1; i <= 70; ++i) {
+      fingerprint d = digest_after.back();
+      if (i % 5 == 0) {
+        must(co_await s->lift(fp_of(i - 2), "appeal", moderator()));
+        d = {d.high ^ fp_of(i - 2).high, d.low ^ fp_of(i - 2).low};
+        must(co_await s->ban(make_ban(i), moderator()));
+        digest_after.push_back(d);
+        d = {d.high ^ fp_of(i).high, d.low ^ fp_of(i).low};
+      } else {
+        must(co_await s->ban(make_ban(i), moderator()));
+        d = {d.high ^ fp_of(i).high, d.low ^ fp_of(i).low};
+      }
+      digest_after.push_back(d);
+    }
+    const std::uint64_t head = digest_after.size() - 1;
+    REQUIRE(must(co_await s->head_seq()) == head);
+
+    // 41 bytes with the digest at seqs 16, 32, 48, 64; 25 at the others
+    // (the ban reasons here have no code: their text follows).
+    auto c = co_await raw(redis);
+    auto entries = co_await raw_command(c, "XRANGE", "bl:log", "-", "+");
+    REQUIRE(entries.array());
+    REQUIRE(entries.array()->size() == head);
+    for (const auto& e : *entries.array()) {
+      const std::string id = *e.array()->at(0).string();
+      const auto seq = std::stoull(id.substr(0, id.find('-')));
+      const auto& value = *e.array()->at(1).array()->at(1).string();
+      INFO("seq " << seq);
+      CHECK((static_cast<unsigned char>(value[0]) & 64) == (seq % 16 == 0 ? 0 : 64));
+    }
+
+    // Every start, every length: the digests are exact.
+    for (std::uint64_t after = 0; after < head; after += 3) {
+      for (const std::size_t count : {std::size_t{1}, std::size_t{7}, std::size_t{100}}) {
+        auto page = must(co_await s->read_changes(after, count, 0ms));
+        REQUIRE(page.size() == std::min<std::size_t>(count, head - after));
+        for (std::size_t k = 0; k < page.size(); ++k) {
+          REQUIRE(page[k].seq == after + 1 + k);
+          REQUIRE(page[k].digest == digest_after[page[k].seq]);
+        }
+      }
+    }
+    // A blocking read past the head gets the next change, digest computed.
+    must(co_await s->ban(make_ban(500), moderator()));
+    const fingerprint last{digest_after.back().high ^ fp_of(500).high,
+                           digest_after.back().low ^ fp_of(500).low};
+    auto next = must(co_await s->read_changes(head, 10, 200ms));
+    REQUIRE(next.size() == 1);
+    CHECK(next[0].digest == last);
+
+    // Retention rounds down to a seq that keeps the digest: asked for 45,
+    // it keeps 32 on; a read from 31 (the oldest cursor served) and one
+    // from 40 are exact.
+    auto oldest = must(co_await s->trim_log(45));
+    CHECK(oldest == 32);
+    auto from_oldest = must(co_await s->read_changes(31, 100, 0ms));
+    REQUIRE(from_oldest.size() == head + 1 - 31);
+    CHECK(from_oldest.front().seq == 32);
+    for (std::size_t k = 0; k + 1 < from_oldest.size(); ++k)
+      CHECK(from_oldest[k].digest == digest_after[from_oldest[k].seq]);
+    CHECK(from_oldest.back().digest == last);
+    auto mid = must(co_await s->read_changes(40, 5, 0ms));
+    REQUIRE(mid.size() == 5);
+    CHECK(mid[0].digest == digest_after[41]);
+    // An entry with no digest and none before it is refused, not guessed.
+    co_await raw_command(c, "XTRIM", "bl:log", "MINID", "33-0");
+    auto orphan = co_await s->read_changes(33, 5, 0ms);
+    CHECK_FALSE(orphan.has_value());
+    c->close();
   });
 }
 
