@@ -127,14 +127,16 @@ std::string request_id_for(std::string_view given) {
   }
   if (ok)
     return std::string(given);
+  // 64 random bits as 16 hex digits: a request id only has to tell one
+  // request's log lines and audit entry from others' (any two of a billion
+  // ids differ with probability ~0.97), and every audit entry stores it
+  // (8 bytes packed; docs/decisions.md).
   thread_local std::mt19937_64 random{std::random_device{}()};
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(32, '0');
-  for (int half = 0; half < 2; ++half) {
-    std::uint64_t word = random();
-    for (int i = 0; i < 16; ++i, word >>= 4)
-      id[half * 16 + i] = kHex[word & 0xf];
-  }
+  std::string id(16, '0');
+  std::uint64_t word = random();
+  for (int i = 0; i < 16; ++i, word >>= 4)
+    id[i] = kHex[word & 0xf];
   return id;
 }
 

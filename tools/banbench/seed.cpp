@@ -68,7 +68,7 @@ std::expected<ban_record, std::string> to_record(const generated_ban& b, std::ui
 asio::awaitable<void> seed_worker(std::shared_ptr<store> s, std::uint64_t seed,
                                   const seed_plan& plan, seed_progress& progress) {
   // What banlistd would record for a moderator's POST /v1/bans: a key id
-  // (16 hex digits), the client's address and a generated request id (32
+  // (16 hex digits), the client's address and a generated request id (16
   // hex digits), so the audit entries weigh what real ones do.
   service::actor who;
   who.key_id = "5eed5eed5eed0001";
@@ -84,10 +84,10 @@ asio::awaitable<void> seed_worker(std::shared_ptr<store> s, std::uint64_t seed,
       ++progress.failed;
       continue;
     }
-    char request_id[33];
-    std::snprintf(request_id, sizeof request_id, "%016llx%016llx",
-                  static_cast<unsigned long long>(number * 0x9e3779b97f4a7c15ULL),
-                  static_cast<unsigned long long>(number ^ plan.run_id << 40));
+    char request_id[17];
+    std::snprintf(
+        request_id, sizeof request_id, "%016llx",
+        static_cast<unsigned long long>((number ^ plan.run_id << 40) * 0x9e3779b97f4a7c15ULL));
     who.request_id = request_id;
     const std::string fp_hex = record->fp.to_hex();
     auto outcome = co_await s->ban(std::move(*record), who);

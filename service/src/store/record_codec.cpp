@@ -123,6 +123,29 @@ std::string stored_key_id_text(std::string_view stored) {
   return hex_of_bytes(stored.substr(1));
 }
 
+// A value as a version 3 record stores it (record.lua): a byte 1, a byte
+// with the digit count (plus 128 for a leading '+') and the digits two to a
+// byte; any other value as it is. nullopt for a malformed packed value.
+std::optional<std::string> stored_value_text(std::string_view stored) {
+  if (stored.empty() || stored[0] != '\x01')
+    return std::string(stored);
+  if (stored.size() < 2)
+    return std::nullopt;
+  const auto head = static_cast<std::uint8_t>(stored[1]);
+  const std::size_t digits = head & 0x7f;
+  if (stored.size() != 2 + (digits + 1) / 2)
+    return std::nullopt;
+  std::string text = (head & 0x80) ? "+" : "";
+  for (std::size_t i = 0; i < digits; ++i) {
+    const auto byte = static_cast<std::uint8_t>(stored[2 + i / 2]);
+    const unsigned digit = i % 2 == 0 ? byte >> 4 : byte & 0xf;
+    if (digit > 9)
+      return std::nullopt;
+    text.push_back(static_cast<char>('0' + digit));
+  }
+  return text;
+}
+
 // Splits a stream entry into its id and field map.
 store_result<std::pair<std::string, field_map>> split_entry(const redis_value& entry) {
   const auto* parts = entry.array();
@@ -472,7 +495,7 @@ store_result<ban_record> decode_packed_record(const fingerprint& fp, std::string
   // lift_case_id, lift_note (21, a lifted one).
   // Version 2 (record.lua) holds the type as its wire code, a reason of
   // the vocabulary as its code (others as text) and 16-digit key ids as a
-  // zero byte and 8 raw bytes.
+  // zero byte and 8 raw bytes; version 3 also a value of digits packed.
   constexpr std::size_t kBannedSize = 15;
   constexpr std::size_t kLiftedSize = 21;
   packed_reader in(packed);
@@ -480,9 +503,9 @@ store_result<ban_record> decode_packed_record(const fingerprint& fp, std::string
   if (!size || (*size != kBannedSize && *size != kLiftedSize))
     return std::unexpected(bad("packed record: size"));
   const auto version = in.integer();
-  if (version != 1 && version != 2)
+  if (version != 1 && version != 2 && version != 3)
     return std::unexpected(bad("packed record: version"));
-  const bool coded = version == 2;
+  const bool coded = version != 1;
   std::optional<sdk::identifier_type> type;
   if (coded) {
     if (const auto code = in.integer(); code && *code >= 0 && *code <= 0xff)
@@ -492,7 +515,10 @@ store_result<ban_record> decode_packed_record(const fingerprint& fp, std::string
   }
   if (!type)
     return std::unexpected(bad("packed record: type"));
-  const auto value = in.string();
+  const auto stored_value = in.string();
+  const auto value = !stored_value  ? std::nullopt
+                     : version == 3 ? stored_value_text(*stored_value)
+                                    : std::optional<std::string>(*stored_value);
   const auto masked = in.string();
   std::optional<std::string_view> reason;
   if (coded && !in.next_is_string()) {

@@ -382,6 +382,42 @@ TEST_CASE("record codec: a version 2 record decodes its codes and key ids", "[st
   CHECK_FALSE(service::decode_packed_record(fp, names_in_v2).has_value());
 }
 
+// Version 3 (layout 8): version 2 with a value of digits stored two to a
+// byte after a byte 1 and a byte of the digit count (+128 for a '+').
+std::string version_3(std::string_view stored_value) {
+  packer p;
+  p.array(15).num(3).num(1).str(std::string(stored_value)).str("").num(2);
+  p.str("n").str("c").str("hotline").num(0);
+  p.num(1700000000123).str(kPackedKeyId).num(70000).num(0).str("").num(0);
+  return p.out;
+}
+
+TEST_CASE("record codec: a version 3 record decodes a value of packed digits", "[store][codec]") {
+  const auto fp = *fingerprint::from_hex(kFp);
+  // +8613812345678: 13 digits and the '+', the last nibble padding.
+  auto phone = service::decode_packed_record(
+      fp, version_3(std::string("\x01\x8d\x86\x13\x81\x23\x45\x67\x80", 9)));
+  REQUIRE(phone.has_value());
+  CHECK(phone->value == "+8613812345678");
+  CHECK(phone->masked == sdk::mask(sdk::identifier_type::phone, "+8613812345678"));
+  CHECK(phone->reason == "phishing");
+  // 0012345678: no '+', an even count, leading zeros kept.
+  auto card =
+      service::decode_packed_record(fp, version_3(std::string("\x01\x0a\x00\x12\x34\x56\x78", 7)));
+  REQUIRE(card.has_value());
+  CHECK(card->value == "0012345678");
+  // Any other value is text, as in version 2.
+  auto text = service::decode_packed_record(fp, version_3("user@example.com"));
+  REQUIRE(text.has_value());
+  CHECK(text->value == "user@example.com");
+  // A count the bytes do not hold, a nibble that is no digit, a cut head:
+  // refused, not guessed.
+  for (const std::string& bad : {std::string("\x01\x8f\x86\x13\x81\x23\x45\x67\x80", 9),
+                                std::string("\x01\x04\x12\x3a", 4), std::string("\x01", 1)}) {
+    CHECK_FALSE(service::decode_packed_record(fp, version_3(bad)).has_value());
+  }
+}
+
 TEST_CASE("record codec: a packed record decodes whole", "[store][codec]") {
   const auto fp = *fingerprint::from_hex(kFp);
   SECTION("banned, not public: masked from the value") {

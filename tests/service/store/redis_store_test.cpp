@@ -1140,8 +1140,10 @@ std::vector<std::string> layout_3_hset(const ban_record& r) {
 
 }  // namespace
 
-TEST_CASE("records: version 2 holds codes and packed key ids; every type and reason reads back",
-          "[redis][store]") {
+TEST_CASE(
+    "records: version 3 holds codes, packed key ids and digits; every type, reason and "
+    "value reads back",
+    "[redis][store]") {
   test::redis_server redis;
   test::run_async([&](auto) -> asio::awaitable<void> {
     auto s = co_await open(redis);
@@ -1149,7 +1151,7 @@ TEST_CASE("records: version 2 holds codes and packed key ids; every type and rea
     // Every type, every reason of the vocabulary (1-14, 255 = other) and
     // two outside it; a hex key id bans, another lifts every third, and
     // every sixth is banned again (its lifted episode archived by the
-    // script from the version 2 record it read).
+    // script from the version 3 record it read).
     std::vector<std::string> reasons;
     for (int code = 1; code <= 14; ++code)
       reasons.emplace_back(
@@ -1165,6 +1167,14 @@ TEST_CASE("records: version 2 holds codes and packed key ids; every type and rea
       const auto type = *sdk::identifier_type_from_code(static_cast<std::uint8_t>(1 + i % 8));
       auto b = make_ban(i, type);
       b.reason = reasons[i / 8];
+      // Values of digits are stored two to a byte (a '+' first or not,
+      // leading zeros kept); others, and short ones, as text.
+      if (i % 4 == 1)
+        b.value = "user" + std::to_string(i) + "@example.com";
+      else if (i % 4 == 2)
+        b.value = "00" + std::to_string(1000000 + i * 37);
+      else if (i % 4 == 3)
+        b.value = "12345";
       bans.push_back(b);
       must(co_await s->ban(std::move(b), banner));
     }
@@ -1177,8 +1187,8 @@ TEST_CASE("records: version 2 holds codes and packed key ids; every type and rea
 
     for (std::size_t i = 0; i < n; ++i) {
       const auto& b = bans[i];
-      // Stored: version 2, the type's code, the reason's code when it has
-      // one, the key id in 9 bytes.
+      // Stored: version 3, the type's code, the reason's code when it has
+      // one, the key id in 9 bytes, a phone's digits packed.
       const auto packed = co_await raw_command(c, "HGET", "bl:rec:" + b.fp.to_hex().substr(0, 4),
                                                service::fingerprint_bytes(b.fp));
       REQUIRE(packed.string());
@@ -1186,7 +1196,15 @@ TEST_CASE("records: version 2 holds codes and packed key ids; every type and rea
       // (A fixarray of 15 values, or an array 16 of a lifted record's 21.)
       const std::size_t header = static_cast<std::uint8_t>(bytes[0]) == 0xdc ? 3 : 1;
       REQUIRE(bytes.size() > header + 2);
-      CHECK(bytes[header] == 2);
+      CHECK(bytes[header] == 3);
+      if (i % 4 == 0) {  // "+8613800" + 6 digits: 13 digits after the '+'
+        CHECK(bytes.find(b.value) == std::string::npos);
+        CHECK(bytes.find(std::string("\x01\x8d\x86\x13\x80\x01", 6)) != std::string::npos);
+      } else if (i % 4 == 2) {
+        CHECK(bytes.find(b.value) == std::string::npos);
+      } else {
+        CHECK(bytes.find(b.value) != std::string::npos);
+      }
       CHECK(static_cast<std::uint8_t>(bytes[header + 1]) == static_cast<std::uint8_t>(b.type));
       if (sdk::parse_reason(b.reason))
         CHECK(bytes.find(b.reason) == std::string::npos);  // its code instead
@@ -1198,6 +1216,7 @@ TEST_CASE("records: version 2 holds codes and packed key ids; every type and rea
       auto got = must(co_await s->get(b.fp));
       REQUIRE(got.has_value());
       CHECK(got->type == b.type);
+      CHECK(got->value == b.value);
       CHECK(got->reason == b.reason);
       CHECK(got->banned_by == banner.key_id);
       const bool lifted = i % 3 == 0 && i % 6 != 0;
@@ -1215,7 +1234,7 @@ TEST_CASE("records: version 2 holds codes and packed key ids; every type and rea
         CHECK(archived.lifted_by == lifter.key_id);
       }
     }
-    // lift.lua took each lifted record's type from the version 2 record
+    // lift.lua took each lifted record's type from the version 3 record
     // into its log entry.
     auto changes = must(co_await s->read_changes(0, 10000, 0ms));
     std::size_t lifts = 0;
@@ -1265,14 +1284,14 @@ TEST_CASE("records: a version 1 record an older banlistd wrote is read, lifted a
     CHECK(again.record.banned_at_ms == 1700000000123);
     CHECK(again.record.reason == "phishing");
 
-    // lift.lua reads it (no conversion) and stores version 2.
+    // lift.lua reads it (no conversion) and stores version 3.
     const actor lifter{"fedcba9876543210", "10.0.0.2", "r2"};
     must(co_await s->lift(b.fp, "mistake", lifter));
     const auto stored = co_await raw_command(c, "HGET", bucket, field);
     REQUIRE(stored.string());
     REQUIRE(stored.string()->size() > 4);
     CHECK(static_cast<std::uint8_t>((*stored.string())[0]) == 0xdc);  // 21 values
-    CHECK((*stored.string())[3] == 2);
+    CHECK((*stored.string())[3] == 3);
     auto changes = must(co_await s->read_changes(0, 10, 0ms));
     REQUIRE(changes.size() == 2);
     CHECK(changes[1].op == change_op::lift);
@@ -1284,7 +1303,7 @@ TEST_CASE("records: a version 1 record an older banlistd wrote is read, lifted a
     CHECK(lifted->lifted_by == lifter.key_id);
     CHECK(lifted->banned_at_ms == 1700000000123);
 
-    // Banned again: the lifted episode is archived from the version 2 record.
+    // Banned again: the lifted episode is archived from the version 3 record.
     must(co_await s->ban(b, banner));
     auto history = must(co_await s->history(b.fp));
     REQUIRE(history.has_value());

@@ -13,9 +13,11 @@
 -- Version 2 (layout 7) stores three values smaller: the type as its wire
 -- code, a reason of the vocabulary as its code (any other reason stays
 -- text), and a key id of 16 hex digits (banned_by, lifted_by) as a zero
--- byte and its 8 raw bytes. record_get hands every script version 1's
--- values (names, hex), and record_put stores version 2, so the scripts
--- never see codes; banlistd (record_codec.cpp) reads both versions.
+-- byte and its 8 raw bytes. Version 3 (layout 8) also stores a value of
+-- digits (a phone's +8613812345678, a bank card's, ...) two digits a byte.
+-- record_get hands every script version 1's values (names, hex, text),
+-- and record_put stores version 3, so the scripts never see codes;
+-- banlistd (record_codec.cpp) reads every version.
 
 local R = {
   version = 1, type = 2, value = 3, masked = 4, reason = 5, note = 6, case_id = 7,
@@ -24,7 +26,7 @@ local R = {
   lifted_at = 16, lifted_by = 17, lift_reason = 18, lift_seq = 19, lift_case_id = 20,
   lift_note = 21,
 }
-local kRecordVersion, kRecordVersionCoded = 1, 2
+local kRecordVersion, kRecordVersionCoded, kRecordVersionDigits = 1, 2, 3
 local kBanned, kLifted = 0, 1
 
 -- The wire codes of sdk/identifier.hpp and sdk/reason.hpp, both ways (a
@@ -86,6 +88,34 @@ local function record_key_id_text(stored)
   return stored
 end
 
+-- A value as version 3 stores it: an optional '+' and 6 to 127 digits as
+-- a byte 1, a byte with the digit count (plus 128 for the '+') and the
+-- digits two to a byte, high nibble first (a phone's 14 bytes in 9); any
+-- other value as it is (normalized identifiers never start with a control
+-- character). A pair of decimal digits read as hex is that byte.
+local function record_value_stored(text)
+  local plus, digits = string.match(text, '^(%+?)(%d+)$')
+  if not digits or #digits < 6 or #digits > 127 then
+    return text
+  end
+  local n = #digits
+  if n % 2 == 1 then
+    digits = digits .. '0'
+  end
+  return string.char(1, n + (plus == '+' and 128 or 0)) ..
+    string.gsub(digits, '..', function(pair) return string.char(tonumber(pair, 16)) end)
+end
+
+local function record_value_text(stored)
+  if string.byte(stored, 1) ~= 1 or #stored < 2 then
+    return stored
+  end
+  local head = string.byte(stored, 2)
+  local n = head % 128
+  local digits = string.format(string.rep('%02x', #stored - 2), string.byte(stored, 3, -1))
+  return (head >= 128 and '+' or '') .. string.sub(digits, 1, n)
+end
+
 -- The record at a slot as a table of version 1's values, and as stored;
 -- nil when there is none.
 local function record_get(key, field)
@@ -94,6 +124,10 @@ local function record_get(key, field)
     return nil, nil
   end
   local r = cmsgpack.unpack(packed)
+  if r[R.version] == kRecordVersionDigits then
+    r[R.value] = record_value_text(r[R.value])
+    r[R.version] = kRecordVersionCoded
+  end
   if r[R.version] == kRecordVersionCoded then
     r[R.version] = kRecordVersion
     r[R.type] = kTypeNames[r[R.type]]
@@ -108,16 +142,17 @@ local function record_get(key, field)
   return r, packed
 end
 
--- Stores r (version 1's values) at a slot, as version 2; returns the packed
--- form. r's type, reason and key ids are put back as they were after the
--- packing (in place: a copy of the table cost ~0.7 us a ban).
+-- Stores r (version 1's values) at a slot, as version 3; returns the packed
+-- form. r's type, value, reason and key ids are put back as they were
+-- after the packing (in place: a copy of the table cost ~0.7 us a ban).
 local function record_put(key, field, r)
-  local type_name, reason, banned_by, lifted_by = r[R.type], r[R.reason], r[R.banned_by],
-    r[R.lifted_by]
+  local type_name, value, reason, banned_by, lifted_by = r[R.type], r[R.value], r[R.reason],
+    r[R.banned_by], r[R.lifted_by]
   local type_code = kTypeCodes[type_name]
   if type_code then  -- (a type banlistd does not know stays version 1)
-    r[R.version] = kRecordVersionCoded
+    r[R.version] = kRecordVersionDigits
     r[R.type] = type_code
+    r[R.value] = record_value_stored(value)
     r[R.reason] = kReasonCodes[reason] or reason
     r[R.banned_by] = record_key_id_stored(banned_by)
     if lifted_by then
@@ -125,8 +160,8 @@ local function record_put(key, field, r)
     end
   end
   local packed = cmsgpack.pack(r)
-  r[R.version], r[R.type], r[R.reason], r[R.banned_by] = kRecordVersion, type_name, reason, banned_by
-  r[R.lifted_by] = lifted_by
+  r[R.version], r[R.type], r[R.value], r[R.reason] = kRecordVersion, type_name, value, reason
+  r[R.banned_by], r[R.lifted_by] = banned_by, lifted_by
   redis.call('HSET', key, field, packed)
   return packed
 end
