@@ -128,9 +128,9 @@ std::string request_id_for(std::string_view given) {
   if (ok)
     return std::string(given);
   // 64 random bits as 16 hex digits: a request id only has to tell one
-  // request's log lines and audit entry from others' (any two of a billion
-  // ids differ with probability ~0.97), and every audit entry stores it
-  // (8 bytes packed; docs/decisions.md).
+  // request's log lines and audit entry from others' (a billion of them
+  // are all distinct with probability ~0.97), and every audit entry stores
+  // it (8 bytes packed; docs/decisions.md).
   thread_local std::mt19937_64 random{std::random_device{}()};
   static constexpr char kHex[] = "0123456789abcdef";
   std::string id(16, '0');

@@ -860,8 +860,9 @@ asio::awaitable<store_result<void>> redis_store::migrate_public() {
 }
 
 asio::awaitable<store_result<void>> redis_store::migrate_banned_into_order() {
-  // Every order value coded first, so that no moment lacks an index the
-  // scan can read: until the marker says 8, this banlistd has not started.
+  // The order's values all coded first, the old buckets deleted after: an
+  // interruption between the two leaves a list both layouts can scan, and
+  // the next start (the marker is still older) does the rest.
   auto head = co_await head_seq_impl();
   if (!head)
     co_return std::unexpected(std::move(head.error()));

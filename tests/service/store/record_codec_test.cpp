@@ -413,7 +413,7 @@ TEST_CASE("record codec: a version 3 record decodes a value of packed digits", "
   // A count the bytes do not hold, a nibble that is no digit, a cut head:
   // refused, not guessed.
   for (const std::string& bad : {std::string("\x01\x8f\x86\x13\x81\x23\x45\x67\x80", 9),
-                                std::string("\x01\x04\x12\x3a", 4), std::string("\x01", 1)}) {
+                                 std::string("\x01\x04\x12\x3a", 4), std::string("\x01", 1)}) {
     CHECK_FALSE(service::decode_packed_record(fp, version_3(bad)).has_value());
   }
 }
