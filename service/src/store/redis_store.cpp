@@ -62,6 +62,18 @@ std::string seq_string(std::uint64_t seq) {
   return std::to_string(seq);
 }
 
+// Decodes the entries of an XRANGE or XREAD reply onto the end of `out`.
+store_result<void> append_changes(const redis_array& entries, std::vector<change>& out) {
+  out.reserve(out.size() + entries.size());
+  for (const auto& entry : entries) {
+    auto c = decode_change(entry);
+    if (!c)
+      return std::unexpected(c.error());
+    out.push_back(std::move(*c));
+  }
+  return {};
+}
+
 bool is_stream_id(std::string_view id) {
   const auto dash = id.find('-');
   if (dash == std::string_view::npos)
@@ -1091,13 +1103,8 @@ asio::awaitable<store_result<std::vector<change>>> redis_store::read_changes_imp
   if (!entries)
     co_return std::unexpected(unexpected_reply("XRANGE"));
   std::vector<change> read;
-  read.reserve(entries->size());
-  for (const auto& entry : *entries) {
-    auto c = decode_change(entry);
-    if (!c)
-      co_return std::unexpected(c.error());
-    read.push_back(std::move(*c));
-  }
+  if (auto decoded = append_changes(*entries, read); !decoded)
+    co_return std::unexpected(decoded.error());
   // Retention may have trimmed the first entries (the oldest kept has a
   // digest, trim_log.lua); the zero digest belongs before seq 1 only.
   const bool from_start = anchor == 0 && (read.empty() || read.front().seq == 1);
@@ -1139,12 +1146,8 @@ asio::awaitable<store_result<std::vector<change>>> redis_store::read_changes_imp
   if (!stream || stream->size() != 2 || !(*stream)[1].array()) {
     co_return std::unexpected(unexpected_reply("XREAD stream"));
   }
-  for (const auto& entry : *(*stream)[1].array()) {
-    auto c = decode_change(entry);
-    if (!c)
-      co_return std::unexpected(c.error());
-    changes.push_back(std::move(*c));
-  }
+  if (auto decoded = append_changes(*(*stream)[1].array(), changes); !decoded)
+    co_return std::unexpected(decoded.error());
   if (!at_after && !changes.empty() && !changes.front().has_digest) {
     // The XRANGE found no entry at after_seq (it came since: a cursor
     // ahead of the head), so read again from the one with a digest.
