@@ -202,7 +202,8 @@ asio::awaitable<void> http_session<Stream>::run() {
     socket.set_option(
         asio::detail::socket_option::integer<IPPROTO_TCP, TCP_NOTSENT_LOWAT>(kUnsentLimit),
         ignored);
-    socket.non_blocking(true, ignored);  // for write_wire; Asio's async calls do not mind
+    socket.non_blocking(true,
+                        ignored);  // for send_now and write_wire; Asio's async calls do not mind
   }
   for (bool first = true;; first = false) {
     if (!co_await read_request(first))
@@ -222,7 +223,12 @@ asio::awaitable<void> http_session<Stream>::run() {
     const std::string request_id = request_id_for(to_std(req["X-Request-Id"]));
     std::string route_label = "unmatched";
     file_reply file;
-    http_response res = co_await respond(req, route_label, request_id, nullptr, &file);
+    // (Not a conditional expression: g++ 12 mishandles co_await in one.)
+    http_response res;
+    if (auto now = respond_now(req, route_label, request_id))
+      res = std::move(*now);
+    else
+      res = co_await respond(req, route_label, request_id, nullptr, &file);
     if (auto handoff = read_handoff(res)) {
       // GET /v1/stream or /v1/events: the stream leaves this session.
       state_.metrics().record(
@@ -242,7 +248,12 @@ asio::awaitable<void> http_session<Stream>::run() {
       log_line(log_level::warning, std::string(req.method_string()) + " " + route_label + " -> " +
                                        std::to_string(status) + " request_id=" + request_id);
     }
-    co_await send(std::move(res), keep_alive, std::move(file));
+    if (sends_at_once(res, file)) {
+      if (!send_now(res, keep_alive))
+        co_await finish_send();
+    } else {
+      co_await send(std::move(res), keep_alive, std::move(file));
+    }
     state_.metrics().record(std::string(req.method_string()), route_label, status,
                             std::chrono::steady_clock::now() - started);
     idle_ = true;
@@ -268,8 +279,8 @@ asio::awaitable<bool> http_session<Stream>::read_request(bool first) {
   if (buffer_.size() == 0) {
     clear_expiry(stream_);  // a deadline Beast kept from the last write must not cut this read
     watchdog_.watch(first ? config.read_timeout : config.idle_timeout);
-    std::size_t n = co_await stream_.async_read_some(buffer_.prepare(4096),
-                                                     asio::redirect_error(asio::use_awaitable, ec));
+    std::size_t n = co_await async_read_some_unguarded(
+        stream_, buffer_.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
     watchdog_.unwatch();
     if (ec == asio::error::operation_aborted && close_requested_ && bytes_waiting(stream_)) {
       // Shutdown cut this idle read, but a request had already reached the
@@ -347,6 +358,66 @@ asio::awaitable<bool> http_session<Stream>::read_request(bool first) {
   co_return false;
 }
 
+// The answer for a key that may not use a route needing `need`: 403 for
+// the wrong role, 429 when its request limit is reached (this takes one of
+// its requests), nullopt when the request may go on.
+std::optional<http_response> refuse_key(const request_context& ctx, const api_key& key, role need) {
+  namespace http = beast::http;
+  if (!role_allows(key.key_role, need)) {
+    return error_response(ctx, http::status::forbidden, "forbidden",
+                          "this route needs the " + std::string(role_name(need)) +
+                              " role; the key has " + std::string(role_name(key.key_role)));
+  }
+  // A key issued with a limit is limited on every route it may use,
+  // counted per request however the requests arrive (one connection or
+  // many, keep-alive or pipelined).
+  if (key.rate_limit) {
+    if (auto wait = ctx.state.key_limits().take(key.id, *key.rate_limit)) {
+      auto res = error_response(ctx, http::status::too_many_requests, "rate_limited",
+                                "this key's request limit is reached; retry after the "
+                                "Retry-After seconds");
+      res.set(http::field::retry_after, std::to_string(wait->count()));
+      return res;
+    }
+  }
+  return std::nullopt;
+}
+
+template <class Stream>
+std::optional<http_response> http_session<Stream>::respond_now(const http_request& req,
+                                                               std::string& route_label,
+                                                               const std::string& request_id) {
+  const auto [path, query_text] = split_target(to_std(req.target()));
+  // Cheap refusals first: most requests have no immediate answer.
+  auto match = state_.routes().match(req.method(), path);
+  if (!match || !match->matched->immediate)
+    return std::nullopt;
+  auto query = query_params::parse(query_text);
+  if (!query)
+    return std::nullopt;
+  const route& r = *match->matched;
+  const api_key* key = nullptr;
+  if (r.required) {
+    // Only a key this connection has shown before (no store lookup).
+    key = state_.keys().recall(auth_memo_, to_std(req[beast::http::field::authorization]),
+                               std::chrono::steady_clock::now());
+    if (!key || !role_allows(key->key_role, *r.required))
+      return std::nullopt;
+  }
+  request_context ctx{
+      req,        state_,          path,         std::move(*query), std::move(match->params),
+      request_id, client_address_, std::nullopt, nullptr,           nullptr};
+  auto answer = r.immediate(ctx);
+  if (!answer)
+    return std::nullopt;
+  route_label = r.pattern;
+  if (key) {
+    if (auto refused = refuse_key(ctx, *key, *r.required))
+      return refused;
+  }
+  return answer;
+}
+
 template <class Stream>
 asio::awaitable<http_response> http_session<Stream>::respond(const http_request& req,
                                                              std::string& route_label,
@@ -401,23 +472,8 @@ asio::awaitable<http_response> http_session<Stream>::respond(const http_request&
       }
       co_return res;
     }
-    if (!role_allows(key->key_role, *need)) {
-      co_return error_response(ctx, http::status::forbidden, "forbidden",
-                               "this route needs the " + std::string(role_name(*need)) +
-                                   " role; the key has " + std::string(role_name(key->key_role)));
-    }
-    // A key issued with a limit is limited on every route it may use,
-    // counted per request however the requests arrive (one connection or
-    // many, keep-alive or pipelined).
-    if (key->rate_limit) {
-      if (auto wait = state_.key_limits().take(key->id, *key->rate_limit)) {
-        auto res = error_response(ctx, http::status::too_many_requests, "rate_limited",
-                                  "this key's request limit is reached; retry after the "
-                                  "Retry-After seconds");
-        res.set(http::field::retry_after, std::to_string(wait->count()));
-        co_return res;
-      }
-    }
+    if (auto refused = refuse_key(ctx, *key, *need))
+      co_return std::move(*refused);
     ctx.caller = std::move(*key);
   }
   try {
@@ -469,35 +525,90 @@ asio::awaitable<bool> http_session<Stream>::serve_streamed(const std::string& re
   co_return reusable && !close_requested_;
 }
 
+namespace {
+// The headers every response gets from the session.
+void finish_head(http_response& res, bool keep_alive) {
+  res.keep_alive(keep_alive);
+  res.set(beast::http::field::server, "banlistd");
+}
+}  // namespace
+
 template <class Stream>
 asio::awaitable<void> http_session<Stream>::send(http_response res, bool keep_alive,
                                                  file_reply file) {
   beast::error_code ec;
-  res.keep_alive(keep_alive);
-  res.set(beast::http::field::server, "banlistd");
   const auto timeout = state_.config().read_timeout;
   if (file && file->is_open()) {
+    finish_head(res, keep_alive);
     // The same header, the file as the body (Content-Length is its size).
     beast::http::response<beast::http::file_body> from_file(std::move(res.base()));
     from_file.body() = std::move(*file);
     from_file.prepare_payload();
     co_await write_with_progress_deadline(stream_, from_file, timeout, ec);
+  } else if (sends_at_once(res, file)) {
+    if (!send_now(res, keep_alive))
+      co_await finish_send();
+    co_return;
   } else if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    finish_head(res, keep_alive);
     res.prepare_payload();
     wire_.clear();
-    if (res.body().size() <= kCopyBodyUpTo) {
-      append_wire(res, wire_);
-      co_await write_wire({}, timeout, ec);
-    } else {
-      append_head(res, wire_);
-      co_await write_wire(res.body(), timeout, ec);
-    }
+    append_head(res, wire_);
+    co_await write_wire(res.body(), timeout, ec);
   } else {
+    finish_head(res, keep_alive);
     res.prepare_payload();
     co_await write_with_progress_deadline(stream_, res, timeout, ec);
   }
   if (ec)
     close_requested_ = true;
+}
+
+// A write that completes at once still costs a trip through the scheduler
+// (and a coroutine frame) when made asynchronously; between requests the
+// socket's send buffer is empty, so a small response nearly always goes
+// out in this one non-blocking write.
+template <class Stream>
+bool http_session<Stream>::sends_at_once(const http_response& res,
+                                         const file_reply& file) const noexcept {
+  return std::is_same_v<Stream, beast::tcp_stream> && !(file && file->is_open()) &&
+         res.body().size() <= kCopyBodyUpTo;
+}
+
+template <class Stream>
+bool http_session<Stream>::send_now(http_response& res, bool keep_alive) {
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    finish_head(res, keep_alive);
+    res.prepare_payload();
+    wire_.clear();
+    append_wire(res, wire_);
+    beast::error_code ec;
+    wire_sent_ = stream_.socket().write_some(asio::buffer(wire_), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec = {};
+      wire_sent_ = 0;
+    }
+    if (ec)
+      close_requested_ = true;
+    return ec || wire_sent_ == wire_.size();
+  } else {
+    return false;
+  }
+}
+
+template <class Stream>
+asio::awaitable<void> http_session<Stream>::finish_send() {
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    beast::error_code ec;
+    const auto timeout = state_.config().read_timeout;
+    while (!ec && wire_sent_ < wire_.size()) {
+      expire_after(stream_, timeout);
+      wire_sent_ += co_await stream_.async_write_some(
+          asio::buffer(wire_) + wire_sent_, asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (ec)
+      close_requested_ = true;
+  }
 }
 
 // Writes what the socket takes at once (the socket is non-blocking, see

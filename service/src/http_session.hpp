@@ -51,12 +51,24 @@ class http_session : public closable_session,
                                                 const std::string& request_id,
                                                 streamed_exchange* exchange = nullptr,
                                                 file_reply* file = nullptr);
+  // The answer of a route's immediate function (route::immediate) when it
+  // has one for this request and the connection's remembered key may have
+  // it; nullopt sends the request through respond().
+  std::optional<http_response> respond_now(const http_request& req, std::string& route_label,
+                                           const std::string& request_id);
   // Serves a request of a streamed-body route (see streamed_exchange.hpp).
   // Returns whether the connection may serve another request.
   boost::asio::awaitable<bool> serve_streamed(const std::string& request_id);
   // With `file` holding an open file, the body is that file (the string
   // body is ignored): GET /v1/snapshot.
   boost::asio::awaitable<void> send(http_response res, bool keep_alive, file_reply file = {});
+  // Whether `res` goes out through send_now(): a small body on plain TCP.
+  bool sends_at_once(const http_response& res, const file_reply& file) const noexcept;
+  // Writes `res` (see sends_at_once) with one non-blocking write. Returns
+  // true when it is all sent or the connection failed; false: finish_send()
+  // writes the rest of wire_.
+  bool send_now(http_response& res, bool keep_alive);
+  boost::asio::awaitable<void> finish_send();
   // Writes wire_, then `body` (plain TCP only).
   boost::asio::awaitable<void> write_wire(std::string_view body, std::chrono::milliseconds timeout,
                                           boost::beast::error_code& ec);
@@ -71,7 +83,8 @@ class http_session : public closable_session,
   std::string client_address_;
   read_watchdog watchdog_;  // the deadlines of the reads in read_request
   boost::beast::flat_buffer buffer_;
-  std::string wire_;  // on the strand: the response being written (plain TCP)
+  std::string wire_;           // on the strand: the response being written (plain TCP)
+  std::size_t wire_sent_ = 0;  // on the strand: how much of wire_ send_now() wrote
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::uint64_t registry_id_ = 0;
   std::optional<auth_memo> auth_memo_;  // on the strand: the last key this connection used

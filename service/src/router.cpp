@@ -17,12 +17,18 @@ std::string_view next_segment(std::string_view& text) {
 
 void router::add(http::verb method, std::string pattern, std::optional<role> required,
                  handler_fn handler) {
-  routes_.push_back(route{method, std::move(pattern), required, std::move(handler), false});
+  routes_.push_back(route{method, std::move(pattern), required, std::move(handler), false, {}});
+}
+
+void router::add(http::verb method, std::string pattern, std::optional<role> required,
+                 immediate_fn immediate, handler_fn handler) {
+  add(method, std::move(pattern), required, std::move(handler));
+  routes_.back().immediate = std::move(immediate);
 }
 
 void router::add_streamed(http::verb method, std::string pattern, std::optional<role> required,
                           handler_fn handler) {
-  routes_.push_back(route{method, std::move(pattern), required, std::move(handler), true});
+  routes_.push_back(route{method, std::move(pattern), required, std::move(handler), true, {}});
 }
 
 bool router::match_pattern(std::string_view pattern, std::string_view path,

@@ -22,6 +22,14 @@ namespace banlist::service {
 
 using handler_fn = std::function<boost::asio::awaitable<http_response>(request_context&)>;
 
+// An answer a route can give at once, from memory, or nullopt when it needs
+// the handler (a Redis round trip, an error to explain). It must not change
+// any state: the session may discard its answer (a rate-limited key) or
+// call the handler after it. The caller's role is checked before it runs;
+// request_context::caller is not set (an answer from memory does not
+// depend on who asks).
+using immediate_fn = std::function<std::optional<http_response>(request_context&)>;
+
 struct route {
   http::verb method;
   std::string pattern;
@@ -30,6 +38,10 @@ struct route {
   // The handler reads the body itself (request_context::exchange); the
   // session reads only the header first.
   bool streamed_body = false;
+  // Tried before `handler` when set (see immediate_fn): the common answer
+  // of the hottest route without a coroutine frame or a trip through the
+  // scheduler.
+  immediate_fn immediate;
 };
 
 enum class route_miss { not_found, method_not_allowed };
@@ -48,6 +60,9 @@ class router {
   // Adds a route whose handler streams the request body (see streamed_exchange.hpp).
   void add_streamed(http::verb method, std::string pattern, std::optional<role> required,
                     handler_fn handler);
+  // Adds a route that may answer at once (route::immediate), else through `handler`.
+  void add(http::verb method, std::string pattern, std::optional<role> required,
+           immediate_fn immediate, handler_fn handler);
 
   // Returns the route for `method` and `path`, or why there is none
   // (method_not_allowed when the path exists with other methods).

@@ -14,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 
 namespace banlist::service {
 
@@ -65,6 +66,19 @@ bool bytes_waiting(Stream& stream) {
     return !ec && n > 0;
   } else {
     return false;
+  }
+}
+
+// Reads some bytes with no deadline of Beast's (the caller keeps its own,
+// like http_session's watchdog). On plain TCP straight from the socket:
+// Beast's timed read wraps each read in a timer-aware operation and work
+// guards, a cost the check path pays on every request for nothing.
+template <class Stream, class MutableBuffers, class Token>
+auto async_read_some_unguarded(Stream& stream, const MutableBuffers& buffers, Token&& token) {
+  if constexpr (std::is_same_v<Stream, boost::beast::tcp_stream>) {
+    return stream.socket().async_read_some(buffers, std::forward<Token>(token));
+  } else {
+    return stream.async_read_some(buffers, std::forward<Token>(token));
   }
 }
 

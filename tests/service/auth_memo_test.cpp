@@ -73,3 +73,29 @@ TEST_CASE("a revocation made by another instance reaches a keep-alive connection
   CHECK(r.status == 401);
   CHECK(r.body.find("revoked") != std::string::npos);
 }
+
+// The first check on a connection goes through the handler (the key is
+// looked up); later ones, the key remembered, are answered at once when the
+// filter misses (route::immediate, send_now). Both paths give the same
+// answer, header for header.
+TEST_CASE("a check answered at once is the handler's answer, header for header") {
+  service_fixture f;
+  const std::string partner = f.issue_key("partner");
+  auto c = f.client();
+  auto first = c.get(kCheck, partner);
+  auto second = c.get(kCheck, partner);
+  REQUIRE(first.status == 200);
+  REQUIRE(second.status == 200);
+  CHECK_FALSE(second.closed);
+  CHECK(second.body == first.body);
+  REQUIRE(second.headers.size() == first.headers.size());
+  for (const auto& [name, value] : first.headers) {
+    INFO(name);
+    if (name == "x-request-id") {
+      CHECK(second.header(name).size() == value.size());
+      CHECK(second.header(name) != value);
+    } else {
+      CHECK(second.header(name) == value);
+    }
+  }
+}

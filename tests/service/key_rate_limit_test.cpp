@@ -218,6 +218,36 @@ TEST_CASE("per-key rate limit: exact under HTTP pipelining", "[http][redis][auth
   CHECK(limited == 13);
 }
 
+// A negative check on a connection that remembers its key is answered at
+// once (route::immediate); a filter hit or a bad query goes on to the
+// handler. Either way one request takes one token: the immediate try must
+// not take one before giving up.
+TEST_CASE("per-key rate limit: one token a request whichever path answers it",
+          "[http][redis][auth]") {
+  service_fixture f;
+  const std::string mod = f.issue_key("moderator");
+  const auto key = issue_limited(f, 1, 6);
+  auto c = f.client();
+  auto ban =
+      c.post("/v1/bans", mod, R"({"type":"email","value":"hit@example.com","reason":"phishing"})");
+  REQUIRE(ban.status == 201);
+  const std::string hit = "/v1/check?type=email&value=hit%40example.com";
+  const std::string miss = "/v1/check?type=email&value=miss%40example.com";
+  const std::string bad = "/v1/check?type=email&value=not-an-email";
+  // Alternating on one keep-alive connection: hits and bad queries reach
+  // the handler after the immediate try, misses are answered by it.
+  const std::vector<std::string> order{miss, hit, bad, miss, hit, bad, miss, hit};
+  std::vector<unsigned> statuses;
+  for (const auto& target : order) {
+    auto r = c.get(target, key.secret);
+    CHECK(!r.closed);
+    if (r.status == 200)
+      CHECK(json_bool(r, "/banned", false) == (target == hit));
+    statuses.push_back(r.status);
+  }
+  CHECK(statuses == std::vector<unsigned>{200, 200, 400, 200, 200, 400, 429, 429});
+}
+
 TEST_CASE("per-key rate limit: tokens refill at the key's rate", "[http][redis][auth]") {
   service_fixture f;
   const auto key = issue_limited(f, 600, 2);  // ten a second, two at once

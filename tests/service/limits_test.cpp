@@ -1,6 +1,8 @@
 // Size limits, deadlines and the connection cap.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <string>
 #include <thread>
 
 #include "service_fixture.hpp"
@@ -306,4 +308,43 @@ TEST_CASE("a slow reader gets large responses whole and a stalled one is cut",
   const auto stalled =
       read_slowly(f.port(), requests, std::chrono::seconds(2), std::chrono::milliseconds(0));
   CHECK(stalled.bytes.size() < fast.bytes.size());
+}
+
+// Small answers go out in one non-blocking write each (send_now) while the
+// socket takes them; once the reader stops reading, the rest of an answer
+// waits for it (finish_send). 40,000 pipelined checks (~9 MB of answers,
+// more than the kernel buffers hold), each for its own fingerprint, to a
+// reader that stalls and then drains: every answer arrives whole, once, in
+// order.
+TEST_CASE("small answers to a stalled reader arrive whole and in order", "[http][redis][limits]") {
+  service_fixture f;
+  const std::string partner = f.issue_key("partner");
+  constexpr int kCount = 40000;
+  const auto fp_text = [](int i) {
+    char fp[33];
+    std::snprintf(fp, sizeof fp, "%032x", i);
+    return std::string(fp);
+  };
+  std::string requests;
+  for (int i = 0; i < kCount; ++i) {
+    requests += "GET /v1/check?fp=" + fp_text(i) +
+                " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + partner + "\r\n";
+    requests += i + 1 == kCount ? "Connection: close\r\n\r\n" : "\r\n";
+  }
+  const auto got =
+      read_slowly(f.port(), requests, std::chrono::milliseconds(500), std::chrono::milliseconds(0));
+  int answers = 0;
+  int in_order = 0;
+  const std::string mark = R"({"fp":")";
+  for (auto at = got.bytes.find(mark); at != std::string::npos; at = got.bytes.find(mark, at + 1)) {
+    in_order += got.bytes.compare(at + mark.size(), 32, fp_text(answers)) == 0;
+    ++answers;
+  }
+  std::size_t ok = 0;
+  for (auto at = got.bytes.find("HTTP/1.1 200 "); at != std::string::npos;
+       at = got.bytes.find("HTTP/1.1 200 ", at + 1))
+    ++ok;
+  CHECK(answers == kCount);
+  CHECK(in_order == kCount);
+  CHECK(ok == static_cast<std::size_t>(kCount));
 }

@@ -6,6 +6,7 @@
 // call per request). When Redis cannot confirm, the answer says so
 // ("confirmed": false) and keeps "banned": true: we never answer "not banned"
 // for a hit we could not check.
+#include <expected>
 #include <memory>
 #include <optional>
 #include <string>
@@ -130,12 +131,10 @@ boost::asio::awaitable<std::vector<verdict>> decide(service_state& state, store&
   co_return verdicts;
 }
 
-boost::asio::awaitable<http_response> check_one(request_context& ctx) {
-  auto s = require_store(ctx);
-  if (s.failure)
-    co_return std::move(*s.failure);
+// The item of GET /v1/check: a 400 when the query is wrong.
+std::expected<fingerprint, http_response> check_item_of(request_context& ctx) {
   if (auto bad = reject_unknown_params(ctx, {"type", "value", "fp"}))
-    co_return std::move(*bad);
+    return std::unexpected(std::move(*bad));
   auto opt = [&](std::string_view name) -> std::optional<std::string_view> {
     if (const auto* v = ctx.query.find(name))
       return std::string_view(*v);
@@ -143,27 +142,62 @@ boost::asio::awaitable<http_response> check_one(request_context& ctx) {
   };
   const check_item item = resolve(opt("type"), opt("value"), opt("fp"), *ctx.state.seed());
   if (item.error) {
-    co_return error_response(ctx, http::status::bad_request, item.error->first, item.error->second);
+    return std::unexpected(
+        error_response(ctx, http::status::bad_request, item.error->first, item.error->second));
   }
+  return item.fp;
+}
+
+// The common answer (most sign-ups are not banned): a miss in the filter,
+// from memory, without the batch machinery's vectors and coroutine frame.
+// Same answer as decide() gives for a miss.
+std::optional<http_response> check_miss(request_context& ctx, const store& s,
+                                        const fingerprint& fp) {
+  // The seq first: a ban the filter gains after it is read is then newer
+  // than the answer says it covers.
   const std::uint64_t filter_seq = ctx.state.filter().seq();
+  if (!ctx.state.filter().loaded() || ctx.state.filter().may_contain(fp))
+    return std::nullopt;
   json_writer out;
-  if (ctx.state.filter().loaded() && !ctx.state.filter().may_contain(item.fp)) {
-    // The common answer (most sign-ups are not banned): from memory, without
-    // the batch machinery's vectors and coroutine frame. Same answer as
-    // decide() gives for a miss.
-    write_verdict(out, item.fp, verdict{}, filter_seq);
-    std::string body = out.take();
-    if (!s.handle->connected()) {
-      body.pop_back();
-      body += R"(,"degraded":true})";
-    }
-    co_return json_response(ctx, http::status::ok, std::move(body));
+  write_verdict(out, fp, verdict{}, filter_seq);
+  std::string body = out.take();
+  if (!s.connected()) {
+    body.pop_back();
+    body += R"(,"degraded":true})";
   }
-  std::vector<fingerprint> fps{item.fp};
+  return json_response(ctx, http::status::ok, std::move(body));
+}
+
+// GET /v1/check when it can answer at once (route::immediate): a valid
+// query whose fingerprint misses the filter. Everything else (errors, hits,
+// a service still starting) goes to check_one.
+std::optional<http_response> check_one_now(request_context& ctx) {
+  const auto s = ctx.state.current_store();
+  if (!s || !ctx.state.seed())
+    return std::nullopt;
+  auto fp = check_item_of(ctx);
+  if (!fp)
+    return std::nullopt;
+  return check_miss(ctx, *s, *fp);
+}
+
+boost::asio::awaitable<http_response> check_one(request_context& ctx) {
+  auto s = require_store(ctx);
+  if (s.failure)
+    co_return std::move(*s.failure);
+  auto item = check_item_of(ctx);
+  if (!item)
+    co_return std::move(item.error());
+  const std::uint64_t filter_seq = ctx.state.filter().seq();
+  if (auto miss = check_miss(ctx, *s.handle, *item))
+    co_return std::move(*miss);
+  const fingerprint fp = *item;
+  json_writer out;
+  std::vector<fingerprint> fps{fp};
   std::vector<check_answer> answers;
   bool degraded = false;
   auto verdicts = co_await decide(ctx.state, *s.handle, fps, answers, degraded);
-  write_verdict(out, item.fp, verdicts[0], filter_seq);
+  write_verdict(out, fp, verdicts[0], filter_seq);
   std::string body = out.take();
   if (degraded) {
     body.pop_back();
@@ -381,7 +415,7 @@ boost::asio::awaitable<http_response> check_batch(request_context& ctx) {
 }  // namespace
 
 void add_check_routes(router& r) {
-  r.add(http::verb::get, "/v1/check", role::partner, check_one);
+  r.add(http::verb::get, "/v1/check", role::partner, check_one_now, check_one);
   r.add(http::verb::post, "/v1/check", role::partner, check_batch);
 }
 
