@@ -42,7 +42,7 @@ std::expected<std::optional<std::int64_t>, std::string> int_field(simdjson::dom:
 // A growing JSON text. Thin wrapper so handlers read as the document they write.
 class json_writer {
  public:
-  json_writer() : writer_(buffer_) {}
+  json_writer() : buffer_(&shared_allocator()), writer_(buffer_) {}
   json_writer(const json_writer&) = delete;
   json_writer& operator=(const json_writer&) = delete;
 
@@ -94,6 +94,12 @@ class json_writer {
   std::string take() const { return std::string(buffer_.GetString(), buffer_.GetSize()); }
 
  private:
+  // CrtAllocator holds no state; without one to share, every buffer would
+  // allocate its own on its first write.
+  static rapidjson::CrtAllocator& shared_allocator() noexcept {
+    static rapidjson::CrtAllocator allocator;
+    return allocator;
+  }
   rapidjson::StringBuffer buffer_;
   rapidjson::Writer<rapidjson::StringBuffer> writer_;
 };

@@ -13,7 +13,8 @@ std::string_view request_context::param(std::string_view name) const noexcept {
 }
 
 actor request_context::who() const {
-  return actor{caller ? caller->id : std::string(), client_address, request_id};
+  return actor{caller ? caller->id : std::string(), std::string(client_address),
+               std::string(request_id)};
 }
 
 http_response json_response(const request_context& ctx, http::status status, std::string body) {

@@ -35,8 +35,9 @@ struct request_context {
   std::string_view path;
   query_params query;
   std::vector<std::pair<std::string, std::string>> path_params;
-  std::string request_id;
-  std::string client_address;
+  // The session's, which outlive the request.
+  std::string_view request_id;
+  std::string_view client_address;
   std::optional<api_key> caller;  // set on authenticated routes
   // Set for routes added with router::add_streamed: the body is read
   // through it (request.body() is empty).

@@ -6,6 +6,7 @@
 // call per request). When Redis cannot confirm, the answer says so
 // ("confirmed": false) and keeps "banned": true: we never answer "not banned"
 // for a hit we could not check.
+#include <charconv>
 #include <expected>
 #include <memory>
 #include <optional>
@@ -96,6 +97,27 @@ void write_verdict(json_writer& out, const fingerprint& fp, const verdict& v,
   out.end_object();
 }
 
+// The seq of an answer as text, for append_not_banned.
+struct seq_text {
+  explicit seq_text(std::uint64_t seq) noexcept
+      : size(static_cast<std::size_t>(std::to_chars(digits, digits + sizeof digits, seq).ptr -
+                                      digits)) {}
+  std::string_view view() const noexcept { return {digits, size}; }
+  char digits[20];
+  std::size_t size;
+};
+
+// Appends the answer write_verdict gives for a miss, byte for byte, without
+// a JSON writer: the common answer, 10,000 times in a batch.
+void append_not_banned(std::string& out, const fingerprint& fp, const seq_text& seq) {
+  char hex[32];
+  out += R"({"fp":")";
+  out.append(hex_of(fp, hex));
+  out += R"(","banned":false,"seq":)";
+  out.append(seq.view());
+  out += '}';
+}
+
 // Runs the filter over `fps` and confirms hits in Redis. `answers` keeps the
 // Redis answers alive for the verdicts that point into it.
 boost::asio::awaitable<std::vector<verdict>> decide(service_state& state, store& s,
@@ -158,9 +180,9 @@ std::optional<http_response> check_miss(request_context& ctx, const store& s,
   const std::uint64_t filter_seq = ctx.state.filter().seq();
   if (!ctx.state.filter().loaded() || ctx.state.filter().may_contain(fp))
     return std::nullopt;
-  json_writer out;
-  write_verdict(out, fp, verdict{}, filter_seq);
-  std::string body = out.take();
+  std::string body;
+  body.reserve(128);
+  append_not_banned(body, fp, seq_text(filter_seq));
   if (!s.connected()) {
     body.pop_back();
     body += R"(,"degraded":true})";
@@ -261,23 +283,6 @@ struct item_error {
 
 // The answer to an item that is not banned; it differs between items only in
 // the fingerprint, so it is written as two fixed pieces around the hex.
-class not_banned_answer {
- public:
-  explicit not_banned_answer(std::uint64_t filter_seq) {
-    tail_ = R"(","banned":false,"seq":)";
-    tail_ += std::to_string(filter_seq);
-    tail_ += '}';
-  }
-  void append(std::string& out, const fingerprint& fp) const {
-    char hex[32];
-    out += R"({"fp":")";
-    out.append(hex_of(fp, hex));
-    out += tail_;
-  }
-
- private:
-  std::string tail_;
-};
 
 boost::asio::awaitable<http_response> check_batch(request_context& ctx) {
   auto s = require_store(ctx);
@@ -375,7 +380,7 @@ boost::asio::awaitable<http_response> check_batch(request_context& ctx) {
   // Written by hand: ~60 bytes per answer, almost all of them "not banned"
   // (the same bytes but the fingerprint). The rare hit and error go
   // through json_writer.
-  const not_banned_answer not_banned(filter_seq);
+  const seq_text seq(filter_seq);
   std::string body;
   body.reserve(48 + item_count * 64);
   body += R"({"seq":)";
@@ -401,7 +406,7 @@ boost::asio::awaitable<http_response> check_batch(request_context& ctx) {
     const fingerprint& fp = fps[next];
     ++next;
     if (!v.banned) {
-      not_banned.append(body, fp);
+      append_not_banned(body, fp, seq);
     } else {
       json_writer out;
       write_verdict(out, fp, v, filter_seq);
