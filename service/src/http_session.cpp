@@ -225,7 +225,7 @@ asio::awaitable<void> http_session<Stream>::run() {
     file_reply file;
     // (Not a conditional expression: g++ 12 mishandles co_await in one.)
     http_response res;
-    if (auto now = respond_now(req, route_label, request_id))
+    if (auto now = respond_now(req, route_label, request_id, started))
       res = std::move(*now);
     else
       res = co_await respond(req, route_label, request_id, nullptr, &file);
@@ -384,9 +384,9 @@ std::optional<http_response> refuse_key(const request_context& ctx, const api_ke
 }
 
 template <class Stream>
-std::optional<http_response> http_session<Stream>::respond_now(const http_request& req,
-                                                               std::string& route_label,
-                                                               const std::string& request_id) {
+std::optional<http_response> http_session<Stream>::respond_now(
+    const http_request& req, std::string& route_label, const std::string& request_id,
+    std::chrono::steady_clock::time_point now) {
   const auto [path, query_text] = split_target(to_std(req.target()));
   // Cheap refusals first: most requests have no immediate answer.
   auto match = state_.routes().match(req.method(), path);
@@ -399,8 +399,7 @@ std::optional<http_response> http_session<Stream>::respond_now(const http_reques
   const api_key* key = nullptr;
   if (r.required) {
     // Only a key this connection has shown before (no store lookup).
-    key = state_.keys().recall(auth_memo_, to_std(req[beast::http::field::authorization]),
-                               std::chrono::steady_clock::now());
+    key = state_.keys().recall(auth_memo_, to_std(req[beast::http::field::authorization]), now);
     if (!key || !role_allows(key->key_role, *r.required))
       return std::nullopt;
   }

@@ -53,9 +53,11 @@ class http_session : public closable_session,
                                                 file_reply* file = nullptr);
   // The answer of a route's immediate function (route::immediate) when it
   // has one for this request and the connection's remembered key may have
-  // it; nullopt sends the request through respond().
+  // it; nullopt sends the request through respond(). `now`: when the
+  // request arrived (the remembered key's age is checked against it).
   std::optional<http_response> respond_now(const http_request& req, std::string& route_label,
-                                           const std::string& request_id);
+                                           const std::string& request_id,
+                                           std::chrono::steady_clock::time_point now);
   // Serves a request of a streamed-body route (see streamed_exchange.hpp).
   // Returns whether the connection may serve another request.
   boost::asio::awaitable<bool> serve_streamed(const std::string& request_id);

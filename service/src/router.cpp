@@ -18,6 +18,7 @@ std::string_view next_segment(std::string_view& text) {
 void router::add(http::verb method, std::string pattern, std::optional<role> required,
                  handler_fn handler) {
   routes_.push_back(route{method, std::move(pattern), required, std::move(handler), false, {}});
+  index_last();
 }
 
 void router::add(http::verb method, std::string pattern, std::optional<role> required,
@@ -29,6 +30,23 @@ void router::add(http::verb method, std::string pattern, std::optional<role> req
 void router::add_streamed(http::verb method, std::string pattern, std::optional<role> required,
                           handler_fn handler) {
   routes_.push_back(route{method, std::move(pattern), required, std::move(handler), true, {}});
+  index_last();
+}
+
+void router::index_last() {
+  const std::size_t i = routes_.size() - 1;
+  const route& r = routes_[i];
+  if (r.streamed_body)
+    streamed_.push_back(i);
+  // A pattern without captures goes in exact_ unless an earlier route of
+  // its method takes the same path first (match() answers with the first).
+  if (r.pattern.find('{') != std::string::npos)
+    return;
+  for (std::size_t j = 0; j < i; ++j) {
+    if (routes_[j].method == r.method && match_pattern(routes_[j].pattern, r.pattern, nullptr))
+      return;
+  }
+  exact_[r.pattern].emplace_back(r.method, i);
 }
 
 bool router::match_pattern(std::string_view pattern, std::string_view path,
@@ -63,6 +81,12 @@ std::expected<route_match, route_miss> router::match(http::verb method,
                                                      std::string_view path) const {
   // The first route of this method whose pattern matches; only a miss
   // looks at the other methods' routes (for 405 against 404).
+  if (auto exact = exact_.find(path); exact != exact_.end()) {
+    for (const auto& [m, i] : exact->second) {
+      if (m == method)
+        return route_match{&routes_[i], i, {}};
+    }
+  }
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     const route& r = routes_[i];
     if (r.method != method)
@@ -78,8 +102,8 @@ std::expected<route_match, route_miss> router::match(http::verb method,
 
 bool router::streams_body(http::verb method, std::string_view path) const {
   // Few routes stream; most requests are ruled out by those alone.
-  const bool candidate = std::ranges::any_of(routes_, [&](const route& r) {
-    return r.streamed_body && r.method == method && match_pattern(r.pattern, path, nullptr);
+  const bool candidate = std::ranges::any_of(streamed_, [&](std::size_t i) {
+    return routes_[i].method == method && match_pattern(routes_[i].pattern, path, nullptr);
   });
   if (!candidate)
     return false;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>  // before Boost 1.74 Asio: awaitable.hpp uses std::exchange
 #include <utility>
 #include <vector>
@@ -81,7 +82,22 @@ class router {
  private:
   static bool match_pattern(std::string_view pattern, std::string_view path,
                             std::vector<std::pair<std::string, std::string>>* params);
+  // Indexes routes_[i] (just added) in exact_ and streamed_.
+  void index_last();
+
+  struct text_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept {
+      return std::hash<std::string_view>{}(text);
+    }
+  };
   std::vector<route> routes_;
+  // Paths that only a capture-free pattern takes (match() without walking
+  // every route of the method): path -> (method, index of its route).
+  std::unordered_map<std::string, std::vector<std::pair<http::verb, std::size_t>>, text_hash,
+                     std::equal_to<>>
+      exact_;
+  std::vector<std::size_t> streamed_;  // the routes added with add_streamed
 };
 
 // True when a caller with `have` may use a route that requires `need`.

@@ -47,6 +47,40 @@ TEST_CASE("router captures {name} segments", "[http][router]") {
   CHECK(m->matched->required == role::moderator);
 }
 
+// Literal paths are looked up directly (router::exact_); the first route
+// added that matches still wins, capture or not.
+TEST_CASE("router answers with the first matching route, literal or capture", "[http][router]") {
+  router capture_first;
+  capture_first.add(http::verb::get, "/v1/bans/{fp}", role::moderator, nothing);
+  capture_first.add(http::verb::get, "/v1/bans/export", role::moderator, nothing);
+  capture_first.add(http::verb::get, "/v1/bans/export", role::partner, nothing);
+  auto m = capture_first.match(http::verb::get, "/v1/bans/export");
+  REQUIRE(m);
+  CHECK(m->index == 0);
+  REQUIRE(m->params.size() == 1);
+  CHECK(m->params[0].second == "export");
+
+  router literal_first;
+  literal_first.add(http::verb::get, "/v1/bans/export", role::moderator, nothing);
+  literal_first.add(http::verb::get, "/v1/bans/export", role::partner, nothing);
+  literal_first.add(http::verb::get, "/v1/bans/{fp}", role::moderator, nothing);
+  literal_first.add(http::verb::post, "/v1/bans/export", role::admin, nothing);
+  auto lit = literal_first.match(http::verb::get, "/v1/bans/export");
+  REQUIRE(lit);
+  CHECK(lit->index == 0);
+  CHECK(lit->params.empty());
+  auto post = literal_first.match(http::verb::post, "/v1/bans/export");
+  REQUIRE(post);
+  CHECK(post->index == 3);
+  auto other = literal_first.match(http::verb::get, "/v1/bans/00ff");
+  REQUIRE(other);
+  CHECK(other->index == 2);
+  CHECK_FALSE(literal_first.match(http::verb::delete_, "/v1/bans/export"));
+  CHECK(literal_first.match(http::verb::delete_, "/v1/bans/export").error() ==
+        route_miss::method_not_allowed);
+  CHECK_FALSE(capture_first.match(http::verb::get, "/v1/bans"));
+}
+
 TEST_CASE("router tells unknown paths from wrong methods", "[http][router]") {
   const router r = sample();
   auto missing = r.match(http::verb::get, "/v1/nothing");
