@@ -6,10 +6,12 @@
 # request (/proc/PID/stat utime+stime over the requests answered) is steadier
 # than req/s when other work shares the cores. Figures, not a test.
 # Environment: BANBENCH (banbench binary), ROUNDS (3), DURATION (s, 8),
-# LOADER (wrk, the default when installed, with wrk_check.lua; or banbench).
+# LOADER (wrk, the default when installed, with wrk_check.lua; or banbench),
+# THREADS (banlistd --threads, 2), COUNT (bans seeded first through the ban
+# script, and members of the SISMEMBER set; 0: none, a 1,000-member set).
 set -euo pipefail
 A=$1; B=$2; BANBENCH=${BANBENCH:-/work/main/build/tools/banbench/banbench}
-ROUNDS=${ROUNDS:-3}; DURATION=${DURATION:-8}
+ROUNDS=${ROUNDS:-3}; DURATION=${DURATION:-8}; THREADS=${THREADS:-2}; COUNT=${COUNT:-0}
 LOADER=${LOADER:-$(command -v wrk >/dev/null && echo wrk || echo banbench)}
 HERE=$(cd "$(dirname "$0")" && pwd)
 W=$(mktemp -d); RP=$((21000 + RANDOM % 5000)); HP=$((RP+1))
@@ -17,12 +19,25 @@ KEY="bench_admin_$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 redis-server --port $RP --bind 127.0.0.1 --unixsocket $W/r.sock --dir $W --save '' --appendonly yes --appendfsync always --daemonize no --logfile $W/r.log & RPID=$!
 trap 'kill $RPID 2>/dev/null; rm -rf $W' EXIT
 sleep 0.5
-redis-cli -p $RP sadd bench:set $(seq 1 1000) >/dev/null
+if (( COUNT > 0 )); then
+  redis-cli -p $RP config set appendfsync no >/dev/null  # seeding only; the rounds fsync
+  "$BANBENCH" seed --redis unix://$W/r.sock --count $COUNT --run-id 1 --concurrency 512 | grep RESULT
+  redis-cli -p $RP config set appendfsync always >/dev/null
+  # COUNT members of 32 hex digits, as many as the bans, 100,000 a script run.
+  for ((first = 0; first < COUNT; first += 100000)); do
+    redis-cli -p $RP eval "for i = tonumber(ARGV[1]), tonumber(ARGV[2]) do
+        redis.call('SADD', 'bench:set', string.format('%032x', i * 2654435761))
+      end return 0" 0 $first $(( (first + 100000 < COUNT ? first + 100000 : COUNT) - 1 )) >/dev/null
+  done
+  echo "bench:set: $(redis-cli -p $RP scard bench:set) members"
+else
+  redis-cli -p $RP sadd bench:set $(seq 1 1000) >/dev/null
+fi
 ticks() { awk '{print $14 + $15}' /proc/$1/stat; }
 for r in $(seq $ROUNDS); do
   for bin in "$A" "$B"; do
-    BANLIST_ADMIN_KEY=$KEY "$bin" --listen 127.0.0.1:$HP --redis unix://$W/r.sock --threads 2 >$W/b.log 2>&1 & P=$!
-    for _ in $(seq 100); do [[ $(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$HP/readyz) == 200 ]] && break; sleep 0.1; done
+    BANLIST_ADMIN_KEY=$KEY "$bin" --listen 127.0.0.1:$HP --redis unix://$W/r.sock --threads $THREADS >$W/b.log 2>&1 & P=$!
+    for _ in $(seq 300); do [[ $(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$HP/readyz) == 200 ]] && break; sleep 0.1; done
     t0=$(ticks $P)
     if [[ $LOADER == wrk ]]; then
       out=$(BANLIST_KEY=$KEY wrk -t1 -c64 -d${DURATION}s --latency -s "$HERE/wrk_check.lua" http://127.0.0.1:$HP/)
