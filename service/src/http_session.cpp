@@ -202,8 +202,8 @@ asio::awaitable<void> http_session<Stream>::run() {
     socket.set_option(
         asio::detail::socket_option::integer<IPPROTO_TCP, TCP_NOTSENT_LOWAT>(kUnsentLimit),
         ignored);
-    socket.non_blocking(true,
-                        ignored);  // for send_now and write_wire; Asio's async calls do not mind
+    // For send_now and write_wire; Asio's asynchronous calls do not mind.
+    socket.non_blocking(true, ignored);
   }
   for (bool first = true;; first = false) {
     if (!co_await read_request(first))
@@ -358,6 +358,7 @@ asio::awaitable<bool> http_session<Stream>::read_request(bool first) {
   co_return false;
 }
 
+namespace {
 // The answer for a key that may not use a route needing `need`: 403 for
 // the wrong role, 429 when its request limit is reached (this takes one of
 // its requests), nullopt when the request may go on.
@@ -382,6 +383,7 @@ std::optional<http_response> refuse_key(const request_context& ctx, const api_ke
   }
   return std::nullopt;
 }
+}  // namespace
 
 template <class Stream>
 std::optional<http_response> http_session<Stream>::respond_now(
@@ -610,11 +612,8 @@ asio::awaitable<void> http_session<Stream>::finish_send() {
   }
 }
 
-// Writes what the socket takes at once (the socket is non-blocking, see
-// run()): a write that completes immediately still costs a trip through the
-// scheduler when made asynchronously, and with several I/O threads that
-// trip can wake a sleeping one. The rest, if the send buffer is full, goes
-// out asynchronously with the progress deadline of
+// A large body's response: what the socket takes at once goes out now, as
+// in send_now; the rest asynchronously with the progress deadline of
 // write_with_progress_deadline.
 template <class Stream>
 asio::awaitable<void> http_session<Stream>::write_wire(std::string_view body,

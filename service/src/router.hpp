@@ -82,7 +82,7 @@ class router {
  private:
   static bool match_pattern(std::string_view pattern, std::string_view path,
                             std::vector<std::pair<std::string, std::string>>* params);
-  // Indexes routes_[i] (just added) in exact_ and streamed_.
+  // Indexes the route just added in exact_ and streamed_.
   void index_last();
 
   struct text_hash {

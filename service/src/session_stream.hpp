@@ -10,6 +10,8 @@
 #pragma once
 
 #include <chrono>
+#include <type_traits>
+#include <utility>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/error.hpp>

@@ -116,7 +116,8 @@ class miss_tail {
 };
 
 // Appends the answer write_verdict gives for a miss, byte for byte, without
-// a JSON writer: the common answer.
+// a JSON writer: the common answer. It differs between items only in the
+// fingerprint, so it is two fixed pieces around the hex.
 void append_not_banned(std::string& out, const fingerprint& fp, const miss_tail& tail) {
   char hex[32];
   out += R"({"fp":")";
@@ -286,9 +287,6 @@ struct item_error {
   std::string code;
   std::string message;
 };
-
-// The answer to an item that is not banned; it differs between items only in
-// the fingerprint, so it is written as two fixed pieces around the hex.
 
 boost::asio::awaitable<http_response> check_batch(request_context& ctx) {
   auto s = require_store(ctx);
