@@ -3,6 +3,7 @@
 #include <xxhash.h>
 
 #include <cctype>
+#include <cstdio>
 #include <cstring>
 
 #include "banlist/bloom/filter.hpp"
@@ -245,6 +246,16 @@ TEST_CASE("fingerprints round-trip through hex and bad hex is refused", "[bloom]
     state = state * 6364136223846793005ULL + 1442695040888963407ULL;
     const fingerprint r{state, state * 0xff51afd7ed558ccdULL};
     std::string text = r.to_hex();
+    char expected[33];
+    std::snprintf(expected, sizeof expected, "%016llx%016llx",
+                  static_cast<unsigned long long>(r.high), static_cast<unsigned long long>(r.low));
+    if (text != expected)
+      FAIL("hex of " << r.high << ", " << r.low << " is " << text);
+    char written[33] = {};
+    written[32] = 'x';  // write_hex writes exactly 32 characters
+    r.write_hex(written);
+    if (std::string_view(written, 33) != text + "x")
+      FAIL("write_hex differs from to_hex: " << std::string_view(written, 33));
     if (fingerprint::from_hex(text) != r)
       FAIL("round trip of " << text);
     for (char& c : text)

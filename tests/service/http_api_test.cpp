@@ -185,6 +185,24 @@ TEST_CASE("batch check mixes values, fingerprints and per-item errors", "[http][
   simdjson::dom::object miss;
   REQUIRE_FALSE(results.at(1).get(miss));
   CHECK(miss.size() == 3);  // fp, banned, seq
+
+  // The answer is written in one pass sized beforehand: an empty batch, and
+  // one that starts with an error and ends with a hit, are whole JSON too.
+  auto empty = c.post("/v1/check", partner, R"({"items":[]})");
+  REQUIRE(empty.status == 200);
+  REQUIRE_FALSE(empty.json()["results"].get(results));
+  CHECK(results.size() == 0);
+  auto edges = c.post("/v1/check", partner,
+                      R"({"items":[{"fp":"xyz"},{"type":"email","value":"good@example.com"},)"
+                      R"({"fp":")" +
+                          fp + R"("}]})");
+  REQUIRE(edges.status == 200);
+  REQUIRE_FALSE(edges.json()["results"].get(results));
+  REQUIRE(results.size() == 3);
+  CHECK((!results.at(0)["error"]["code"].get(code) && code == "invalid_fingerprint"));
+  CHECK((!results.at(1)["banned"].get(banned) && !banned));
+  CHECK((!results.at(2)["banned"].get(banned) && banned));
+  CHECK(edges.body.back() == '}');
 }
 
 TEST_CASE("bad input is a 400 that names the problem and changes nothing", "[http][redis]") {
