@@ -17,7 +17,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 W=$(mktemp -d); RP=$((21000 + RANDOM % 5000)); HP=$((RP+1))
 KEY="bench_admin_$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 redis-server --port $RP --bind 127.0.0.1 --unixsocket $W/r.sock --dir $W --save '' --appendonly yes --appendfsync always --daemonize no --logfile $W/r.log & RPID=$!
-trap 'kill $RPID 2>/dev/null; rm -rf $W' EXIT
+trap 'kill $RPID 2>/dev/null; wait $RPID 2>/dev/null; rm -rf $W' EXIT
 sleep 0.5
 if (( COUNT > 0 )); then
   redis-cli -p $RP config set appendfsync no >/dev/null  # seeding only; the rounds fsync
