@@ -244,27 +244,13 @@ boost::asio::awaitable<http_response> check_one(request_context& ctx) {
   co_return json_response(ctx, http::status::ok, std::move(body));
 }
 
-// POST /v1/check in the binary form (sdk/check_binary.hpp): fingerprints in,
-// two bytes per answer out, no per-item JSON on either side.
-boost::asio::awaitable<http_response> check_batch_binary(request_context& ctx, store& db) {
-  const auto& body = ctx.request.body();
-  auto fps = sdk::decode_check_request(
-      std::span(reinterpret_cast<const std::uint8_t*>(body.data()), body.size()),
-      ctx.state.config().batch_max_items);
-  if (!fps) {
-    if (fps.error() == sdk::wire_errc::too_large) {
-      co_return error_response(
-          ctx, http::status::payload_too_large, "too_many_items",
-          "at most " + std::to_string(ctx.state.config().batch_max_items) + " items per request");
-    }
-    co_return error_response(ctx, http::status::bad_request, "malformed_body",
-                             "not a valid " + std::string(sdk::kCheckBinaryMediaType) +
-                                 " request: " + fps.error().message());
-  }
+// The binary form's answer to `verdicts`. A plain function, as the JSON
+// form's: a loop over 10,000 items does not belong in a coroutine body.
+std::vector<std::uint8_t> binary_batch_answer(const std::vector<verdict>& verdicts,
+                                              std::uint64_t filter_seq, bool degraded) {
   sdk::check_results results;
-  results.seq = ctx.state.filter().seq();
-  std::vector<check_answer> answers;
-  auto verdicts = co_await decide(ctx.state, db, *fps, answers, results.degraded);
+  results.seq = filter_seq;
+  results.degraded = degraded;
   results.verdicts.resize(verdicts.size());
   for (std::size_t i = 0; i < verdicts.size(); ++i) {
     const verdict& v = verdicts[i];
@@ -283,6 +269,31 @@ boost::asio::awaitable<http_response> check_batch_binary(request_context& ctx, s
   }
   std::vector<std::uint8_t> bytes;
   sdk::encode_check_response(results, bytes);
+  return bytes;
+}
+
+// POST /v1/check in the binary form (sdk/check_binary.hpp): fingerprints in,
+// two bytes per answer out, no per-item JSON on either side.
+boost::asio::awaitable<http_response> check_batch_binary(request_context& ctx, store& db) {
+  const auto& body = ctx.request.body();
+  auto fps = sdk::decode_check_request(
+      std::span(reinterpret_cast<const std::uint8_t*>(body.data()), body.size()),
+      ctx.state.config().batch_max_items);
+  if (!fps) {
+    if (fps.error() == sdk::wire_errc::too_large) {
+      co_return error_response(
+          ctx, http::status::payload_too_large, "too_many_items",
+          "at most " + std::to_string(ctx.state.config().batch_max_items) + " items per request");
+    }
+    co_return error_response(ctx, http::status::bad_request, "malformed_body",
+                             "not a valid " + std::string(sdk::kCheckBinaryMediaType) +
+                                 " request: " + fps.error().message());
+  }
+  const std::uint64_t filter_seq = ctx.state.filter().seq();
+  std::vector<check_answer> answers;
+  bool degraded = false;
+  auto verdicts = co_await decide(ctx.state, db, *fps, answers, degraded);
+  const std::vector<std::uint8_t> bytes = binary_batch_answer(verdicts, filter_seq, degraded);
   http_response res{http::status::ok, ctx.request.version()};
   res.set(http::field::content_type, std::string(sdk::kCheckBinaryMediaType));
   res.set(http::field::cache_control, "no-store");
