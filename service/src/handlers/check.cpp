@@ -122,7 +122,7 @@ char* write_not_banned(char* out, const fingerprint& fp, const miss_tail& tail) 
 }
 
 void append_not_banned(std::string& out, const fingerprint& fp, const miss_tail& tail) {
-  char text[kMissHead.size() + 32 + sizeof(miss_tail)];
+  char text[kMissHead.size() + 32 + sizeof(miss_tail)];  // more than the longest tail
   out.append(text, static_cast<std::size_t>(write_not_banned(text, fp, tail) - text));
 }
 
