@@ -76,6 +76,16 @@ TEST_CASE("Redis down: writes 503 with Retry-After, checks answer from memory",
   CHECK(json_bool(hit, "/banned"));  // never "not banned" for an unconfirmed hit
   CHECK_FALSE(json_bool(hit, "/confirmed", true));
   CHECK(json_bool(hit, "/degraded"));
+  // The JSON batch says the same per item, and degraded once for the whole.
+  auto batch = c.post("/v1/check", partner,
+                      R"({"items":[{"type":"email","value":"clean@example.com"},)"
+                      R"({"type":"email","value":"down@example.com"},{"fp":"zz"}]})");
+  REQUIRE(batch.status == 200);
+  CHECK(json_bool(batch, "/degraded"));
+  CHECK_FALSE(json_bool(batch, "/results/0/banned", true));
+  CHECK(json_bool(batch, "/results/1/banned"));
+  CHECK_FALSE(json_bool(batch, "/results/1/confirmed", true));
+  CHECK(json_string(batch, "/results/2/error/code") == "invalid_fingerprint");
   CHECK(c.get("/readyz").status == 503);
 
   f.redis().restart();
